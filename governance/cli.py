@@ -1,0 +1,294 @@
+"""The ``ivs`` command line. Each command parses its options and calls one function.
+
+Exit codes: 0 success, 1 findings (lint errors, drift, exposure at or above ``--fail-on``),
+2 usage or input error, with a one-line reason naming the file and field.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from governance.errors import InputError, ToolMissingError
+
+app = typer.Typer(
+    name="ivs",
+    help="IVS governance for an AWS Organization: deploy the baseline, see the exposure, prove it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policies_app = typer.Typer(help="Render and lint the organization's policy documents.")
+baseline_app = typer.Typer(help="Apply the per-account baseline (account stacks).")
+app.add_typer(policies_app, name="policies")
+app.add_typer(baseline_app, name="baseline")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SPEC_HELP = (
+    "Spec file: a stack config such as stacks/Pulumi.org.yaml, or a YAML file of its ivs: keys."
+)
+ENDPOINT_HELP = (
+    "Send every AWS call to this endpoint (a moto server, say); default $AWS_ENDPOINT_URL."
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"ivs: {message}", err=True)
+    return typer.Exit(code)
+
+
+def cli_errors(func: F) -> F:
+    """Turn input errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as err:
+            raise fail(str(err)) from None
+        except ToolMissingError as err:
+            raise fail(str(err)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class LintFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class PolicyKindOption(StrEnum):
+    scp = "scp"
+    rcp = "rcp"
+    tag = "tag"
+    backup = "backup"
+    declarative_ec2 = "declarative-ec2"
+
+
+class ExposureFormat(StrEnum):
+    json = "json"
+    sarif = "sarif"
+    html = "html"
+    graphml = "graphml"
+    md = "md"
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    none = "none"
+
+
+# ---- policies ---------------------------------------------------------------------------
+
+
+@policies_app.command("render")
+@cli_errors
+def policies_render(
+    spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
+    out: Path = typer.Option(..., "--out", help="Directory for the documents."),
+) -> None:
+    """Write every policy document as deployed (minified JSON) plus a readable copy."""
+    from governance.render import render_policies
+    from governance.spec import load_spec
+
+    written = render_policies(load_spec(spec), out)
+    typer.echo(f"wrote {len(written)} files under {out}")
+
+
+@policies_app.command("lint")
+@cli_errors
+def policies_lint(
+    spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
+    policy: Path | None = typer.Option(None, "--policy", help="A standalone policy JSON file."),
+    kind: PolicyKindOption | None = typer.Option(None, "--type", help="Type of --policy."),
+    fmt: LintFormat = typer.Option(LintFormat.text, "--format"),
+) -> None:
+    """Lint the spec's documents, or one standalone document (exit 1 on an error)."""
+    from governance import lint
+
+    if (spec is None) == (policy is None):
+        raise fail("give exactly one of --spec or --policy")
+    if policy is not None and kind is None:
+        raise fail("--policy needs --type scp|rcp|tag|backup|declarative-ec2")
+    if spec is not None:
+        from governance.spec import load_spec
+
+        report = lint.lint_spec(load_spec(spec))
+    else:
+        assert policy is not None and kind is not None
+        report = lint.lint_file(policy, kind.value)
+    lint.print_report(report, fmt.value)
+    raise typer.Exit(1 if report.has_errors else 0)
+
+
+# ---- assess -----------------------------------------------------------------------------
+
+
+@app.command("collect")
+@cli_errors
+def collect(
+    out: Path = typer.Option(..., "--out", help="Snapshot directory."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    accounts: list[str] | None = typer.Option(
+        None, "--accounts", help="Account ids (repeat or comma-separate); default: all."
+    ),
+    regions: list[str] | None = typer.Option(
+        None, "--regions", help="Regions (repeat or comma-separate); default: enabled ones."
+    ),
+    role_name: str = typer.Option("OrganizationAccountAccessRole", "--role-name"),
+    workers: int = typer.Option(8, "--workers", min=1, max=64),
+    resume: bool = typer.Option(False, "--resume", help="Skip account-regions already done."),
+) -> None:
+    """Snapshot VPC data from every account and region (Batfish aws_configs layout)."""
+    from graph.collect import collect_snapshot
+
+    collect_snapshot(
+        out,
+        endpoint_url=endpoint_url,
+        accounts=_split(accounts),
+        regions=_split(regions),
+        role_name=role_name,
+        workers=workers,
+        resume=resume,
+    )
+
+
+@app.command("exposure")
+@cli_errors
+def exposure(
+    snapshot: Path = typer.Option(..., "--snapshot", help="Snapshot directory."),
+    out: Path = typer.Option(..., "--out", help="Output file."),
+    spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
+    fmt: ExposureFormat = typer.Option(ExposureFormat.json, "--format"),
+    fail_on: Severity = typer.Option(Severity.none, "--fail-on"),
+    publish_securityhub: bool = typer.Option(
+        False, "--publish-securityhub", help="Also send the findings to AWS Security Hub."
+    ),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+) -> None:
+    """Analyse a snapshot: exposure graph, segmentation findings, reports."""
+    from graph.findings import run_exposure
+
+    code = run_exposure(
+        snapshot,
+        out,
+        spec_path=spec,
+        fmt=fmt.value,
+        fail_on=fail_on.value,
+        publish_securityhub=publish_securityhub,
+        endpoint_url=endpoint_url,
+    )
+    raise typer.Exit(code)
+
+
+# ---- prove and vend ---------------------------------------------------------------------
+
+
+@app.command("audit")
+@cli_errors
+def audit(
+    spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    fmt: LintFormat = typer.Option(LintFormat.text, "--format"),
+    accounts: list[str] | None = typer.Option(None, "--account-id", help="Only these accounts."),
+) -> None:
+    """Read the organization back and report drift from the spec (exit 1 on drift)."""
+    from governance.audit import run_audit
+
+    raise typer.Exit(run_audit(spec, endpoint_url=endpoint_url, fmt=fmt.value, accounts=accounts))
+
+
+@baseline_app.command("apply")
+@cli_errors
+def baseline_apply(
+    spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
+    account_ids: list[str] | None = typer.Option(None, "--account-id"),
+    all_accounts: bool = typer.Option(False, "--all", help="Every account in the spec."),
+    preview: bool = typer.Option(False, "--preview", help="Dry run: show the changes only."),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1),
+) -> None:
+    """Run the account stacks (baseline-<account-id>) through the Automation API."""
+    from governance.baseline import run_baseline_apply
+
+    if bool(account_ids) == all_accounts:
+        raise fail("give --account-id ID (repeatable) or --all")
+    raise typer.Exit(
+        run_baseline_apply(
+            spec,
+            account_ids=account_ids or [],
+            all_accounts=all_accounts,
+            preview=preview,
+            concurrency=concurrency,
+        )
+    )
+
+
+@app.command("vend")
+@cli_errors
+def vend(
+    spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
+    account_id: str | None = typer.Option(None, "--account-id"),
+    ou: str = typer.Option(..., "--ou", help="OU path, for example Workloads/Prod."),
+    create: bool = typer.Option(False, "--create", help="Create the account first."),
+    email: str | None = typer.Option(None, "--email"),
+    name: str | None = typer.Option(None, "--name"),
+    preview: bool = typer.Option(False, "--preview", help="Dry run: change nothing."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+) -> None:
+    """Place an account in its OU, record it in the spec, apply and verify its baseline."""
+    from governance.vend import run_vend
+
+    raise typer.Exit(
+        run_vend(
+            spec,
+            account_id=account_id,
+            ou=ou,
+            create=create,
+            email=email,
+            name=name,
+            preview=preview,
+            endpoint_url=endpoint_url,
+        )
+    )
+
+
+@app.command("policy-doc")
+@cli_errors
+def policy_doc(
+    spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
+    out: Path = typer.Option(..., "--out", help="Markdown file to write."),
+) -> None:
+    """Write the infrastructure and virtualization security policy (IVS-01) in words."""
+    from governance.policydoc import write_policy_doc
+    from governance.spec import load_spec
+
+    write_policy_doc(load_spec(spec), out)
+    typer.echo(f"wrote {out}")
+
+
+@app.command("demo")
+@cli_errors
+def demo(out: Path = typer.Option(Path("demo-out"), "--out", help="Output directory.")) -> None:
+    """The whole product on a built-in AWS stand-in (moto on 127.0.0.1)."""
+    from governance.demo import run_demo
+
+    raise typer.Exit(run_demo(out))
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def main() -> None:
+    app()
