@@ -1,0 +1,19 @@
+"""Pulumi components: the organization baseline and the per-account baseline.
+
+Both are ``ComponentResource`` s with their children parented to them, so a stack's
+resource tree reads ``OrganizationBaseline -> policies, OUs, attachments`` and
+``AccountBaseline -> provider, per-region defaults``. They take the validated spec (and,
+for the organization, the policy documents already built and linted) and read nothing
+else: no config, no files, no AWS calls.
+"""
+
+from governance.components.account import AccountBaseline, ebs_kms_key_in_region, partition_of
+from governance.components.org import OrganizationBaseline, organization_policy_types
+
+__all__ = [
+    "AccountBaseline",
+    "OrganizationBaseline",
+    "ebs_kms_key_in_region",
+    "organization_policy_types",
+    "partition_of",
+]
