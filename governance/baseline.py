@@ -1,0 +1,321 @@
+"""``ivs baseline apply``: run the account stacks (``baseline-<account-id>``).
+
+Each member account has its own small stack holding its :class:`AccountBaseline` (EBS
+encryption by default and its key, image and snapshot block public access, IMDS defaults
+in every governed region). Stacks run through the Automation API as inline programs,
+several at once: each one starts an AWS provider process of a few hundred MB, so the
+default number at once follows the memory available. An account that fails does not stop
+the others; failures are listed at the end and make the exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from governance.automation import Program, StackRunError, StackRunner
+from governance.errors import InputError, ToolMissingError
+from governance.spec import Spec, load_spec
+
+#: Memory one account stack needs (CLI, language host and pulumi-aws provider process).
+STACK_MEMORY_BYTES = 600 * 1024 * 1024
+MAX_DEFAULT_CONCURRENCY = 8
+
+
+def default_concurrency(mem_available: int | None = None) -> int:
+    """How many account stacks to run at once: available memory / 600 MB, 1 to 8.
+
+    >>> default_concurrency(4 * 1024**3)
+    6
+    """
+    if mem_available is None:
+        mem_available = _mem_available()
+    if mem_available is None:
+        return 1
+    return max(1, min(MAX_DEFAULT_CONCURRENCY, mem_available // STACK_MEMORY_BYTES))
+
+
+def _mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def stack_name(account_id: str) -> str:
+    from governance.program import account_stack_name
+
+    return account_stack_name(account_id)
+
+
+def account_program(spec: Spec, account_id: str) -> Program:
+    """The inline program of an account stack: that account's baseline, from ``spec``."""
+    name = stack_name(account_id)
+
+    def program() -> object:
+        from governance.program import build_stack
+
+        return build_stack(name, spec)
+
+    return program
+
+
+def stack_config(spec: Spec, spec_file: Path | None, config_dir: Path | None) -> dict[str, str]:
+    """Config an account stack needs when it is run with the plain CLI later on.
+
+    ``aws:region`` for the default provider, and ``ivs:spec_file`` (relative to the stack
+    config directory) so that ``__main__.py`` reads the same spec.
+    """
+    config = {"aws:region": spec.regions[0]}
+    if spec_file is not None and config_dir is not None:
+        config["ivs:spec_file"] = os.path.relpath(spec_file.resolve(), config_dir.resolve())
+    return config
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    account_id: str
+    stack: str
+    ok: bool
+    changes: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def apply_baselines(
+    spec: Spec,
+    account_ids: Sequence[str],
+    runner: StackRunner,
+    *,
+    preview: bool,
+    concurrency: int,
+    config: dict[str, str] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_done: Callable[[AccountResult], None] | None = None,
+) -> list[AccountResult]:
+    """Run each account's stack, at most ``concurrency`` at once; results in input order.
+
+    A failing account is recorded (``ok=False`` with its error) and the others go on. A
+    missing Pulumi CLI is not an account failure: it stops the run.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    stack_config_ = config if config is not None else {"aws:region": spec.regions[0]}
+    stop = threading.Event()
+
+    def one(account_id: str) -> AccountResult:
+        name = stack_name(account_id)
+        if stop.is_set():
+            return AccountResult(account_id, name, False, error="not run: the run was stopped")
+        if on_start is not None:
+            on_start(account_id)
+        started = time.monotonic()
+        try:
+            run = runner.run(
+                name, account_program(spec, account_id), preview=preview, config=stack_config_
+            )
+        except ToolMissingError:
+            stop.set()
+            raise
+        except StackRunError as err:
+            return AccountResult(
+                account_id, name, False, error=str(err), seconds=time.monotonic() - started
+            )
+        except Exception as err:  # one account's failure must not end the others
+            message = str(err).splitlines()[0] if str(err) else type(err).__name__
+            return AccountResult(
+                account_id, name, False, error=message, seconds=time.monotonic() - started
+            )
+        return AccountResult(
+            account_id, name, True, changes=run.changes, seconds=time.monotonic() - started
+        )
+
+    results: dict[str, AccountResult] = {}
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ivs-stack") as pool:
+        futures = {pool.submit(one, account_id): account_id for account_id in account_ids}
+        for future in as_completed(futures):
+            result = future.result()  # ToolMissingError propagates
+            results[result.account_id] = result
+            if on_done is not None:
+                on_done(result)
+    return [results[account_id] for account_id in account_ids]
+
+
+def select_accounts(spec: Spec, account_ids: Iterable[str], all_accounts: bool) -> list[str]:
+    """The accounts to run: every spec account with ``--all``, else the ids given (checked)."""
+    if all_accounts:
+        return [account.id for account, _ in spec.accounts()]
+    chosen: list[str] = []
+    known = {account.id for account, _ in spec.accounts()}
+    for account_id in account_ids:
+        if account_id not in known:
+            reason = (
+                "is the management account; it has no account stack"
+                if account_id == spec.organization.management_account_id
+                else "is not a member account in the spec (add it to an OU, or use `ivs vend`)"
+            )
+            raise InputError("--account-id", f"{account_id} {reason}")
+        if account_id not in chosen:
+            chosen.append(account_id)
+    return chosen
+
+
+def describe_changes(changes: dict[str, int]) -> str:
+    if not changes:
+        return "no changes"
+    return ", ".join(f"{count} {op}" for op, count in sorted(changes.items()))
+
+
+def run_accounts(
+    spec: Spec,
+    account_ids: Sequence[str],
+    runner: StackRunner,
+    *,
+    preview: bool,
+    concurrency: int,
+    config: dict[str, str] | None,
+    console: Console,
+) -> list[AccountResult]:
+    """:func:`apply_baselines` with a progress display and a summary table."""
+    verb = "preview" if preview else "update"
+    running: set[str] = set()
+    lock = threading.Lock()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[running]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"{verb} account stacks", total=len(account_ids), running="")
+
+        def label() -> str:
+            names = sorted(running)
+            return ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+
+        def started(account_id: str) -> None:
+            with lock:
+                running.add(account_id)
+                progress.update(task, running=label())
+
+        def done(result: AccountResult) -> None:
+            with lock:
+                running.discard(result.account_id)
+                progress.update(task, advance=1, running=label())
+            status = "[green]ok[/]" if result.ok else "[red]failed[/]"
+            detail = describe_changes(result.changes) if result.ok else result.error
+            progress.console.print(f"{result.stack}: {status} ({detail})", highlight=False)
+
+        results = apply_baselines(
+            spec,
+            account_ids,
+            runner,
+            preview=preview,
+            concurrency=concurrency,
+            config=config,
+            on_start=started,
+            on_done=done,
+        )
+    console.print(summary_table(results, verb))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        console.print(
+            f"[red]{len(failed)} of {len(results)} account stack(s) failed:[/] "
+            + ", ".join(r.account_id for r in failed),
+            highlight=False,
+        )
+    return results
+
+
+def summary_table(results: Sequence[AccountResult], verb: str) -> Table:
+    table = Table(title=f"baseline {verb}: {len(results)} account stack(s)")
+    table.add_column("account")
+    table.add_column("stack")
+    table.add_column("result")
+    table.add_column("changes / error")
+    table.add_column("seconds", justify="right")
+    for result in results:
+        table.add_row(
+            result.account_id,
+            result.stack,
+            "[green]ok[/]" if result.ok else "[red]failed[/]",
+            describe_changes(result.changes) if result.ok else (result.error or ""),
+            f"{result.seconds:.1f}",
+        )
+    return table
+
+
+RunnerFactory = Callable[[Path], StackRunner]
+
+
+def automation_runner(spec_path: Path) -> StackRunner:
+    """The real runner, in the Pulumi project that holds the spec file (if any)."""
+    from governance.automation import AutomationRunner, project_dir_of
+
+    return AutomationRunner(project_dir_of(spec_path))
+
+
+def config_for(spec: Spec, spec_path: Path) -> dict[str, str]:
+    from governance.automation import project_dir_of
+    from governance.program import stack_config_dir
+    from governance.specedit import spec_source
+
+    project = project_dir_of(spec_path)
+    config_dir = stack_config_dir(project) if project is not None else None
+    return stack_config(spec, spec_source(spec_path) if config_dir else None, config_dir)
+
+
+def run_baseline_apply(
+    spec_path: str | os.PathLike[str],
+    *,
+    account_ids: Sequence[str],
+    all_accounts: bool,
+    preview: bool,
+    concurrency: int | None,
+    runner_factory: RunnerFactory = automation_runner,
+    console: Console | None = None,
+) -> int:
+    """``ivs baseline apply``: 0 when every account stack succeeded, 1 when one failed.
+
+    The Pulumi CLI is checked (by the runner) before any account is run.
+    """
+    path = Path(spec_path)
+    spec = load_spec(path)
+    accounts = select_accounts(spec, account_ids, all_accounts)
+    if not accounts:
+        raise InputError(str(path), "the spec lists no member accounts", "organization")
+    runner = runner_factory(path)
+    workers = concurrency or default_concurrency()
+    console = console or Console()
+    console.print(
+        f"{'previewing' if preview else 'applying'} the baseline of {len(accounts)} account(s), "
+        f"{min(workers, len(accounts))} at once",
+        highlight=False,
+    )
+    results = run_accounts(
+        spec,
+        accounts,
+        runner,
+        preview=preview,
+        concurrency=workers,
+        config=config_for(spec, path),
+        console=console,
+    )
+    return 0 if all(r.ok for r in results) else 1
