@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,18 +168,17 @@ class _RecordingMonitor(MockMonitor):
         return response
 
 
-def evaluate(
-    program: Callable[[], dict[str, Any] | None], stack_name: str, project: str = PROJECT
-) -> Plan:
+def evaluate(program: Callable[[], Any], stack_name: str, project: str = PROJECT) -> Plan:
     """Run ``program`` under mocks as stack ``stack_name``; return what it registered.
 
-    An exception raised by the program (or by a resource) propagates after the runtime
-    has settled.
+    When the program returns a mapping (its exports), the resolved values become
+    ``Plan.outputs``. An exception raised by the program (or by a resource) propagates
+    after the runtime has settled.
     """
     return contextvars.copy_context().run(_evaluate, program, stack_name, project)
 
 
-def _evaluate(program: Callable[[], dict[str, Any] | None], stack_name: str, project: str) -> Plan:
+def _evaluate(program: Callable[[], Any], stack_name: str, project: str) -> Plan:
     monitor = _RecordingMonitor(_PlanMocks())
     pulumi_settings.ROOT.set(None)  # a fresh root stack for this run
     pulumi.runtime.set_mocks(
@@ -188,8 +187,9 @@ def _evaluate(program: Callable[[], dict[str, Any] | None], stack_name: str, pro
     outputs: dict[str, Any] = {}
 
     async def run() -> None:
-        exports = program() or {}
-        outputs.update(await pulumi.Output.from_input(exports).future() or {})
+        exports = program()
+        if isinstance(exports, Mapping):
+            outputs.update(await pulumi.Output.from_input(dict(exports)).future() or {})
 
     _sync_await(run_pulumi_func(run))
     return Plan(stack=stack_name, resources=tuple(monitor.records), outputs=outputs)

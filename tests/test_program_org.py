@@ -1,0 +1,234 @@
+"""The organization stack under Pulumi mocks: resources, targets, protection, provider."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
+
+from governance.components import OrganizationBaseline, organization_policy_types
+from governance.components.org import ou_resource_name
+from governance.errors import InputError
+from governance.plan import Plan, evaluate
+from governance.policies.model import PolicyDocument
+from governance.spec import Spec, load_spec
+
+REPO = Path(__file__).resolve().parents[1]
+ORG = "aws:organizations/organization:Organization"
+OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
+POLICY = "aws:organizations/policy:Policy"
+ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
+PROVIDER = "pulumi:providers:aws"
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return load_spec(REPO / "stacks" / "Pulumi.org.yaml")
+
+
+def _scp(sid: str, action: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": sid, "Effect": "Deny", "Action": action, "Resource": "*"}],
+    }
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[PolicyDocument]:
+    return [
+        PolicyDocument(
+            "ivs-scp-root",
+            "scp",
+            _scp("IVS01DenyLeaveOrganization", "organizations:LeaveOrganization"),
+            ("root",),
+            description="root guardrails",
+        ),
+        PolicyDocument(
+            "ivs-scp-workloads",
+            "scp",
+            _scp("IVS04DenyImageExport", "ec2:ExportImage"),
+            ("Workloads", "Workloads/Prod", "Sandbox"),
+        ),
+        PolicyDocument(
+            "ivs-tag-workloads",
+            "tag",
+            {"tags": {"Environment": {"tag_key": {"@@assign": "Environment"}}}},
+            ("Workloads", "400000000001"),
+        ),
+        PolicyDocument(
+            "ivs-backup-prod",
+            "backup",
+            {"plans": {"daily": {"regions": {"@@assign": ["us-east-1"]}}}},
+            ("Workloads/Prod", "root"),
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def plan(spec: Spec, documents: list[PolicyDocument]) -> Plan:
+    return evaluate(lambda: _baseline(spec, documents), "org")
+
+
+def _baseline(spec: Spec, documents: list[PolicyDocument]) -> OrganizationBaseline:
+    return OrganizationBaseline("org", spec, documents)
+
+
+def test_declares_one_of_each_resource_the_spec_and_documents_call_for(
+    plan: Plan, spec: Spec, documents: list[PolicyDocument]
+) -> None:
+    assert plan.counts() == {
+        ORG: 1,
+        OU: len(list(spec.units())),
+        POLICY: len(documents),
+        ATTACHMENT: sum(len(d.targets) for d in documents),
+        PROVIDER: 1,
+    }
+    (component,) = plan.of_type("ivs:governance:OrganizationBaseline")
+    children = [r for r in plan.resources if r is not component]
+    assert {r.parent for r in children} == {component.urn}
+
+
+def test_attachment_targets_are_the_spec_root_ou_and_account_ids(
+    plan: Plan, spec: Spec, documents: list[PolicyDocument]
+) -> None:
+    ou_ids = {r.name: r.id for r in plan.of_type(OU)}
+    policy_ids = {r.inputs["name"]: r.id for r in plan.of_type(POLICY)}
+    (root_attachment, *_) = [
+        a for a in plan.of_type(ATTACHMENT) if a.inputs["policyId"] == policy_ids["ivs-scp-root"]
+    ]
+    root_id = root_attachment.inputs["targetId"]
+    assert root_id.startswith("r-")
+
+    def target_id(target: str) -> str:
+        if target == "root":
+            return str(root_id)
+        if target.isdigit():
+            return target
+        return ou_ids[ou_resource_name("org", target)]
+
+    expected = {(policy_ids[d.name], target_id(t)) for d in documents for t in d.targets}
+    actual = {(a.inputs["policyId"], a.inputs["targetId"]) for a in plan.of_type(ATTACHMENT)}
+    assert actual == expected
+    assert "400000000001" in {t for _, t in actual}  # an account is attached by its own id
+
+
+def test_ous_nest_under_their_parents(plan: Plan, spec: Spec) -> None:
+    by_name = {r.name: r for r in plan.of_type(OU)}
+    root_ids = {a.inputs["targetId"] for a in plan.of_type(ATTACHMENT) if a.protect}
+    for path, unit in spec.units():
+        ou = by_name[ou_resource_name("org", path)]
+        assert ou.inputs["name"] == unit.name
+        parent_path, _, _ = path.rpartition("/")
+        if parent_path:
+            assert ou.inputs["parentId"] == by_name[ou_resource_name("org", parent_path)].id
+        else:
+            assert ou.inputs["parentId"] in root_ids
+
+
+def test_root_attachments_and_the_organization_are_protected(
+    plan: Plan, documents: list[PolicyDocument]
+) -> None:
+    root_policies = {
+        r.id
+        for r in plan.of_type(POLICY)
+        if r.inputs["name"] in {"ivs-scp-root", "ivs-backup-prod"}
+    }
+    attachments = plan.of_type(ATTACHMENT)
+    root_target = {
+        a.inputs["targetId"] for a in attachments if a.inputs["targetId"].startswith("r-")
+    }
+    assert len(root_target) == 1
+    protected = [a for a in attachments if a.protect]
+    assert {a.inputs["policyId"] for a in protected} == root_policies
+    assert all(a.inputs["targetId"] in root_target for a in protected)
+    assert len(protected) == sum("root" in d.targets for d in documents)
+    assert plan.of_type(ORG)[0].protect
+
+
+def test_a_single_management_provider_serves_every_resource(plan: Plan, spec: Spec) -> None:
+    (provider,) = plan.providers()
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [
+        spec.organization.management_account_id
+    ]
+    custom = [r for r in plan.resources if r.custom and not r.is_provider]
+    assert custom and {r.provider for r in custom} == {provider.urn}
+
+
+def test_policies_carry_minified_content_and_their_api_type(
+    plan: Plan, documents: list[PolicyDocument]
+) -> None:
+    by_name = {r.inputs["name"]: r for r in plan.of_type(POLICY)}
+    for doc in documents:
+        policy = by_name[doc.name]
+        assert policy.inputs["type"] == doc.policy_type
+        assert policy.inputs["content"] == json.dumps(doc.content, separators=(",", ":"))
+        assert " " not in policy.inputs["content"].replace("root guardrails", "")
+
+
+def test_enabled_policy_types_cover_every_document_type(
+    plan: Plan, documents: list[PolicyDocument]
+) -> None:
+    (org,) = plan.of_type(ORG)
+    assert org.inputs["featureSet"] == "ALL"
+    assert org.inputs["enabledPolicyTypes"] == [
+        "BACKUP_POLICY",
+        "SERVICE_CONTROL_POLICY",
+        "TAG_POLICY",
+    ]
+    # SCPs stay enabled even without an SCP document (disabling detaches every SCP).
+    assert organization_policy_types(documents[2:3]) == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
+
+
+def test_a_target_outside_the_spec_is_refused(spec: Spec) -> None:
+    stray = PolicyDocument("stray", "scp", _scp("X", "ec2:ExportImage"), ("Workloads/Test",))
+    with pytest.raises(InputError, match=r"stray\.targets: target 'Workloads/Test'"):
+        evaluate(lambda: _baseline(spec, [stray]), "org")
+
+
+# ---- the same component the way Pulumi documents testing it ---------------------------
+
+
+class _Mocks(Mocks):
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == ORG:
+            state["roots"] = [{"id": "r-abcd", "arn": "arn", "name": "Root"}]
+        return f"{args.name}-id", state
+
+    def call(self, args: Any) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+@pytest.fixture
+def monitor() -> MockMonitor:
+    # Mocks are set before the program is built, per test, so no other module's mocks apply.
+    mon = MockMonitor(_Mocks())
+    pulumi.runtime.set_mocks(_Mocks(), project="ivs-governance", stack="org", monitor=mon)
+    return mon
+
+
+@pulumi.runtime.test
+def test_component_outputs_under_runtime_test(
+    monitor: MockMonitor, spec: Spec, documents: list[PolicyDocument]
+) -> pulumi.Output[None]:
+    org = _baseline(spec, documents)
+    prod = org.units["Workloads/Prod"]
+
+    def check(values: list[Any]) -> None:
+        root_id, prod_parent, workloads_id, ids, content = values
+        assert root_id == "r-abcd"
+        assert prod_parent == workloads_id == "org-ou-Workloads-id"
+        assert ids == {d.name: f"org-policy-{d.name}-id" for d in documents}
+        assert json.loads(content) == documents[0].content
+
+    return pulumi.Output.all(
+        org.root_id,
+        prod.parent_id,
+        org.units["Workloads"].id,
+        org.policy_ids,
+        org.policies["ivs-scp-root"].content,
+    ).apply(check)
