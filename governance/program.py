@@ -34,7 +34,10 @@ class LintBlockedError(Exception):
     def __init__(self, findings: list[Any]) -> None:
         self.findings = findings
         lines = [f"lint found {len(findings)} error(s); no resource was declared:"]
-        lines += [f"  {f.code} {f.policy}: {f.message}" for f in findings]
+        for f in findings:
+            statement = getattr(f, "statement", None)
+            where = f"{f.policy} {statement}" if statement else f.policy
+            lines.append(f"  {f.code} {where}: {f.message}")
         super().__init__("\n".join(lines))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from governance.components import OrganizationBaseline, organization_policy_types
 from governance.components.org import ou_resource_name
 from governance.errors import InputError
-from governance.plan import Plan, evaluate
+from governance.plan import Plan, evaluate, plan_stack
+from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
+from governance.program import LintBlockedError, build_stack
 from governance.spec import Spec, load_spec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -232,3 +235,59 @@ def test_component_outputs_under_runtime_test(
         org.policy_ids,
         org.policies["ivs-scp-root"].content,
     ).apply(check)
+
+
+# ---- the org stack of the program: built documents, lint first -------------------------
+
+
+def test_org_stack_deploys_every_built_document(spec: Spec) -> None:
+    documents = build_documents(spec)
+    plan = plan_stack("org", spec)
+    assert plan.counts()[POLICY] == len(documents)
+    assert plan.counts()[ATTACHMENT] == sum(len(d.targets) for d in documents)
+    assert plan.counts()[OU] == len(list(spec.units()))
+    deployed = {r.inputs["name"]: r.inputs["content"] for r in plan.of_type(POLICY)}
+    assert deployed == {d.name: json.dumps(d.content, separators=(",", ":")) for d in documents}
+    assert set(plan.outputs["policy_ids"]) == {d.name for d in documents}
+    assert plan.outputs["attachment_count"] == plan.counts()[ATTACHMENT]
+    assert plan.outputs["root_id"].startswith("r-")
+
+
+def _with_typo(spec: Spec) -> Spec:
+    typo = {
+        "name": "legacy-volume-guard",
+        "type": "scp",
+        "targets": ["Workloads"],
+        "content": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyUnencrypted",
+                    "Effect": "Deny",
+                    "Action": "ec2:CreateVolumes",
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnNotLike": {"aws:PrincipalArn": spec.principals.exempt},
+                    },
+                }
+            ],
+        },
+    }
+    return spec.model_validate({**spec.model_dump(by_alias=True), "policies": [typo]})
+
+
+def test_a_lint_error_stops_the_org_stack_before_any_resource(spec: Spec) -> None:
+    bad = _with_typo(spec)
+    monitor = MockMonitor(_Mocks())
+
+    def run() -> None:
+        pulumi.runtime.set_mocks(_Mocks(), project="ivs-governance", stack="org", monitor=monitor)
+        build_stack("org", bad)
+
+    with pytest.raises(LintBlockedError, match="ec2:CreateVolumes") as caught:
+        contextvars.copy_context().run(run)
+    assert "no resource was declared" in str(caught.value)
+    assert all(f.severity == "error" for f in caught.value.findings)
+    assert monitor.resources == {}
+    with pytest.raises(LintBlockedError, match="legacy-volume-guard"):
+        plan_stack("org", bad)
