@@ -629,16 +629,9 @@ def _tag_policy(policy: str, tags: dict[str, Any]) -> Iterator[LintFinding]:
                 yield _finding(
                     "IVS-L013", "error", policy, f"unknown field {field_name!r} in {where}", where
                 )
+        # No tag_key is fine: the key is then inherited, or lower case by default.
         key = _assigned(entry.get("tag_key"))
-        if key is None:
-            yield _finding(
-                "IVS-L009",
-                "warning",
-                policy,
-                f"{where} has no tag_key: resources must use the lower-case key {policy_key!r}",
-                where,
-            )
-        elif not isinstance(key, str) or key.lower() != policy_key.lower():
+        if key is not None and (not isinstance(key, str) or key.lower() != policy_key.lower()):
             yield _finding(
                 "IVS-L009",
                 "error",

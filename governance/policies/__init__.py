@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from governance.catalog import CONTROLS_BY_ID
+from governance.catalog import CONTROLS_BY_ID, PolicyKind
 from governance.errors import InputError
 from governance.jsonio import minify
 from governance.policies.backup import backup_policy
@@ -79,40 +80,81 @@ def _describe(kind: str, target: str, controls: Iterable[str], number: int, tota
     return text if len(text) <= 512 else text[:509] + "..."
 
 
-def _management_documents(spec: Spec, target: str, controls: list[str]) -> list[PolicyDocument]:
+_MANAGEMENT: tuple[tuple[str, PolicyKind, str, str], ...] = (
+    ("tag-policy", "tag", "ivs-tag", "tag policy"),
+    ("backup-policy", "backup", "ivs-backup", "backup policy"),
+    ("ec2-declarative-policy", "declarative-ec2", "ivs-declarative-ec2", "EC2 declarative policy"),
+)
+
+
+def _management_content(spec: Spec, control: str, target: str) -> dict[str, Any] | None:
     params = spec.parameters_for(target)
+    if control == "tag-policy":
+        return tag_policy(params)
+    if control == "backup-policy":
+        return backup_policy(params)
+    return declarative_policy(params, spec.review.owner)
+
+
+def _parent(target: str) -> str | None:
+    if target == ROOT:
+        return None
+    parent, _, _ = target.rpartition("/")
+    return parent or ROOT
+
+
+def _child_content(kind: str, content: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
+    """What a child policy must say to turn the inherited content into ``content``.
+
+    Tag keys whose capitalization the parent already locks (``@@none`` on ``tag_key``) are
+    not re-assigned: the child sets only their values and resource types.
+    """
+    if kind != "tag":
+        return content
+    parent_tags = inherited.get("tags", {})
+    tags: dict[str, Any] = {}
+    for key, entry in content["tags"].items():
+        if parent_tags.get(key) == entry:
+            continue
+        if key in parent_tags and parent_tags[key].get("tag_key") == entry.get("tag_key"):
+            entry = {k: v for k, v in entry.items() if k != "tag_key"}
+        tags[key] = entry
+    return {"tags": tags}
+
+
+def _management_documents(
+    spec: Spec, target: str, controls: list[str], in_force: dict[tuple[str, str], Any]
+) -> list[PolicyDocument]:
+    """Tag, backup and declarative documents for one target.
+
+    Management policies inherit by override: an OU below one that switches a control on
+    gets a document of its own only when its parameters give different content (a Prod
+    OU that overrides ``vpc_block_public_access``, say); otherwise the parent's applies.
+    """
     docs: list[PolicyDocument] = []
-    if "tag-policy" in controls and (content := tag_policy(params)) is not None:
+    parent = _parent(target)
+    for control, kind, prefix, label in _MANAGEMENT:
+        inherited = in_force.get((parent, control)) if parent is not None else None
+        own = control in controls
+        if not own and inherited is None:
+            continue
+        content = _management_content(spec, control, target)
+        if content is None:
+            if inherited is not None:
+                in_force[(target, control)] = inherited
+            continue
+        in_force[(target, control)] = content
+        if not own and content == inherited:
+            continue
+        body = content if own or inherited is None else _child_content(kind, content, inherited)
         docs.append(
             PolicyDocument(
-                f"ivs-tag-{slug(target)}",
-                "tag",
-                content,
+                f"{prefix}-{slug(target)}",
+                kind,
+                body,
                 (target,),
-                _describe("tag policy", target, ["tag-policy"], 1, 1),
-                ("tag-policy",),
-            )
-        )
-    if "backup-policy" in controls and (content := backup_policy(params)) is not None:
-        docs.append(
-            PolicyDocument(
-                f"ivs-backup-{slug(target)}",
-                "backup",
-                content,
-                (target,),
-                _describe("backup policy", target, ["backup-policy"], 1, 1),
-                ("backup-policy",),
-            )
-        )
-    if "ec2-declarative-policy" in controls:
-        docs.append(
-            PolicyDocument(
-                f"ivs-declarative-ec2-{slug(target)}",
-                "declarative-ec2",
-                declarative_policy(params, spec.review.owner),
-                (target,),
-                _describe("EC2 declarative policy", target, ["ec2-declarative-policy"], 1, 1),
-                ("ec2-declarative-policy",),
+                _describe(label, target, [control], 1, 1),
+                (control,),
             )
         )
     return docs
@@ -140,9 +182,10 @@ def build_documents(spec: Spec, *, check_limits: bool = True) -> list[PolicyDocu
     without it the documents are returned as built, for lint to report.
     """
     docs: list[PolicyDocument] = []
+    in_force: dict[tuple[str, str], Any] = {}
     for target, controls in spec.targets():
         docs.extend(_scp_documents(spec, target, controls))
-        docs.extend(_management_documents(spec, target, controls))
+        docs.extend(_management_documents(spec, target, controls, in_force))
     custom = _custom_documents(spec)
     builtin_names = {d.name for d in docs}
     for doc in custom:

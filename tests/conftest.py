@@ -1,0 +1,97 @@
+"""Shared fixtures: the example spec and one moto server per test session.
+
+Every boto3 call in the tests goes to moto on 127.0.0.1; the environment below makes
+sure no real credentials or profile can be picked up by accident.
+
+- ``spec``: the example organization, ``stacks/Pulumi.org.yaml`` (session-scoped).
+- ``moto_server``: the endpoint URL of a ``ThreadedMotoServer`` started once per session
+  (in this process, so ``governance.sandbox`` can give accounts the spec's ids).
+- ``moto_endpoint``: the same server with its state reset, for a test (or a module
+  fixture) that needs an empty AWS.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from governance.spec import Spec, ivs_fields, load_spec, read_yaml
+
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SPEC = REPO / "stacks" / "Pulumi.org.yaml"
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    return load_spec(EXAMPLE_SPEC)
+
+
+@pytest.fixture(scope="session")
+def _example_fields() -> dict[str, Any]:
+    return ivs_fields(read_yaml(EXAMPLE_SPEC), str(EXAMPLE_SPEC))
+
+
+@pytest.fixture
+def spec_fields(_example_fields: dict[str, Any]) -> dict[str, Any]:
+    """A private deep copy of the example spec's ``ivs`` fields, to change in a test.
+
+    Build a spec from it with ``governance.spec.spec_from_mapping(fields, "test.yaml",
+    base_dir=str(EXAMPLE_SPEC.parent))``.
+    """
+    return copy.deepcopy(_example_fields)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Empty every moto backend behind ``endpoint``."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: str) -> str:
+    reset_moto(moto_server)
+    return moto_server
+
+
+@pytest.fixture(scope="session")
+def moto_reset(moto_server: str) -> Callable[[], str]:
+    """A callable that empties the session's moto server and returns its URL.
+
+    For module- or class-scoped fixtures, which cannot use ``moto_endpoint``.
+    """
+
+    def reset() -> str:
+        reset_moto(moto_server)
+        return moto_server
+
+    return reset
