@@ -1,0 +1,742 @@
+"""The collector: raw VPC describe responses from every account and region, on disk.
+
+In Cartography's get/transform/load terms this module is only the *get*: each kind of
+data is one declared :class:`Kind` (the file it fills, the calls it makes, the IAM
+actions those need, whether the region is worth anything without it), fetched with
+paginators and written as the raw response with its pages merged under the top-level
+key. ``graph/snapshot.py`` reads the files back; nothing here interprets them.
+
+Layout (DESIGN.md): ``OUT/<account-id>/<region>/<Key>.json`` plus ``OUT/manifest.json``,
+which records per account-region ``{"status": "ok"}`` (with ``"missing": {Key: reason}``
+when an optional kind could not be read) or ``{"status": "error", "error": CODE,
+"message": ...}``. Directories are 0700 and files 0600: a snapshot maps the network.
+
+How accounts are reached:
+
+* accounts come from ``--accounts`` or Organizations ``ListAccounts`` (ACTIVE only); an
+  account that is not in an organization collects just itself;
+* the account the caller's own credentials belong to (normally the management account)
+  is read with those credentials, because ``OrganizationAccountAccessRole`` exists only
+  in member accounts; every other account is read through ``role_name`` assumed with
+  :meth:`governance.aws.Aws.assume` (re-assumed before the credentials age out);
+* regions come from ``--regions`` or the account's own ``DescribeRegions``
+  (``AllRegions=False``: the enabled ones). When a role cannot be assumed, the error is
+  recorded for every requested region of the account (without ``--regions``: the
+  caller's enabled regions).
+
+Failures never stop the run and never look clean: a failed required kind marks the
+account-region ``error`` (its files are removed so nothing stale is read as current); a
+failed optional kind is listed under ``missing`` and its file is not written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from governance.aws import Aws, error_code, error_message
+from governance.errors import InputError
+from governance.jsonio import write_json
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+#: Assumed-role credentials last an hour by default; re-assume well before that.
+CREDENTIAL_MAX_AGE = 45 * 60
+#: The manifest is rewritten at most this often while a run goes on (and always at the end).
+MANIFEST_INTERVAL = 1.0
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+# ---- what is collected ---------------------------------------------------------------------
+
+
+Clients = dict[str, Any]  # service name -> boto3 client for one account-region
+Fetched = dict[str, list[Any]]  # Key -> items, for kinds already fetched in this region
+
+
+def paginate(client: Any, method: str, key: str, **kwargs: Any) -> list[Any]:
+    """Every item under ``key`` across all pages of ``method`` (one call if it has no pages)."""
+    if client.can_paginate(method):
+        items: list[Any] = []
+        for page in client.get_paginator(method).paginate(**kwargs):
+            items.extend(page.get(key, []))
+        return items
+    return list(getattr(client, method)(**kwargs).get(key, []))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One snapshot file: ``<key>.json`` = ``{key: fetch(...)}``.
+
+    ``required`` kinds are the ones without which no path in the region can be judged;
+    if one fails the account-region is an error. ``needs`` names kinds whose items the
+    fetch uses (a composite kind is missing when what it needs is missing).
+    """
+
+    key: str
+    service: str
+    actions: tuple[str, ...]
+    fetch: Callable[[Any, Fetched], list[Any]]
+    required: bool = False
+    needs: tuple[str, ...] = ()
+
+
+def describe(
+    key: str, method: str, action: str, *, required: bool, service: str = "ec2", **kwargs: Any
+) -> Kind:
+    def fetch(client: Any, _: Fetched) -> list[Any]:
+        return paginate(client, method, key, **kwargs)
+
+    prefix = "elasticloadbalancing" if service == "elbv2" else service
+    return Kind(key, service, (f"{prefix}:{action}",), fetch, required)
+
+
+def prefix_lists(ec2: Any, _: Fetched) -> list[Any]:
+    """Managed prefix lists (AWS-managed ones too: groups reference them) with their entries."""
+    lists = paginate(ec2, "describe_managed_prefix_lists", "PrefixLists")
+    for prefix_list in lists:
+        prefix_list["Entries"] = paginate(
+            ec2,
+            "get_managed_prefix_list_entries",
+            "Entries",
+            PrefixListId=prefix_list["PrefixListId"],
+        )
+    return lists
+
+
+def _live_route_tables(fetched: Fetched) -> Iterator[str]:
+    for table in fetched["TransitGatewayRouteTables"]:
+        if table.get("State") not in ("deleting", "deleted"):
+            yield table["TransitGatewayRouteTableId"]
+
+
+def transit_gateway_static_routes(ec2: Any, fetched: Fetched) -> list[Any]:
+    return [
+        {
+            "TransitGatewayRouteTableId": table_id,
+            "Routes": paginate(
+                ec2,
+                "search_transit_gateway_routes",
+                "Routes",
+                TransitGatewayRouteTableId=table_id,
+                Filters=[{"Name": "type", "Values": ["static"]}],
+            ),
+        }
+        for table_id in _live_route_tables(fetched)
+    ]
+
+
+def transit_gateway_propagations(ec2: Any, fetched: Fetched) -> list[Any]:
+    return [
+        {
+            "TransitGatewayRouteTableId": table_id,
+            "TransitGatewayRouteTablePropagations": paginate(
+                ec2,
+                "get_transit_gateway_route_table_propagations",
+                "TransitGatewayRouteTablePropagations",
+                TransitGatewayRouteTableId=table_id,
+            ),
+        }
+        for table_id in _live_route_tables(fetched)
+    ]
+
+
+def load_balancer_listeners(elbv2: Any, fetched: Fetched) -> list[Any]:
+    return [
+        {
+            "LoadBalancerArn": lb["LoadBalancerArn"],
+            "Listeners": paginate(
+                elbv2, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]
+            ),
+        }
+        for lb in fetched["LoadBalancers"]
+    ]
+
+
+def load_balancer_target_health(elbv2: Any, fetched: Fetched) -> list[Any]:
+    return [
+        {
+            "TargetGroupArn": group["TargetGroupArn"],
+            "TargetHealthDescriptions": paginate(
+                elbv2,
+                "describe_target_health",
+                "TargetHealthDescriptions",
+                TargetGroupArn=group["TargetGroupArn"],
+            ),
+        }
+        for group in fetched["TargetGroups"]
+    ]
+
+
+#: Every kind, in fetch order (a composite comes after what it needs). Required: the
+#: core VPC data every EC2 endpoint has had for a decade; without any one of them a
+#: path cannot be judged. Optional: the rest, whose absence is recorded as ``missing``.
+KINDS: tuple[Kind, ...] = (
+    describe("Vpcs", "describe_vpcs", "DescribeVpcs", required=True),
+    describe("Subnets", "describe_subnets", "DescribeSubnets", required=True),
+    describe("RouteTables", "describe_route_tables", "DescribeRouteTables", required=True),
+    describe("NetworkAcls", "describe_network_acls", "DescribeNetworkAcls", required=True),
+    describe("SecurityGroups", "describe_security_groups", "DescribeSecurityGroups", required=True),
+    describe(
+        "NetworkInterfaces",
+        "describe_network_interfaces",
+        "DescribeNetworkInterfaces",
+        required=True,
+    ),
+    describe("Reservations", "describe_instances", "DescribeInstances", required=True),
+    describe(
+        "InternetGateways", "describe_internet_gateways", "DescribeInternetGateways", required=True
+    ),
+    describe(
+        "EgressOnlyInternetGateways",
+        "describe_egress_only_internet_gateways",
+        "DescribeEgressOnlyInternetGateways",
+        required=True,
+    ),
+    describe("NatGateways", "describe_nat_gateways", "DescribeNatGateways", required=True),
+    describe(
+        "VpcPeeringConnections",
+        "describe_vpc_peering_connections",
+        "DescribeVpcPeeringConnections",
+        required=True,
+    ),
+    describe("Addresses", "describe_addresses", "DescribeAddresses", required=True),
+    describe("VpcEndpoints", "describe_vpc_endpoints", "DescribeVpcEndpoints", required=False),
+    describe("FlowLogs", "describe_flow_logs", "DescribeFlowLogs", required=False),
+    Kind(
+        "PrefixLists",
+        "ec2",
+        ("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+        prefix_lists,
+    ),
+    describe(
+        "TransitGateways", "describe_transit_gateways", "DescribeTransitGateways", required=False
+    ),
+    describe(
+        "TransitGatewayAttachments",
+        "describe_transit_gateway_attachments",
+        "DescribeTransitGatewayAttachments",
+        required=False,
+    ),
+    describe(
+        "TransitGatewayVpcAttachments",
+        "describe_transit_gateway_vpc_attachments",
+        "DescribeTransitGatewayVpcAttachments",
+        required=False,
+    ),
+    describe(
+        "TransitGatewayRouteTables",
+        "describe_transit_gateway_route_tables",
+        "DescribeTransitGatewayRouteTables",
+        required=False,
+    ),
+    Kind(
+        "TransitGatewayStaticRoutes",
+        "ec2",
+        ("ec2:SearchTransitGatewayRoutes",),
+        transit_gateway_static_routes,
+        needs=("TransitGatewayRouteTables",),
+    ),
+    Kind(
+        "TransitGatewayPropagations",
+        "ec2",
+        ("ec2:GetTransitGatewayRouteTablePropagations",),
+        transit_gateway_propagations,
+        needs=("TransitGatewayRouteTables",),
+    ),
+    describe(
+        "LoadBalancers",
+        "describe_load_balancers",
+        "DescribeLoadBalancers",
+        required=False,
+        service="elbv2",
+    ),
+    Kind(
+        "LoadBalancerListeners",
+        "elbv2",
+        ("elasticloadbalancing:DescribeListeners",),
+        load_balancer_listeners,
+        needs=("LoadBalancers",),
+    ),
+    describe(
+        "TargetGroups",
+        "describe_target_groups",
+        "DescribeTargetGroups",
+        required=False,
+        service="elbv2",
+    ),
+    Kind(
+        "LoadBalancerTargetHealth",
+        "elbv2",
+        ("elasticloadbalancing:DescribeTargetHealth",),
+        load_balancer_target_health,
+        needs=("TargetGroups",),
+    ),
+)
+
+KEYS: tuple[str, ...] = tuple(kind.key for kind in KINDS)
+
+#: IAM actions of the caller besides the role's: account discovery and role assumption
+#: (stacks/policies/collector-caller.json). GetCallerIdentity needs no permission.
+CALLER_ACTIONS: tuple[str, ...] = ("organizations:ListAccounts", "sts:AssumeRole")
+
+
+def role_actions() -> list[str]:
+    """Every IAM action the reads in one account need (stacks/policies/collector-role.json)."""
+    return sorted({action for kind in KINDS for action in kind.actions} | {"ec2:DescribeRegions"})
+
+
+# ---- one account-region ----------------------------------------------------------------------
+
+
+def json_safe(value: Any) -> Any:
+    """The response with botocore's parsed timestamps back as ISO 8601 text (as the CLI shows)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and missing parents as 0700 (parents that exist are left alone)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another worker made it first
+            directory.mkdir(mode=DIR_MODE)
+        directory.chmod(DIR_MODE)  # mkdir's mode is cut by the umask
+
+
+@dataclass
+class RegionResult:
+    account: str
+    region: str
+    entry: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.entry.get("status") == "ok")
+
+
+def error_entry(err: BaseException) -> dict[str, Any]:
+    return {"status": "error", "error": error_code(err), "message": error_message(err)}
+
+
+def fetch_region(clients: Clients) -> tuple[Fetched, dict[str, str]]:
+    """Every kind for one account-region: (fetched items by key, missing key -> reason).
+
+    Raises the first failure of a required kind.
+    """
+    fetched: Fetched = {}
+    missing: dict[str, str] = {}
+    for kind in KINDS:
+        absent = [need for need in kind.needs if need not in fetched]
+        if absent:
+            missing[kind.key] = f"not collected because {', '.join(absent)} is missing"
+            continue
+        try:
+            fetched[kind.key] = kind.fetch(clients[kind.service], fetched)
+        except Exception as err:
+            if kind.required:
+                raise
+            missing[kind.key] = f"{error_code(err)}: {error_message(err)}"
+    return fetched, missing
+
+
+def write_region(directory: Path, fetched: Fetched, missing: dict[str, str]) -> None:
+    make_private_dir(directory)
+    for key, items in fetched.items():
+        write_json(directory / f"{key}.json", {key: json_safe(items)}, compact=True, mode=FILE_MODE)
+    # A file left by an earlier run for a kind not read now would pass for current data.
+    for key in missing:
+        (directory / f"{key}.json").unlink(missing_ok=True)
+
+
+def clear_region(directory: Path) -> None:
+    for key in KEYS:
+        (directory / f"{key}.json").unlink(missing_ok=True)
+
+
+def region_complete(directory: Path, entry: dict[str, Any] | None) -> bool:
+    """True when ``entry`` says ok and every file it implies is on disk."""
+    if not entry or entry.get("status") != "ok":
+        return False
+    missing = entry.get("missing") or {}
+    return all((directory / f"{key}.json").is_file() for key in KEYS if key not in missing)
+
+
+# ---- the manifest ----------------------------------------------------------------------------
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of an earlier run (for ``--resume``), checked for shape."""
+    import json
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(str(path), f"not valid JSON: {err.msg} at line {err.lineno}") from None
+    except OSError as err:
+        raise InputError(str(path), err.strerror or str(err)) from None
+    if not isinstance(document, dict):
+        raise InputError(str(path), "expected an object", field="$")
+    accounts = document.get("accounts", {})
+    if not isinstance(accounts, dict):
+        raise InputError(str(path), "expected an object", field="accounts")
+    for account, value in accounts.items():
+        regions = value.get("regions") if isinstance(value, dict) else None
+        if not isinstance(regions, dict):
+            raise InputError(str(path), "expected an object", field=f"accounts.{account}.regions")
+        for region, entry in regions.items():
+            if not isinstance(entry, dict) or entry.get("status") not in ("ok", "error"):
+                raise InputError(
+                    str(path),
+                    'expected {"status": "ok" | "error", ...}',
+                    field=f"accounts.{account}.regions.{region}",
+                )
+    return document
+
+
+class Manifest:
+    """The run's manifest, shared by the workers, written atomically as entries come in."""
+
+    def __init__(self, path: Path, previous: dict[str, Any] | None) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.document: dict[str, Any] = {
+            "format": MANIFEST_FORMAT,
+            "collected_at": now(),
+            "accounts": dict((previous or {}).get("accounts", {})),
+        }
+        self.last_write = 0.0
+
+    def entry(self, account: str, region: str) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.document["accounts"].get(account, {}).get("regions", {}).get(region)
+            return dict(found) if found else None
+
+    def record(self, account: str, region: str, entry: dict[str, Any]) -> None:
+        with self.lock:
+            regions = self.document["accounts"].setdefault(account, {"regions": {}})["regions"]
+            regions[region] = entry
+            if time.monotonic() - self.last_write >= MANIFEST_INTERVAL:
+                self._write()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        accounts = self.document["accounts"]
+        self.document["accounts"] = {
+            account: {"regions": dict(sorted(accounts[account]["regions"].items()))}
+            for account in sorted(accounts)
+        }
+        write_json(self.path, self.document, mode=FILE_MODE)
+        self.last_write = time.monotonic()
+
+
+# ---- accounts and regions ------------------------------------------------------------------
+
+
+def check_ids(values: Iterable[str], pattern: re.Pattern[str], option: str, what: str) -> list[str]:
+    checked = []
+    for value in values:
+        if not pattern.match(value):
+            raise InputError(option, f"{value!r} is not {what}")
+        if value not in checked:
+            checked.append(value)
+    return checked
+
+
+def organization_accounts(aws: Aws, caller_account: str) -> list[str]:
+    """ACTIVE accounts of the organization (just the caller's when it is in none)."""
+    org = aws.client("organizations")
+    try:
+        listed = paginate(org, "list_accounts", "Accounts")
+    except Exception as err:
+        if error_code(err) == "AWSOrganizationsNotInUseException":
+            return [caller_account]
+        raise InputError(
+            "organizations:ListAccounts",
+            f"cannot list the accounts ({error_code(err)}: {error_message(err)}); pass --accounts",
+        ) from None
+    # ``State`` replaces ``Status`` from September 2026; read whichever is there.
+    active = [a["Id"] for a in listed if (a.get("State") or a.get("Status")) == "ACTIVE"]
+    return sorted(active)
+
+
+def enabled_regions(aws: Aws) -> list[str]:
+    ec2 = aws.client("ec2")
+    regions = ec2.describe_regions(AllRegions=False)["Regions"]
+    return sorted(r["RegionName"] for r in regions)
+
+
+class AccountSession:
+    """The clients of one account, assumed once and re-assumed before the credentials age."""
+
+    def __init__(self, caller: Aws, account: str, role_name: str, own: bool) -> None:
+        self.caller = caller
+        self.account = account
+        self.role_name = role_name
+        self.own = own
+        self.lock = threading.Lock()
+        self.aws: Aws | None = None
+        self.assumed_at = 0.0
+
+    def get(self) -> Aws:
+        with self.lock:
+            if self.own:
+                return self.caller
+            if self.aws is None or time.monotonic() - self.assumed_at > CREDENTIAL_MAX_AGE:
+                self.aws = self.caller.assume(
+                    self.account, self.role_name, session_name="ivs-collect"
+                )
+                self.assumed_at = time.monotonic()
+            return self.aws
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CollectResult:
+    """What a run did: account-regions collected, failed, and skipped as already complete."""
+
+    out: Path
+    ok: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # account, region, code
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    partial: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"collected {len(self.ok)} account-regions ok, {len(self.failed)} failed"
+        if self.skipped:
+            text += f", {len(self.skipped)} already complete"
+        if self.partial:
+            text += f" ({len(self.partial)} with kinds missing)"
+        return f"{text}; manifest: {self.out / MANIFEST}"
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("collecting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("account-regions"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=False,
+    )
+
+
+class _Run:
+    def __init__(
+        self,
+        out: Path,
+        caller: Aws,
+        regions: list[str] | None,
+        resume: bool,
+        manifest: Manifest,
+        progress: Progress,
+        fallback_regions: list[str],
+    ) -> None:
+        self.out = out
+        self.caller = caller
+        self.regions = regions
+        self.resume = resume
+        self.manifest = manifest
+        self.progress = progress
+        self.task = progress.add_task("collect", total=None)
+        self.total = 0
+        self.result = CollectResult(out)
+        self.result_lock = threading.Lock()
+        self.fallback_regions = fallback_regions
+
+    def add_total(self, count: int) -> None:
+        with self.result_lock:
+            self.total += count
+            self.progress.update(self.task, total=self.total)
+
+    def plan_account(self, session: AccountSession) -> list[str]:
+        """The regions to collect in an account (raises when the account cannot be reached)."""
+        aws = session.get()
+        return self.regions if self.regions is not None else enabled_regions(aws)
+
+    def account_failed(self, account: str, err: BaseException) -> None:
+        """Record ``err`` for every region the account would have been read in."""
+        regions = self.regions if self.regions is not None else self.fallback_regions
+        self.add_total(len(regions))
+        for region in regions:
+            # With --resume, a region read completely before keeps its data.
+            if not self.skip(account, region):
+                clear_region(self.out / account / region)
+                self.finish(RegionResult(account, region, error_entry(err)))
+
+    def collect_region(self, session: AccountSession, region: str) -> RegionResult:
+        directory = self.out / session.account / region
+        try:
+            aws = session.get()
+            clients = {service: aws.client(service, region) for service in ("ec2", "elbv2")}
+            fetched, missing = fetch_region(clients)
+        except Exception as err:
+            clear_region(directory)
+            return RegionResult(session.account, region, error_entry(err))
+        write_region(directory, fetched, missing)
+        entry: dict[str, Any] = {"status": "ok"}
+        if missing:
+            entry["missing"] = missing
+        return RegionResult(session.account, region, entry)
+
+    def finish(self, result: RegionResult) -> None:
+        self.manifest.record(result.account, result.region, result.entry)
+        with self.result_lock:
+            if result.ok:
+                self.result.ok.append((result.account, result.region))
+                if result.entry.get("missing"):
+                    missing = sorted(result.entry["missing"])
+                    self.result.partial.append((result.account, result.region, missing))
+            else:
+                code = str(result.entry.get("error"))
+                self.result.failed.append((result.account, result.region, code))
+        self.progress.advance(self.task)
+
+    def skip(self, account: str, region: str) -> bool:
+        if not self.resume:
+            return False
+        if region_complete(self.out / account / region, self.manifest.entry(account, region)):
+            with self.result_lock:
+                self.result.skipped.append((account, region))
+            self.progress.advance(self.task)
+            return True
+        return False
+
+
+def collect_snapshot(
+    out: Path,
+    *,
+    endpoint_url: str | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+    role_name: str = "OrganizationAccountAccessRole",
+    workers: int = 8,
+    resume: bool = False,
+    console: Console | None = None,
+) -> CollectResult:
+    """Collect a snapshot into ``out`` and return what was done.
+
+    >>> result = collect_snapshot(Path("snap"), endpoint_url="http://127.0.0.1:5000",
+    ...                           regions=["eu-west-1"])
+    >>> result.summary()
+    'collected 6 account-regions ok, 0 failed; manifest: snap/manifest.json'
+    """
+    out = Path(out)
+    console = console or Console(stderr=True)
+    if workers < 1:
+        raise InputError("--workers", "must be at least 1")
+    if accounts is not None:
+        accounts = check_ids(accounts, _ACCOUNT, "--accounts", "a 12-digit account id")
+    if regions is not None:
+        regions = check_ids(regions, _REGION, "--regions", "an AWS region name")
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "exists and is not a directory")
+
+    caller = Aws(endpoint_url=endpoint_url)
+    try:
+        caller_account = str(caller.client("sts").get_caller_identity()["Account"])
+    except Exception as err:
+        raise InputError("AWS credentials", f"{error_code(err)}: {error_message(err)}") from None
+    if accounts is None:
+        accounts = organization_accounts(caller, caller_account)
+    # Without --regions, an account that cannot be reached is recorded against the
+    # regions enabled for the caller (its own list cannot be read).
+    fallback_regions = regions
+    if fallback_regions is None:
+        try:
+            fallback_regions = enabled_regions(caller)
+        except Exception as err:
+            raise InputError(
+                "ec2:DescribeRegions",
+                f"cannot list the regions ({error_code(err)}: {error_message(err)}); "
+                "pass --regions",
+            ) from None
+
+    sessions = {
+        account: AccountSession(caller, account, role_name, own=account == caller_account)
+        for account in accounts
+    }
+    try:
+        make_private_dir(out)
+        manifest_path = out / MANIFEST
+        previous = read_manifest(manifest_path) if manifest_path.exists() else None
+        manifest = Manifest(manifest_path, previous)
+        with _progress(console) as progress:
+            run = _Run(out, caller, regions, resume, manifest, progress, fallback_regions)
+            try:
+                _execute(run, sessions, workers)
+            finally:
+                manifest.flush()
+    except OSError as err:  # the snapshot directory, not AWS: stop with one line
+        raise InputError(str(err.filename or out), err.strerror or str(err)) from None
+    result = run.result
+    for account, region, code in sorted(result.failed)[:10]:
+        console.print(f"not collected: {account} {region}: {code}", highlight=False)
+    if len(result.failed) > 10:
+        console.print(f"... and {len(result.failed) - 10} more (see the manifest)")
+    print(result.summary(), file=sys.stdout, flush=True)
+    return result
+
+
+def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> None:
+    """Plan every account, then collect its regions, all on one bounded pool."""
+
+    def collect(session: AccountSession, region: str) -> None:
+        run.finish(run.collect_region(session, region))
+
+    regions_done: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ivs-collect") as pool:
+        try:
+            planned = {pool.submit(run.plan_account, s): s for s in sessions.values()}
+            for future, session in planned.items():
+                try:
+                    account_regions = future.result()
+                except Exception as err:
+                    run.account_failed(session.account, err)
+                    continue
+                run.add_total(len(account_regions))
+                for region in account_regions:
+                    if not run.skip(session.account, region):
+                        regions_done.append(pool.submit(collect, session, region))
+            for done in regions_done:
+                # AWS failures are results; what is raised here is local (a full disk).
+                done.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
