@@ -87,7 +87,9 @@ def moto_endpoint(moto_server: str) -> str:
 def moto_reset(moto_server: str) -> Callable[[], str]:
     """A callable that empties the session's moto server and returns its URL.
 
-    For module- or class-scoped fixtures, which cannot use ``moto_endpoint``.
+    For module- or class-scoped fixtures, which cannot use ``moto_endpoint``. moto's
+    state is global to the process: under ``pytest -n`` a test of another module may run
+    (and reset) between two tests of a module, so state kept across tests is fragile.
     """
 
     def reset() -> str:
