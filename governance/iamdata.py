@@ -160,23 +160,31 @@ def expand_action(pattern: str) -> list[str]:
 
 
 def expand(pattern: str) -> list[Action]:
-    if pattern.strip() == "*":
-        return [a for prefix in services() for a in _service_actions(prefix).values()]
+    return list(_expand(pattern.strip().lower()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _expand(pattern: str) -> tuple[Action, ...]:
+    if pattern == "*":
+        return tuple(a for prefix in services() for a in _service_actions(prefix).values())
     prefix, sep, name = pattern.partition(":")
     if not sep:
-        return []
-    prefixes = [p for p in services() if fnmatch.fnmatchcase(p, prefix.lower())]
+        return ()
+    if "*" in prefix or "?" in prefix:
+        prefixes = [p for p in services() if fnmatch.fnmatchcase(p, prefix)]
+    else:
+        prefixes = [prefix] if prefix in services() else []
     matched: list[Action] = []
     for svc in prefixes:
         actions = _service_actions(svc)
         if "*" not in name and "?" not in name:
-            found = actions.get(name.lower())
+            found = actions.get(name)
             if found is not None:
                 matched.append(found)
             continue
-        regex = re.compile(fnmatch.translate(name.lower()))
+        regex = re.compile(fnmatch.translate(name))
         matched.extend(a for low, a in sorted(actions.items()) if regex.match(low))
-    return matched
+    return tuple(matched)
 
 
 def suggest_action(action: str) -> str | None:
