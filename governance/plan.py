@@ -6,19 +6,22 @@ type, name, inputs, parent, provider and whether it is protected. ``ivs demo`` p
 the benchmarks time it.
 
 Pulumi's runtime state (settings, the root stack, the config) lives in context
-variables. Each evaluation runs in a copy of the caller's context with a fresh monitor and
-root stack, so repeated calls in one process do not see each other's resources and do
-not disturb mocks a caller (a test module) has set. It must not be called from inside a
-running Pulumi program.
+variables, and its mocks need an event loop. Each evaluation runs on a thread of its own,
+in a copy of the caller's context (so config the caller set is seen), with its own event
+loop, executor, monitor and root stack, all closed afterwards. Repeated calls in one
+process therefore do not see each other's resources, do not disturb mocks a caller (a
+test module) has set, and work whether or not the caller has an event loop running.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +29,6 @@ import pulumi
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from governance.spec import Spec
 
@@ -68,7 +70,7 @@ class PlannedResource:
 
 @dataclass(frozen=True)
 class Plan:
-    """The resources of one stack, in registration order, and its exports."""
+    """The resources of one stack, in URN order, and its exports."""
 
     stack: str
     resources: tuple[PlannedResource, ...]
@@ -175,24 +177,61 @@ def evaluate(program: Callable[[], Any], stack_name: str, project: str = PROJECT
     ``Plan.outputs``. An exception raised by the program (or by a resource) propagates
     after the runtime has settled.
     """
-    return contextvars.copy_context().run(_evaluate, program, stack_name, project)
+    context = contextvars.copy_context()
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["plan"] = context.run(_evaluate, program, stack_name, project)
+        except BaseException as err:  # re-raised in the caller's thread
+            result["error"] = err
+
+    thread = threading.Thread(target=target, name=f"pulumi-plan-{stack_name}")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    plan: Plan = result["plan"]
+    return plan
 
 
 def _evaluate(program: Callable[[], Any], stack_name: str, project: str) -> Plan:
-    monitor = _RecordingMonitor(_PlanMocks())
-    pulumi_settings.ROOT.set(None)  # a fresh root stack for this run
-    pulumi.runtime.set_mocks(
-        monitor.plan_mocks, project=project, stack=stack_name, preview=False, monitor=monitor
-    )
-    outputs: dict[str, Any] = {}
+    # The mock monitor gives every executor thread an event loop of its own; this executor
+    # makes them up front so they can be closed with it, instead of at interpreter exit.
+    worker_loops: list[asyncio.AbstractEventLoop] = []
 
-    async def run() -> None:
-        exports = program()
-        if isinstance(exports, Mapping):
-            outputs.update(await pulumi.Output.from_input(dict(exports)).future() or {})
+    def worker_loop() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        worker_loops.append(loop)
 
-    _sync_await(run_pulumi_func(run))
-    return Plan(stack=stack_name, resources=tuple(monitor.records), outputs=outputs)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(thread_name_prefix="pulumi-plan", initializer=worker_loop)
+    loop.set_default_executor(executor)
+    try:
+        monitor = _RecordingMonitor(_PlanMocks())
+        pulumi_settings.ROOT.set(None)  # a fresh root stack for this run
+        pulumi.runtime.set_mocks(
+            monitor.plan_mocks, project=project, stack=stack_name, preview=False, monitor=monitor
+        )
+        outputs: dict[str, Any] = {}
+
+        async def run() -> None:
+            exports = program()
+            if isinstance(exports, Mapping):
+                outputs.update(await pulumi.Output.from_input(dict(exports)).future() or {})
+
+        loop.run_until_complete(run_pulumi_func(run))
+        # Registrations arrive from several threads; URN order makes plans reproducible.
+        records = tuple(sorted(monitor.records, key=lambda r: r.urn))
+        return Plan(stack=stack_name, resources=records, outputs=outputs)
+    finally:
+        executor.shutdown(wait=True)
+        for worker in worker_loops:
+            worker.close()
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 def plan_stack(stack_name: str, spec: Spec, project: str = PROJECT) -> Plan:

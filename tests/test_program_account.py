@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime as dt
 import json
@@ -240,6 +241,19 @@ def test_repeated_plans_in_one_process_do_not_mix(spec: Spec) -> None:
     second = plan_stack("baseline-500000000001", spec)
     assert len(first.resources) == len(second.resources)
     assert all(r.urn.startswith("urn:pulumi:baseline-500000000001::") for r in second.resources)
+    assert plan_stack("baseline-400000000001", spec) == first  # ids derive from names
+
+
+def test_a_plan_can_be_made_while_an_event_loop_runs(spec: Spec) -> None:
+    async def inside_a_loop() -> Plan:
+        return plan_stack("baseline-400000000001", spec)
+
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset this thread's loop
+    try:
+        plan = loop.run_until_complete(inside_a_loop())
+    finally:
+        loop.close()
+    assert len(plan.of_type(ENCRYPTION)) == len(spec.regions)
 
 
 # ---- the same component the way Pulumi documents testing it ---------------------------
