@@ -489,7 +489,9 @@ def organization_accounts(aws: Aws, caller_account: str) -> list[str]:
         ) from None
     # ``State`` replaces ``Status`` from September 2026; read whichever is there.
     active = [a["Id"] for a in listed if (a.get("State") or a.get("Status")) == "ACTIVE"]
-    return sorted(active)
+    # An organization always holds its ACTIVE management account; an empty list is an
+    # account outside any organization (moto answers so instead of NotInUse).
+    return sorted(active) or [caller_account]
 
 
 def enabled_regions(aws: Aws) -> list[str]:
