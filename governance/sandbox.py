@@ -4,14 +4,15 @@ Tests and ``ivs demo`` run the real code (audit, collection, vending) against an
 organization that looks like the spec: the same management account, OU tree, member
 account ids, and the policies attached where the spec attaches them.
 
->>> from moto.server import ThreadedMotoServer
->>> from governance.spec import load_spec
->>> server = ThreadedMotoServer(ip_address="127.0.0.1", port=0); server.start()
->>> host, port = server.get_host_and_port()
->>> seeded = seed_organization(load_spec("stacks/Pulumi.org.yaml"),
-...                            Aws(endpoint_url=f"http://{host}:{port}"))
->>> seeded.units["Workloads/Prod"]            # doctest: +SKIP
-'ou-abcd-12345678'
+Usage (a moto server in this process)::
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    seeded = seed_organization(load_spec("stacks/Pulumi.org.yaml"),
+                               Aws(endpoint_url=f"http://{host}:{port}"))
+    seeded.units["Workloads/Prod"]        # 'ou-...'
+    seeded.target_id("400000000001")      # the spec's own account id
 
 What moto cannot do, and how this module handles it:
 
