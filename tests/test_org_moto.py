@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from governance import sandbox
 from governance.aws import Aws
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
@@ -106,3 +108,12 @@ def test_scp_count_per_target_matches_lint_view(seeded: Any, spec: Spec) -> None
         expected = [d.name for d in docs if d.kind == "scp" and target in d.targets]
         assert sorted(p["Name"] for p in listed) == sorted(["FullAWSAccess", *expected])
         assert len(listed) <= spec.limits.max_per_target("scp")
+
+
+def test_seeding_reports_ids_it_could_not_set(
+    spec: Spec, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What happens against a moto server in another process: moto picks random ids.
+    monkeypatch.setattr(sandbox, "_account_id_as", lambda account_id: contextlib.nullcontext())
+    with pytest.raises(sandbox.SandboxError, match="must run in this process"):
+        seed_organization(spec, Aws(endpoint_url=moto_endpoint))
