@@ -139,6 +139,7 @@ class Eni:
     description: str = ""
     instance_id: str | None = None
     status: str = "in-use"
+    device_index: int = 0
     tags: Tags = field(default_factory=dict)
 
 

@@ -689,8 +689,12 @@ def _eni(raw: Any, s: _Shape, where: str, account: str, region: str, inst: str |
         )
     attachment = item.get("Attachment")
     instance_id = inst
-    if instance_id is None and isinstance(attachment, dict):
-        instance_id = attachment.get("InstanceId") or None
+    device_index = 0
+    if isinstance(attachment, dict):
+        if instance_id is None:
+            instance_id = attachment.get("InstanceId") or None
+        if isinstance(attachment.get("DeviceIndex"), int):
+            device_index = attachment["DeviceIndex"]
     return m.Eni(
         s.text(item, "NetworkInterfaceId", where),
         account,
@@ -705,6 +709,7 @@ def _eni(raw: Any, s: _Shape, where: str, account: str, region: str, inst: str |
         str(item.get("Description") or ""),
         instance_id,
         str(item.get("Status") or "in-use"),
+        device_index,
         s.tags(item, where),
     )
 

@@ -1,0 +1,1013 @@
+"""Reachability with AWS semantics, on equivalence classes of ENIs.
+
+``Network(graph, zones)`` indexes the exposure graph built by ``graph.build`` and groups
+ENI addresses into **units**: addresses that share subnet, security-group set, address
+family, public-address status, zone and *cell* behave alike. A cell is the set of every
+prefix the snapshot mentions anywhere (security-group rules, network-ACL entries, routes,
+prefix lists, VPC and subnet blocks) that holds the address; since two prefixes either
+nest or are disjoint, "does rule prefix P match this address" is ``P in cell``, for every
+rule at once. Units are few (usually about subnets x group sets) however many ENIs there
+are, which is what lets 100k ENIs be analysed in seconds.
+
+Semantics (DESIGN.md, "what exposed means"):
+
+- security groups are stateful and allow-only; rules match CIDRs, prefix lists (their
+  entries) or membership of a referenced group (the peer's group set);
+- network ACLs are stateless, first match in rule-number order, inbound and outbound;
+  the return leg must be allowed to ephemeral ports 1024-65535 (some port of it: a
+  client may use any), and traffic inside one subnet crosses no ACL;
+- routes use longest-prefix match, ``local`` covers the VPC, a blackholed route drops;
+  routes to appliances (ENIs, instances, gateway endpoints, VGWs) are not followed;
+- internet ingress needs an active route to an attached internet gateway in the subnet's
+  route table (for the return) and a public IPv4 or EIP on the address; IPv6 needs a
+  global address and an IGW route for it. NAT gateways and egress-only IGWs carry
+  outbound traffic only;
+- peering is not transitive and carries traffic only between the two VPCs' blocks, with
+  routes on both sides;
+- transit gateways route by the attachment's associated TGW route table: static routes
+  (winning over propagated ones of the same length) and propagated routes (the attached
+  VPCs' blocks), longest prefix, blackholes drop; routes are needed both ways;
+- internet-facing load balancers expose their registered targets on the target port: the
+  internet must reach the load balancer on a listener port, and the load balancer (its
+  subnets and security groups) must reach the target;
+- ENIs of managed services are assessed like instances; NAT gateway and transit gateway
+  ENIs are not endpoints (they accept no connections).
+
+Every check has a fast form returning ``graph.ports.Traffic`` and an ``explain_*`` form
+returning the hop-by-hop path (``[{"hop": id, "why": text}]``) for a finding.
+
+>>> net = Network(build_graph(load_snapshot("snap")))      # doctest: +SKIP
+>>> [u for u in net.units if net.internet_to(u)]           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graph import model as m
+from graph.cidr import (
+    ANY_V4,
+    ANY_V6,
+    GLOBAL_V6,
+    NON_PUBLIC_V4,
+    Prefix,
+    PrefixTable,
+    contains,
+    is_global_v6,
+)
+from graph.ports import EPHEMERAL, NAMED_PROTOCOLS, PortSet, Traffic
+
+Hop = dict[str, str]
+Cell = frozenset[Prefix]
+NOTHING = Traffic.nothing()
+EVERYTHING = Traffic.everything()
+#: ENIs that accept no connections of their own.
+NOT_ENDPOINTS = frozenset({"nat", "transit-gateway"})
+
+
+@dataclass(slots=True)
+class Member:
+    eni: str
+    address: Prefix
+    public_ip: str | None
+
+
+@dataclass(slots=True, eq=False)
+class Unit:
+    """Addresses that behave alike. ``kind`` is ``eni``, or ``load-balancer`` for a load
+    balancer whose own ENIs the snapshot does not hold (one unit per subnet of it)."""
+
+    index: int
+    kind: str
+    account: str
+    region: str
+    vpc_id: str
+    subnet_id: str
+    groups: frozenset[str]
+    family: int
+    public: bool
+    cell: Cell
+    zone: str
+    members: list[Member] = field(default_factory=list)
+    #: the load balancer ARN for ``load-balancer`` units
+    owner: str | None = None
+    #: no security group applies (a load balancer without groups)
+    no_groups: bool = False
+
+    @property
+    def netkey(self) -> tuple[Any, ...]:
+        return (self.subnet_id, self.groups, self.family, self.cell, self.no_groups)
+
+    @property
+    def enis(self) -> list[str]:
+        return list(dict.fromkeys(member.eni for member in self.members))
+
+
+@dataclass(slots=True)
+class _TgwRoute:
+    destination: Prefix
+    attachments: list[str]
+    state: str
+    type: str
+
+
+def returnable(out: Traffic) -> Traffic:
+    """Protocols whose return leg ``out`` (an ACL's allowed traffic back) lets through.
+
+    TCP and UDP need some ephemeral port (1024-65535); other protocols any port.
+    """
+    if out.is_everything:
+        return EVERYTHING
+    ports: dict[str, PortSet] = {}
+    for proto in set(NAMED_PROTOCOLS) | set(out.ports):
+        allowed = out.get(proto)
+        ok = bool(allowed & EPHEMERAL) if proto in ("tcp", "udp") else bool(allowed)
+        ports[proto] = PortSet.full() if ok else PortSet.empty()
+    return Traffic(ports, out.rest)
+
+
+class Network:
+    """Indexes of one exposure graph, its units, and the reachability functions."""
+
+    def __init__(self, graph: nx.MultiDiGraph, zones: Mapping[str, str] | None = None) -> None:
+        self.graph = graph
+        zones = zones or {}
+        self.vpcs: dict[str, m.Vpc] = {}
+        self.subnets: dict[str, m.Subnet] = {}
+        self.subnet_rtb: dict[str, m.RouteTable] = {}
+        self.subnet_acl: dict[str, m.NetworkAcl] = {}
+        self.acls: dict[str, m.NetworkAcl] = {}
+        self.rtbs: dict[str, m.RouteTable] = {}
+        self.sgs: dict[str, m.SecurityGroup] = {}
+        self.gateways: dict[str, m.Gateway] = {}
+        self.nats: dict[str, m.NatGateway] = {}
+        self.peerings: dict[str, m.Peering] = {}
+        self.prefix_lists: dict[str, list[Prefix]] = {}
+        self.load_balancers: dict[str, m.LoadBalancer] = {}
+        self.tgw_attachments: dict[str, m.TgwAttachment] = {}
+        self.tgw_vpc_attachments: dict[str, m.TgwVpcAttachment] = {}
+        self.enis: dict[str, m.Eni] = {}
+        rtb_of: dict[str, str] = {}
+        acl_of: dict[str, str] = {}
+        for key, data in graph.nodes(data=True):
+            kind = data["kind"]
+            record = data.get("record")
+            if kind == "vpc":
+                self.vpcs[key] = record
+            elif kind == "subnet":
+                self.subnets[key] = record
+                if data.get("route_table"):
+                    rtb_of[key] = data["route_table"]
+                if data.get("network_acl"):
+                    acl_of[key] = data["network_acl"]
+            elif kind == "route-table":
+                self.rtbs[key] = record
+            elif kind == "network-acl":
+                self.acls[key] = record
+            elif kind == "security-group":
+                self.sgs[key] = record
+            elif kind in ("internet-gateway", "egress-only-internet-gateway"):
+                self.gateways[key] = record
+            elif kind == "nat-gateway":
+                self.nats[key] = record
+            elif kind == "peering":
+                self.peerings[key] = record
+            elif kind == "prefix-list":
+                self.prefix_lists[key] = list(record.cidrs)
+            elif kind == "load-balancer":
+                self.load_balancers[key] = record
+            elif kind == "tgw-attachment":
+                if isinstance(record, m.TgwAttachment):
+                    self.tgw_attachments[key] = record
+                else:
+                    self.tgw_vpc_attachments[key] = record
+            elif kind == "eni":
+                self.enis[key] = record
+        for subnet_id, rtb_id in rtb_of.items():
+            if rtb_id in self.rtbs:
+                self.subnet_rtb[subnet_id] = self.rtbs[rtb_id]
+        for subnet_id, acl_id in acl_of.items():
+            if acl_id in self.acls:
+                self.subnet_acl[subnet_id] = self.acls[acl_id]
+        self._index_routes()
+        self._index_transit()
+        self._index_prefixes()
+        self.units: list[Unit] = []
+        self._build_units(zones)
+        self._index_units()
+        self._acl_cache: dict[Any, Traffic] = {}
+        self._sg_cache: dict[Any, Traffic] = {}
+        self._lpm_cache: dict[Any, m.Route | None] = {}
+        self._path_cache: dict[Any, list[Hop] | None] = {}
+        self._internet_cache: dict[Any, Traffic] = {}
+        self._refs: dict[frozenset[str], frozenset[str]] = {}
+
+    # ---- indexes ------------------------------------------------------------------------
+    def _index_routes(self) -> None:
+        """Each route table's routes, prefix lists expanded, longest prefix first."""
+        self.routes: dict[str, list[tuple[Prefix, m.Route]]] = {}
+        for rtb in self.rtbs.values():
+            items: list[tuple[Prefix, m.Route]] = []
+            for route in rtb.routes:
+                if route.destination is not None:
+                    items.append((route.destination, route))
+                elif route.prefix_list_id:
+                    for cidr in self.prefix_lists.get(route.prefix_list_id, []):
+                        items.append((cidr, route))
+            items.sort(key=lambda item: -item[0].length)
+            self.routes[rtb.id] = items
+
+    def _index_transit(self) -> None:
+        # (tgw, vpc) -> attachment id; attachment -> (vpc, associated route table)
+        self.tgw_attachment_of: dict[tuple[str, str], str] = {}
+        self.attachment_vpc: dict[str, str] = {}
+        self.attachment_table: dict[str, str] = {}
+        for att_v in self.tgw_vpc_attachments.values():
+            if att_v.state == "available":
+                self.tgw_attachment_of[(att_v.tgw_id, att_v.vpc_id)] = att_v.id
+                self.attachment_vpc[att_v.id] = att_v.vpc_id
+        for att in self.tgw_attachments.values():
+            if att.resource_type == "vpc" and att.state == "available":
+                self.tgw_attachment_of[(att.tgw_id, att.resource_id)] = att.id
+                self.attachment_vpc[att.id] = att.resource_id
+            if att.route_table_id and att.association_state in (None, "associated"):
+                self.attachment_table[att.id] = att.route_table_id
+        self.tgw_routes: dict[str, list[_TgwRoute]] = {}
+        for key, data in self.graph.nodes(data=True):
+            if data["kind"] != "tgw-route-table":
+                continue
+            routes: list[_TgwRoute] = []
+            for static in data.get("static_routes", []):
+                routes.append(
+                    _TgwRoute(
+                        static.destination, list(static.attachment_ids), static.state, "static"
+                    )
+                )
+            for prop in data.get("propagations", []):
+                if prop.state != "enabled":
+                    continue
+                vpc = self.vpcs.get(self.attachment_vpc.get(prop.attachment_id, ""))
+                if vpc is None:
+                    continue  # a VPN or peering attachment, or a VPC the snapshot lacks
+                for cidr in vpc.cidrs:
+                    routes.append(_TgwRoute(cidr, [prop.attachment_id], "active", "propagated"))
+            # longest first; static before propagated at equal length
+            routes.sort(key=lambda r: (-r.destination.length, r.type != "static"))
+            self.tgw_routes[key] = routes
+        # VPCs that may reach each other at all (same VPC, peering, shared TGW)
+        self.linked: dict[str, set[str]] = {vpc: {vpc} for vpc in self.vpcs}
+        for pcx in self.peerings.values():
+            if pcx.status == "active":
+                a, b = pcx.requester.vpc_id, pcx.accepter.vpc_id
+                self.linked.setdefault(a, {a}).add(b)
+                self.linked.setdefault(b, {b}).add(a)
+        by_tgw: dict[str, set[str]] = {}
+        for (tgw, vpc_id), _att in self.tgw_attachment_of.items():
+            by_tgw.setdefault(tgw, set()).add(vpc_id)
+        for vpc_ids in by_tgw.values():
+            for vpc_id in vpc_ids:
+                self.linked.setdefault(vpc_id, {vpc_id}).update(vpc_ids)
+
+    def _index_prefixes(self) -> None:
+        """Every prefix the snapshot mentions, and which of them lie inside each subnet."""
+        known: PrefixTable[bool] = PrefixTable()
+        add = known.add
+        add(ANY_V4, True)
+        add(ANY_V6, True)
+        for vpc in self.vpcs.values():
+            for cidr in vpc.cidrs:
+                add(cidr, True)
+        for subnet in self.subnets.values():
+            for cidr in subnet.cidrs:
+                add(cidr, True)
+        for items in self.routes.values():
+            for cidr, _route in items:
+                add(cidr, True)
+        for cidrs in self.prefix_lists.values():
+            for cidr in cidrs:
+                add(cidr, True)
+        for acl in self.acls.values():
+            for entry in acl.inbound + acl.outbound:
+                add(entry.cidr, True)
+        for sg in self.sgs.values():
+            for rule in sg.ingress + sg.egress:
+                if rule.cidr is not None:
+                    add(rule.cidr, True)
+        for pcx in self.peerings.values():
+            for cidr in pcx.requester.cidrs + pcx.accepter.cidrs:
+                add(cidr, True)
+        for routes in self.tgw_routes.values():
+            for route in routes:
+                add(route.destination, True)
+        self.known = known
+        by_cidr: PrefixTable[list[str]] = PrefixTable()
+        for subnet in self.subnets.values():
+            for cidr in subnet.cidrs:
+                found = by_cidr.get(cidr)
+                if found is None:
+                    by_cidr.add(cidr, [subnet.id])
+                else:
+                    found.append(subnet.id)
+        self.inner: dict[tuple[str, Prefix], list[Prefix]] = {}
+        for prefix, _ in known:
+            for cidr, subnet_ids in by_cidr.containing(prefix):
+                if cidr.length < prefix.length:
+                    for subnet_id in subnet_ids:
+                        self.inner.setdefault((subnet_id, cidr), []).append(prefix)
+        self._cell_cache: dict[Prefix, Cell] = {}
+
+    def cell_of(self, prefix: Prefix) -> Cell:
+        """The known prefixes holding ``prefix`` (a subnet block, say)."""
+        found = self._cell_cache.get(prefix)
+        if found is None:
+            found = frozenset(p for p, _ in self.known.containing(prefix))
+            self._cell_cache[prefix] = found
+        return found
+
+    def _address_cell(self, subnet: m.Subnet, address: Prefix) -> Cell | None:
+        for cidr in subnet.cidrs:
+            if contains(cidr, address):
+                base = self.cell_of(cidr)
+                inner = self.inner.get((subnet.id, cidr))
+                if not inner:
+                    return base
+                return base | frozenset(p for p in inner if contains(p, address))
+        return None
+
+    def _build_units(self, zones: Mapping[str, str]) -> None:
+        units: dict[tuple[Any, ...], Unit] = {}
+        self.unplaced: list[str] = []
+        nodes = self.graph.nodes
+        for eni in self.enis.values():
+            if nodes[eni.id].get("service") in NOT_ENDPOINTS:
+                continue
+            subnet = self.subnets.get(eni.subnet_id)
+            if subnet is None:
+                self.unplaced.append(eni.id)
+                continue
+            groups = frozenset(eni.group_ids)
+            zone = zones.get(eni.id, "unknown")
+            addresses = [(p.address, p.public_ip, p.public_ip is not None) for p in eni.private_ips]
+            addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
+            for address, public_ip, public in addresses:
+                cell = self._address_cell(subnet, address)
+                if cell is None:
+                    continue
+                key = (subnet.id, groups, address.version, public, cell, zone)
+                unit = units.get(key)
+                if unit is None:
+                    unit = units[key] = Unit(
+                        len(self.units),
+                        "eni",
+                        eni.account,
+                        eni.region,
+                        subnet.vpc_id,
+                        subnet.id,
+                        groups,
+                        address.version,
+                        public,
+                        cell,
+                        zone,
+                    )
+                    self.units.append(unit)
+                unit.members.append(Member(eni.id, address, public_ip))
+        # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
+        self.lb_units: dict[str, list[Unit]] = {}
+        for lb in self.load_balancers.values():
+            suffix = lb.arn.partition(":loadbalancer/")[2]
+            own = [
+                u
+                for u in self.units
+                if suffix and any(self.enis[e].description == f"ELB {suffix}" for e in u.enis)
+            ]
+            if own:
+                self.lb_units[lb.arn] = own
+                continue
+            created = []
+            for subnet_id in lb.subnet_ids:
+                subnet = self.subnets.get(subnet_id)
+                if subnet is None or not subnet.cidrs:
+                    continue
+                cidr = subnet.cidrs[0]
+                unit = Unit(
+                    len(self.units),
+                    "load-balancer",
+                    lb.account,
+                    lb.region,
+                    lb.vpc_id,
+                    subnet_id,
+                    frozenset(lb.group_ids),
+                    cidr.version,
+                    lb.scheme == "internet-facing",
+                    self.cell_of(cidr),
+                    zones.get(lb.arn, "unknown"),
+                    [Member(lb.arn, cidr, None)],
+                    owner=lb.arn,
+                    no_groups=not lb.group_ids,
+                )
+                self.units.append(unit)
+                created.append(unit)
+            self.lb_units[lb.arn] = created
+
+    def _index_units(self) -> None:
+        self.by_group: dict[str, list[Unit]] = {}
+        self.by_prefix: dict[Prefix, dict[str, list[Unit]]] = {}
+        self.by_eni: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            if unit.kind != "eni":
+                continue
+            for group in unit.groups:
+                self.by_group.setdefault(group, []).append(unit)
+            for prefix in unit.cell:
+                self.by_prefix.setdefault(prefix, {}).setdefault(unit.vpc_id, []).append(unit)
+            for member in unit.members:
+                self.by_eni.setdefault(member.eni, []).append(unit)
+
+    # ---- building blocks ----------------------------------------------------------------
+    def acl_allows(self, acl: m.NetworkAcl | None, egress: bool, cell: Cell) -> Traffic:
+        """Traffic an ACL lets through (first match) to (egress) or from a peer in ``cell``."""
+        if acl is None:
+            return EVERYTHING  # no ACL in the snapshot: AWS's default ACL allows all
+        entries = acl.outbound if egress else acl.inbound
+        matched = tuple(i for i, e in enumerate(entries) if e.cidr in cell)
+        key = (acl.id, egress, matched)
+        found = self._acl_cache.get(key)
+        if found is not None:
+            return found
+        allowed, remaining = NOTHING, EVERYTHING
+        for i in matched:
+            entry = entries[i]
+            if entry.allow:
+                allowed = allowed | (entry.traffic & remaining)
+            remaining = remaining - entry.traffic
+            if remaining.is_empty:
+                break
+        self._acl_cache[key] = allowed
+        return allowed
+
+    def _acl_evidence(
+        self, acl: m.NetworkAcl, egress: bool, cell: Cell, wanted: Traffic
+    ) -> list[tuple[int, Traffic]]:
+        out: list[tuple[int, Traffic]] = []
+        remaining = EVERYTHING
+        for entry in acl.outbound if egress else acl.inbound:
+            if entry.cidr not in cell:
+                continue
+            portion = entry.traffic & remaining & wanted
+            if entry.allow and portion:
+                out.append((entry.number, entry.traffic))
+            remaining = remaining - entry.traffic
+            if (wanted & remaining).is_empty:
+                break
+        return out
+
+    def _refs_of(self, groups: frozenset[str]) -> frozenset[str]:
+        found = self._refs.get(groups)
+        if found is None:
+            refs: set[str | None] = set()
+            for group in groups:
+                sg = self.sgs.get(group)
+                if sg is not None:
+                    refs.update(r.ref for r in sg.ingress + sg.egress if r.peer == "group")
+            found = self._refs[groups] = frozenset(x for x in refs if x)
+        return found
+
+    def _rule_matches(self, rule: m.SgRule, cell: Cell, peer_groups: frozenset[str]) -> bool:
+        if rule.peer == "cidr":
+            return rule.cidr in cell
+        if rule.peer == "group":
+            return rule.ref in peer_groups
+        return any(c in cell for c in self.prefix_lists.get(rule.ref or "", ()))
+
+    def sg_allows(
+        self, groups: frozenset[str], egress: bool, cell: Cell, peer_groups: frozenset[str]
+    ) -> Traffic:
+        """Traffic a set of groups allows to (egress) or from a peer (its cell and groups)."""
+        key = (groups, egress, cell, peer_groups & self._refs_of(groups))
+        found = self._sg_cache.get(key)
+        if found is not None:
+            return found
+        allowed = NOTHING
+        for group in groups:
+            sg = self.sgs.get(group)
+            if sg is None:
+                continue  # a group the snapshot lacks: it allows nothing we can see
+            for rule in sg.egress if egress else sg.ingress:
+                if self._rule_matches(rule, cell, peer_groups):
+                    allowed = allowed | rule.traffic
+                    if allowed.is_everything:
+                        break
+        self._sg_cache[key] = allowed
+        return allowed
+
+    def _sg_evidence(
+        self,
+        groups: frozenset[str],
+        egress: bool,
+        cell: Cell,
+        peer_groups: frozenset[str],
+        wanted: Traffic,
+    ) -> list[Hop]:
+        hops = []
+        for group in sorted(groups):
+            sg = self.sgs.get(group)
+            if sg is None:
+                continue
+            for rule in sg.egress if egress else sg.ingress:
+                if (rule.traffic & wanted) and self._rule_matches(rule, cell, peer_groups):
+                    word = "egress" if egress else "ingress"
+                    hops.append({"hop": group, "why": f"{word} {rule.text}"})
+        return hops
+
+    def lpm(self, rtb: m.RouteTable | None, cell: Cell) -> tuple[Prefix, m.Route] | None:
+        """The route table's longest-prefix route for addresses in ``cell``."""
+        if rtb is None:
+            return None
+        key = (rtb.id, cell)
+        if key in self._lpm_cache:
+            return self._lpm_cache[key]  # type: ignore[return-value]
+        found = None
+        for cidr, route in self.routes.get(rtb.id, ()):
+            if cidr in cell:
+                found = (cidr, route)
+                break
+        self._lpm_cache[key] = found  # type: ignore[assignment]
+        return found
+
+    def tgw_lpm(self, table: str | None, cell: Cell) -> _TgwRoute | None:
+        if table is None:
+            return None
+        for route in self.tgw_routes.get(table, ()):
+            if route.destination in cell:
+                return route
+        return None
+
+    # ---- paths between units ------------------------------------------------------------
+    def route_path(self, src: Unit, dst: Unit) -> list[Hop] | None:
+        """The routed path from ``src`` to ``dst`` and back, or None when there is none."""
+        if src.family != dst.family:
+            return None
+        if src.subnet_id == dst.subnet_id:
+            return [{"hop": src.subnet_id, "why": "same subnet"}]
+        src_rtb = self.subnet_rtb.get(src.subnet_id)
+        dst_rtb = self.subnet_rtb.get(dst.subnet_id)
+        key = (
+            src_rtb.id if src_rtb else None,
+            src.vpc_id,
+            src.cell,
+            dst_rtb.id if dst_rtb else None,
+            dst.vpc_id,
+            dst.cell,
+        )
+        if key in self._path_cache:
+            return self._path_cache[key]
+        path = self._route_path(src, dst, src_rtb, dst_rtb)
+        self._path_cache[key] = path
+        return path
+
+    def _route_path(
+        self,
+        src: Unit,
+        dst: Unit,
+        src_rtb: m.RouteTable | None,
+        dst_rtb: m.RouteTable | None,
+    ) -> list[Hop] | None:
+        if src_rtb is None:
+            # No route table seen: only the implicit local route of the VPC.
+            if src.vpc_id == dst.vpc_id:
+                return [{"hop": "local", "why": f"local route of {src.vpc_id}"}]
+            return None
+        found = self.lpm(src_rtb, dst.cell)
+        if found is None:
+            return None
+        cidr, route = found
+        if route.state != "active":
+            return None
+        where = f"route {cidr} in {src_rtb.id}"
+        if route.target == "local":
+            if src.vpc_id != dst.vpc_id:
+                return None
+            return [{"hop": "local", "why": f"{where} (local)"}]
+        if route.kind == "vpc-peering-connection":
+            return self._peering_path(src, dst, route.target, where, dst_rtb)
+        if route.kind == "transit-gateway":
+            return self._tgw_path(src, dst, route.target, where, dst_rtb)
+        return None
+
+    def _return_route(
+        self, dst_rtb: m.RouteTable | None, src: Unit, target: str
+    ) -> tuple[Prefix, m.Route] | None:
+        back = self.lpm(dst_rtb, src.cell)
+        if back is None or back[1].target != target or back[1].state != "active":
+            return None
+        return back
+
+    def _peering_path(
+        self, src: Unit, dst: Unit, pcx_id: str, where: str, dst_rtb: m.RouteTable | None
+    ) -> list[Hop] | None:
+        pcx = self.peerings.get(pcx_id)
+        if pcx is None or pcx.status != "active":
+            return None
+        sides = {pcx.requester.vpc_id: pcx.requester, pcx.accepter.vpc_id: pcx.accepter}
+        if src.vpc_id not in sides or dst.vpc_id not in sides or src.vpc_id == dst.vpc_id:
+            return None  # not transitive: the far VPC must be the peer itself
+        here, there = sides[src.vpc_id], sides[dst.vpc_id]
+        # only between the two VPCs' blocks (empty lists: the snapshot did not say)
+        if there.cidrs and not any(c in dst.cell for c in there.cidrs):
+            return None
+        if here.cidrs and not any(c in src.cell for c in here.cidrs):
+            return None
+        back = self._return_route(dst_rtb, src, pcx_id)
+        if back is None or dst_rtb is None:
+            return None
+        return [
+            {"hop": pcx_id, "why": where},
+            {"hop": dst.vpc_id, "why": f"return route {back[0]} in {dst_rtb.id} via {pcx_id}"},
+        ]
+
+    def _tgw_path(
+        self, src: Unit, dst: Unit, tgw_id: str, where: str, dst_rtb: m.RouteTable | None
+    ) -> list[Hop] | None:
+        src_att = self.tgw_attachment_of.get((tgw_id, src.vpc_id))
+        dst_att = self.tgw_attachment_of.get((tgw_id, dst.vpc_id))
+        if src_att is None or dst_att is None or src.vpc_id == dst.vpc_id:
+            return None
+        table = self.attachment_table.get(src_att)
+        forward = self.tgw_lpm(table, dst.cell)
+        if forward is None or forward.state != "active" or dst_att not in forward.attachments:
+            return None
+        back = self._return_route(dst_rtb, src, tgw_id)
+        if back is None or dst_rtb is None:
+            return None
+        back_table = self.attachment_table.get(dst_att)
+        backward = self.tgw_lpm(back_table, src.cell)
+        if backward is None or backward.state != "active" or src_att not in backward.attachments:
+            return None
+        return [
+            {"hop": src_att, "why": where},
+            {
+                "hop": tgw_id,
+                "why": f"{forward.type} route {forward.destination} in {table} to {dst_att}",
+            },
+            {
+                "hop": dst_att,
+                "why": f"return route {back[0]} in {dst_rtb.id}; {backward.type} route "
+                f"{backward.destination} in {back_table} to {src_att}",
+            },
+        ]
+
+    def between(self, src: Unit, dst: Unit) -> Traffic:
+        """What ``src`` can open to ``dst`` (security groups, ACLs both ways, routes)."""
+        if src.family != dst.family or self.route_path(src, dst) is None:
+            return NOTHING
+        allowed = EVERYTHING
+        if not src.no_groups:
+            allowed = self.sg_allows(src.groups, True, dst.cell, dst.groups)
+            if allowed.is_empty:
+                return NOTHING
+        if not dst.no_groups:
+            allowed = allowed & self.sg_allows(dst.groups, False, src.cell, src.groups)
+            if allowed.is_empty:
+                return NOTHING
+        if src.subnet_id != dst.subnet_id:
+            src_acl = self.subnet_acl.get(src.subnet_id)
+            dst_acl = self.subnet_acl.get(dst.subnet_id)
+            allowed = (
+                allowed
+                & self.acl_allows(src_acl, True, dst.cell)
+                & self.acl_allows(dst_acl, False, src.cell)
+            )
+            if allowed.is_empty:
+                return NOTHING
+            allowed = (
+                allowed
+                & returnable(self.acl_allows(dst_acl, True, src.cell))
+                & returnable(self.acl_allows(src_acl, False, dst.cell))
+            )
+        return allowed
+
+    def explain_between(self, src: Unit, dst: Unit, wanted: Traffic) -> list[Hop]:
+        """The hop-by-hop path of ``wanted`` from ``src`` to ``dst`` (assumes it exists)."""
+        hops: list[Hop] = [{"hop": _unit_name(src), "why": f"source in {src.subnet_id}"}]
+        if not src.no_groups:
+            hops += self._sg_evidence(src.groups, True, dst.cell, dst.groups, wanted)
+        cross = src.subnet_id != dst.subnet_id
+        src_acl = self.subnet_acl.get(src.subnet_id)
+        dst_acl = self.subnet_acl.get(dst.subnet_id)
+        if cross and src_acl is not None:
+            hops.append(
+                {"hop": src_acl.id, "why": _acl_why(self, src_acl, dst.cell, wanted, outbound=True)}
+            )
+        hops += self.route_path(src, dst) or []
+        if cross and dst_acl is not None:
+            hops.append(
+                {
+                    "hop": dst_acl.id,
+                    "why": _acl_why(self, dst_acl, src.cell, wanted, outbound=False),
+                }
+            )
+        if not dst.no_groups:
+            hops += self._sg_evidence(dst.groups, False, src.cell, src.groups, wanted)
+        return hops
+
+    def sources(self, dst: Unit) -> Iterator[tuple[Unit, Traffic]]:
+        """Every unit that can open a connection to ``dst``, with what it can open.
+
+        Candidates come from ``dst``'s ingress rules (groups they name, prefixes they
+        match) among VPCs linked to ``dst``'s (same, peered, or on a shared TGW).
+        """
+        linked = self.linked.get(dst.vpc_id, {dst.vpc_id})
+        seen: set[int] = set()
+        results: dict[tuple[Any, ...], Traffic] = {}
+        for group in dst.groups:
+            sg = self.sgs.get(group)
+            if sg is None:
+                continue
+            for rule in sg.ingress:
+                for unit in self._rule_sources(rule, linked):
+                    if unit.index in seen or unit.family != dst.family:
+                        continue
+                    seen.add(unit.index)
+                    key = unit.netkey
+                    allowed = results.get(key)
+                    if allowed is None:
+                        allowed = results[key] = self.between(unit, dst)
+                    if allowed:
+                        yield unit, allowed
+
+    def _rule_sources(self, rule: m.SgRule, linked: set[str]) -> Iterator[Unit]:
+        if rule.peer == "group":
+            for unit in self.by_group.get(rule.ref or "", ()):
+                if unit.vpc_id in linked:
+                    yield unit
+            return
+        prefixes = (
+            [rule.cidr] if rule.cidr is not None else self.prefix_lists.get(rule.ref or "", [])
+        )
+        for prefix in prefixes:
+            by_vpc = self.by_prefix.get(prefix)
+            if not by_vpc:
+                continue
+            if len(by_vpc) < len(linked):
+                for vpc, units in by_vpc.items():
+                    if vpc in linked:
+                        yield from units
+            else:
+                for vpc in linked:
+                    yield from by_vpc.get(vpc, ())
+
+    # ---- the internet -------------------------------------------------------------------
+    def _regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
+        """Cells of the public address space, split by ``prefixes`` (one per region)."""
+        any_prefix = ANY_V4 if family == 4 else ANY_V6
+        markers = set(NON_PUBLIC_V4) if family == 4 else {GLOBAL_V6}
+        pool = sorted(
+            {p for p in prefixes if p.version == family} | markers | {any_prefix},
+            key=lambda p: p.length,
+        )
+        cells = []
+        for prefix in pool:
+            children = [
+                q
+                for q in pool
+                if q.length > prefix.length
+                and contains(prefix, q)
+                and not any(
+                    r.length > prefix.length
+                    and r.length < q.length
+                    and contains(prefix, r)
+                    and contains(r, q)
+                    for r in pool
+                )
+            ]
+            if sum(q.size for q in children) >= prefix.size:
+                continue  # no address of its own
+            cell = frozenset(q for q in pool if contains(q, prefix))
+            if family == 4 and any(p in cell for p in NON_PUBLIC_V4):
+                continue
+            if family == 6 and GLOBAL_V6 not in cell:
+                continue
+            cells.append(cell)
+        return cells
+
+    def _internet_prefixes(self, unit: Unit, egress: bool) -> set[Prefix]:
+        out: set[Prefix] = set()
+        rtb = self.subnet_rtb.get(unit.subnet_id)
+        if rtb is not None:
+            out.update(cidr for cidr, _ in self.routes.get(rtb.id, ()))
+        acl = self.subnet_acl.get(unit.subnet_id)
+        if acl is not None:
+            out.update(e.cidr for e in acl.inbound + acl.outbound)
+        for group in unit.groups:
+            sg = self.sgs.get(group)
+            if sg is None:
+                continue
+            for rule in sg.egress if egress else sg.ingress:
+                if rule.cidr is not None:
+                    out.add(rule.cidr)
+                elif rule.peer == "prefix-list":
+                    out.update(self.prefix_lists.get(rule.ref or "", ()))
+        return out
+
+    def _igw_route(self, unit: Unit, cell: Cell) -> tuple[Prefix, m.Route] | None:
+        rtb = self.subnet_rtb.get(unit.subnet_id)
+        found = self.lpm(rtb, cell)
+        if found is None:
+            return None
+        route = found[1]
+        if route.state != "active" or route.kind != "internet-gateway":
+            return None
+        gateway = self.gateways.get(route.target)
+        if gateway is None or unit.vpc_id not in gateway.vpc_ids:
+            return None
+        return found
+
+    def _internet_in_region(self, unit: Unit, cell: Cell, need_route: bool) -> Traffic:
+        if need_route and self._igw_route(unit, cell) is None:
+            return NOTHING
+        allowed = EVERYTHING
+        if not unit.no_groups:
+            allowed = self.sg_allows(unit.groups, False, cell, frozenset())
+            if allowed.is_empty:
+                return NOTHING
+        acl = self.subnet_acl.get(unit.subnet_id)
+        allowed = allowed & self.acl_allows(acl, False, cell)
+        if allowed.is_empty:
+            return NOTHING
+        return allowed & returnable(self.acl_allows(acl, True, cell))
+
+    def internet_to(self, unit: Unit, need_route: bool = True) -> Traffic:
+        """What the internet can open to ``unit`` (needs a public address and IGW route).
+
+        ``need_route=False`` drops the public-address and route conditions: used for
+        targets of a network load balancer that keeps the client's address.
+        """
+        if need_route and not unit.public:
+            return NOTHING
+        rtb = self.subnet_rtb.get(unit.subnet_id)
+        acl = self.subnet_acl.get(unit.subnet_id)
+        key = (
+            rtb.id if rtb else None,
+            acl.id if acl else None,
+            unit.groups,
+            unit.family,
+            unit.vpc_id,
+            unit.no_groups,
+            need_route,
+        )
+        found = self._internet_cache.get(key)
+        if found is not None:
+            return found
+        allowed = NOTHING
+        for cell in self._regions(self._internet_prefixes(unit, False), unit.family):
+            allowed = allowed | self._internet_in_region(unit, cell, need_route)
+            if allowed.is_everything:
+                break
+        self._internet_cache[key] = allowed
+        return allowed
+
+    def explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool = True) -> list[Hop]:
+        """Hops of ``wanted`` from the internet to ``unit`` (the first region that passes)."""
+        for cell in self._regions(self._internet_prefixes(unit, False), unit.family):
+            passed = self._internet_in_region(unit, cell, need_route) & wanted
+            if passed.is_empty:
+                continue
+            source = max(cell, key=lambda p: p.length)
+            hops: list[Hop] = [{"hop": "internet", "why": f"from {source}"}]
+            if need_route:
+                found = self._igw_route(unit, cell)
+                rtb = self.subnet_rtb.get(unit.subnet_id)
+                if found is not None and rtb is not None:
+                    hops.append({"hop": found[1].target, "why": f"route {found[0]} in {rtb.id}"})
+            acl = self.subnet_acl.get(unit.subnet_id)
+            if acl is not None:
+                hops.append({"hop": acl.id, "why": _acl_why(self, acl, cell, passed, False)})
+            if not unit.no_groups:
+                hops += self._sg_evidence(unit.groups, False, cell, frozenset(), passed)
+            hops.append({"hop": _unit_name(unit), "why": _address_why(unit)})
+            return hops
+        return []
+
+    def internet_egress(self, unit: Unit) -> tuple[Traffic, list[Hop]]:
+        """What ``unit`` can open to the internet, with the path of the first region."""
+        total, first = NOTHING, list[Hop]()
+        for cell in self._regions(self._internet_prefixes(unit, True), unit.family):
+            via = self._egress_route(unit, cell)
+            if via is None:
+                continue
+            allowed = (
+                EVERYTHING
+                if unit.no_groups
+                else self.sg_allows(unit.groups, True, cell, frozenset())
+            )
+            acl = self.subnet_acl.get(unit.subnet_id)
+            allowed = allowed & self.acl_allows(acl, True, cell)
+            allowed = allowed & returnable(self.acl_allows(acl, False, cell))
+            if allowed.is_empty:
+                continue
+            if not first:
+                first = self._sg_evidence(unit.groups, True, cell, frozenset(), allowed)
+                if acl is not None:
+                    first.append({"hop": acl.id, "why": _acl_why(self, acl, cell, allowed, True)})
+                first.append(via)
+            total = total | allowed
+        return total, first
+
+    def _egress_route(self, unit: Unit, cell: Cell) -> Hop | None:
+        rtb = self.subnet_rtb.get(unit.subnet_id)
+        found = self.lpm(rtb, cell)
+        if found is None or rtb is None or found[1].state != "active":
+            return None
+        cidr, route = found
+        why = f"route {cidr} in {rtb.id}"
+        gateway = self.gateways.get(route.target)
+        if route.kind == "internet-gateway":
+            if gateway is not None and unit.vpc_id in gateway.vpc_ids and unit.public:
+                return {"hop": route.target, "why": why}
+            return None
+        if route.kind == "egress-only-internet-gateway":
+            if unit.family == 6 and gateway is not None and unit.vpc_id in gateway.vpc_ids:
+                return {"hop": route.target, "why": why}
+            return None
+        if route.kind == "nat-gateway" and unit.family == 4:
+            nat = self.nats.get(route.target)
+            if nat is None or nat.state != "available" or nat.connectivity != "public":
+                return None
+            nat_rtb = self.subnet_rtb.get(nat.subnet_id)
+            onward = self.lpm(nat_rtb, cell)
+            if onward is None or onward[1].kind != "internet-gateway":
+                return None
+            if onward[1].state != "active":
+                return None
+            return {
+                "hop": route.target,
+                "why": f"{why}; {onward[0]} in {nat_rtb.id if nat_rtb else '?'} "
+                f"to {onward[1].target}",
+            }
+        return None
+
+    # ---- load balancers -----------------------------------------------------------------
+    def forwards(self) -> Iterator[tuple[m.LoadBalancer, str, int, int, str, str]]:
+        """(load balancer, listener protocol, listener port, target port, group, ENI)."""
+        for lb_arn, lb in self.load_balancers.items():
+            for _u, v, data in self.graph.out_edges(lb_arn, data=True):
+                if data.get("kind") != "forwards":
+                    continue
+                yield (
+                    lb,
+                    str(data.get("protocol", "")),
+                    int(data["listener_port"]),
+                    int(data["target_port"]),
+                    str(data["target_group"]),
+                    v,
+                )
+
+
+def lb_protocols(listener_protocol: str) -> list[str]:
+    proto = listener_protocol.upper()
+    if proto == "UDP":
+        return ["udp"]
+    if proto == "TCP_UDP":
+        return ["tcp", "udp"]
+    return ["tcp"]
+
+
+def _unit_name(unit: Unit) -> str:
+    if unit.kind == "load-balancer" and unit.owner:
+        return unit.owner
+    return unit.members[0].eni if unit.members else unit.subnet_id
+
+
+def _address_why(unit: Unit) -> str:
+    member = unit.members[0]
+    if member.public_ip:
+        return f"public IP {member.public_ip} on {member.address.address()}"
+    if unit.kind == "load-balancer":
+        return f"internet-facing load balancer in {unit.subnet_id}"
+    return f"address {member.address.address()}"
+
+
+def _acl_why(net: Network, acl: m.NetworkAcl, cell: Cell, wanted: Traffic, outbound: bool) -> str:
+    first = "outbound" if outbound else "inbound"
+    second = "inbound" if outbound else "outbound"
+    there = net._acl_evidence(acl, outbound, cell, wanted)
+    back = net._acl_evidence(acl, not outbound, cell, returnable_mask(wanted))
+    parts = [f"{first} rule {n} allows {t.render()}" for n, t in there[:3]]
+    parts += [f"{second} rule {n} allows the return ({t.render()})" for n, t in back[:1]]
+    return "; ".join(parts) or f"{first} allowed"
+
+
+def returnable_mask(wanted: Traffic) -> Traffic:
+    """The return traffic of ``wanted``: TCP/UDP to ephemeral ports, other protocols whole."""
+    ports: dict[str, PortSet] = {}
+    for proto in wanted.protocols():
+        if proto == "all":
+            continue
+        ports[proto] = EPHEMERAL if proto in ("tcp", "udp") else PortSet.full()
+    if wanted.rest:
+        return Traffic({"tcp": EPHEMERAL, "udp": EPHEMERAL}, rest=True)
+    return Traffic(ports)
