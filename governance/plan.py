@@ -49,6 +49,7 @@ class PlannedResource:
     protect: bool
     custom: bool
     inputs: dict[str, Any]
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def is_provider(self) -> bool:
@@ -65,6 +66,7 @@ class PlannedResource:
             "protect": self.protect,
             "custom": self.custom,
             "inputs": self.inputs,
+            "ignore_changes": list(self.ignore_changes),
         }
 
 
@@ -164,6 +166,7 @@ class _RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             custom=bool(request.custom),
             inputs=dict(inputs or {}),
+            ignore_changes=tuple(request.ignoreChanges),
         )
         with self._lock:
             self.records.append(record)

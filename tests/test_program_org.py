@@ -177,6 +177,8 @@ def test_enabled_policy_types_cover_every_document_type(
 ) -> None:
     (org,) = plan.of_type(ORG)
     assert org.inputs["featureSet"] == "ALL"
+    # Trusted service access of an adopted organization is left as it is.
+    assert org.ignore_changes == ("awsServiceAccessPrincipals",)
     assert org.inputs["enabledPolicyTypes"] == [
         "BACKUP_POLICY",
         "SERVICE_CONTROL_POLICY",
