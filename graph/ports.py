@@ -62,8 +62,8 @@ class PortSet:
             return _FULL
         intervals: list[Interval] = []
         for item in text.split(","):
-            low_text, _, high_text = item.strip().partition("-")
-            if not low_text.isdigit() or (high_text and not high_text.isdigit()):
+            low_text, dash, high_text = item.strip().partition("-")
+            if not low_text.isdigit() or (dash and not high_text.isdigit()):
                 raise ValueError(f"{item!r} is not PORT or PORT-PORT")
             intervals.append((int(low_text), int(high_text or low_text)))
         for low, high in intervals:
