@@ -9,7 +9,8 @@ Node attributes (every node):
   ``nat-gateway``, ``vpc``, ``subnet``, ``route-table``, ``network-acl``,
   ``security-group``, ``eni``, ``peering``, ``transit-gateway``, ``tgw-attachment``,
   ``tgw-route-table``, ``vpc-endpoint``, ``load-balancer``, ``target-group``,
-  ``prefix-list``;
+  ``prefix-list``, or ``unknown`` for a resource that a route, rule or attachment names
+  but the snapshot does not hold;
 - ``account``, ``region``, ``vpc`` (``None`` where it does not apply);
 - ``label``: a short human name (the ``Name`` tag, group name, load balancer name...);
 - ``record``: the typed record from ``graph.model`` (not a scalar: drop it before
@@ -152,11 +153,19 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:
         _add_region(g, region)
+    for key, data in g.nodes(data=True):
+        if "kind" not in data:  # named by a route or rule, absent from the snapshot
+            data.update(kind="unknown", account=None, region=None, vpc=None, label=key, record=None)
     return g
 
 
 def _node(g: nx.MultiDiGraph, key: str, kind: str, record: Any, **attrs: Any) -> None:
     g.add_node(key, kind=kind, record=record, **attrs)
+
+
+def _known(g: nx.MultiDiGraph, key: str) -> bool:
+    """Already added as a resource (not merely named by an edge)."""
+    return key in g and "kind" in g.nodes[key]
 
 
 def _label(tags: dict[str, str], default: str) -> str:
@@ -272,7 +281,7 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
         _node(g, nat.id, "nat-gateway", nat, vpc=nat.vpc_id, label=_label(nat.tags, nat.id), **base)
         g.add_edge(nat.id, nat.subnet_id, kind="in-subnet")
     for pcx in r.peerings:
-        if pcx.id in g:
+        if _known(g, pcx.id):
             continue  # listed by both accounts: keep the first
         _node(g, pcx.id, "peering", pcx, vpc=None, label=_label(pcx.tags, pcx.id), **base)
         for side in (pcx.requester, pcx.accepter):
@@ -289,13 +298,13 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
 
 def _add_transit(g: nx.MultiDiGraph, r: RegionSnapshot, base: dict[str, str]) -> None:
     for tgw in r.transit_gateways:
-        if tgw.id not in g:
+        if not _known(g, tgw.id):
             _node(
                 g, tgw.id, "transit-gateway", tgw, vpc=None, label=_label(tgw.tags, tgw.id), **base
             )
     vpc_of: dict[str, str] = {a.id: a.vpc_id for a in r.tgw_vpc_attachments}
     for att in r.tgw_attachments:
-        if att.id in g:
+        if _known(g, att.id):
             continue
         vpc = vpc_of.get(att.id) or (att.resource_id if att.resource_type == "vpc" else None)
         _node(g, att.id, "tgw-attachment", att, vpc=vpc, label=att.id, **base)
@@ -305,12 +314,12 @@ def _add_transit(g: nx.MultiDiGraph, r: RegionSnapshot, base: dict[str, str]) ->
         if att.route_table_id and att.association_state in (None, "associated"):
             g.add_edge(att.id, att.route_table_id, kind="associated")
     for att_v in r.tgw_vpc_attachments:
-        if att_v.id not in g:
+        if not _known(g, att_v.id):
             _node(g, att_v.id, "tgw-attachment", att_v, vpc=att_v.vpc_id, label=att_v.id, **base)
             g.add_edge(att_v.id, att_v.tgw_id, kind="attached")
             g.add_edge(att_v.vpc_id, att_v.id, kind="attached")
     for table in r.tgw_route_tables:
-        if table.id not in g:
+        if not _known(g, table.id):
             _node(g, table.id, "tgw-route-table", table, vpc=None, label=table.id, **base)
             g.add_edge(table.id, table.tgw_id, kind="associated")
     for table_id, routes in r.tgw_static_routes.items():
@@ -338,9 +347,20 @@ def _add_transit(g: nx.MultiDiGraph, r: RegionSnapshot, base: dict[str, str]) ->
 def _add_load_balancers(
     g: nx.MultiDiGraph, r: RegionSnapshot, base: dict[str, str], enis: list[m.Eni]
 ) -> None:
+    listeners: dict[str, list[tuple[str, int]]] = {}
+    for listener in r.listeners:
+        listeners.setdefault(listener.lb_arn, []).append((listener.protocol, listener.port))
     for lb in r.load_balancers:
         _node(
-            g, lb.arn, "load-balancer", lb, vpc=lb.vpc_id, label=lb.name, scheme=lb.scheme, **base
+            g,
+            lb.arn,
+            "load-balancer",
+            lb,
+            vpc=lb.vpc_id,
+            label=lb.name,
+            scheme=lb.scheme,
+            listeners=sorted(listeners.get(lb.arn, [])),
+            **base,
         )
         for subnet_id in lb.subnet_ids:
             g.add_edge(lb.arn, subnet_id, kind="in-subnet")
