@@ -184,10 +184,31 @@ def exposure(
         spec_path=spec,
         fmt=fmt.value,
         fail_on=fail_on.value,
-        publish_securityhub=publish_securityhub,
-        endpoint_url=endpoint_url,
+        publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
     )
     raise typer.Exit(code)
+
+
+def _securityhub_publisher(endpoint_url: str | None) -> Callable[[dict[str, Any]], None]:
+    def publish(document: dict[str, Any]) -> None:
+        from governance.securityhub import SecurityHubError
+        from governance.securityhub import publish as publish_findings
+
+        try:
+            result = publish_findings(document, endpoint_url=endpoint_url)
+        except SecurityHubError as err:
+            raise fail(f"Security Hub: {err}") from None
+        typer.echo(result.summary(), err=True)
+        for entry in result.failed:
+            typer.echo(
+                f"ivs: Security Hub rejected {entry.get('Id')}: {entry.get('ErrorCode')}: "
+                f"{entry.get('ErrorMessage')}",
+                err=True,
+            )
+        for warning in result.warnings:
+            typer.echo(f"ivs: {warning}", err=True)
+
+    return publish
 
 
 # ---- prove and vend ---------------------------------------------------------------------

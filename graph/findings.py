@@ -46,7 +46,7 @@ import datetime as dt
 import hashlib
 import importlib
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +88,13 @@ def run_exposure(
     spec_path: Path | None,
     fmt: str,
     fail_on: str,
-    publish_securityhub: bool = False,
-    endpoint_url: str | None = None,
+    publish: Callable[[dict[str, Any]], Any] | None = None,
 ) -> int:
-    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``."""
+    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``.
+
+    ``publish`` (the CLI's Security Hub publisher) is called with the findings document
+    once ``out`` is written.
+    """
     spec = load_spec(spec_path) if spec_path is not None else None
     zones = spec.zones if spec is not None else Zones()
     exposure = spec.exposure if spec is not None else Exposure()
@@ -103,8 +106,8 @@ def run_exposure(
         write_json(out, document)
     else:
         _report_module(fmt, out).render(result, out)
-    if publish_securityhub:
-        _report_module("securityhub", out).publish(result, endpoint_url=endpoint_url)
+    if publish is not None:
+        publish(document)
     if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
         return 1
     return 0

@@ -1,0 +1,164 @@
+"""Findings in the AWS Security Finding Format (ASFF 2018-10-08), as plain data.
+
+Pure conversion: no AWS call (``governance.securityhub`` publishes). One ASFF finding per
+finding of ours:
+
+- ``Id`` = ``ivs-governance/<finding id>``: stable across runs, so importing again
+  updates the finding instead of adding a second one;
+- ``ProductArn`` = the account's custom integration,
+  ``arn:aws:securityhub:<region>:<account>:product/<account>/default``;
+- ``GeneratorId`` = the rule id; ``Title``, ``Description`` and ``Remediation`` read the
+  rule (``graph.rules``); ``Compliance.RelatedRequirements`` lists its CCM controls;
+- ``Resources`` names the resource by ARN with its account's partition and region.
+
+Severity and types are given both at the top level (required on creation) and in
+``FindingProviderFields``, the object through which a provider updates them afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.report import rule_of
+
+SCHEMA_VERSION = "2018-10-08"
+ID_PREFIX = "ivs-governance/"
+PRODUCT_NAME = "ivs-governance"
+TYPES = ["Software and Configuration Checks/AWS Security Best Practices/Network Reachability"]
+
+# ASFF limits (AWS Security Finding Format reference)
+_TITLE_MAX = 256
+_DESCRIPTION_MAX = 1024
+_RECOMMENDATION_MAX = 512
+_REQUIREMENTS_MAX = 32
+
+_RESOURCE_TYPES = {
+    "i": ("AwsEc2Instance", "instance"),
+    "eni": ("AwsEc2NetworkInterface", "network-interface"),
+    "sg": ("AwsEc2SecurityGroup", "security-group"),
+    "vpc": ("AwsEc2Vpc", "vpc"),
+    "acl": ("AwsEc2NetworkAcl", "network-acl"),
+    "subnet": ("AwsEc2Subnet", "subnet"),
+}
+
+
+def product_arn(region: str, account: str, partition: str = "aws") -> str:
+    """The custom-integration product of ``account`` in ``region``."""
+    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def asff_id(finding: dict[str, Any]) -> str:
+    return f"{ID_PREFIX}{finding['id']}"
+
+
+def to_asff(
+    finding: dict[str, Any],
+    *,
+    product: str,
+    now: str,
+    created_at: str | None = None,
+    observed_at: str | None = None,
+) -> dict[str, Any]:
+    """The ASFF finding of one finding; ``created_at`` keeps a known finding's first date."""
+    rule = rule_of(finding)
+    partition = product.split(":")[1]
+    label = rule.severity.upper()
+    requirements = list(rule.controls)[:_REQUIREMENTS_MAX]
+    out: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": asff_id(finding),
+        "ProductArn": product,
+        "ProductName": PRODUCT_NAME,
+        "GeneratorId": rule.id,
+        "AwsAccountId": finding["account"],
+        "Types": list(TYPES),
+        "CreatedAt": created_at or now,
+        "UpdatedAt": now,
+        "Severity": {"Label": label, "Original": rule.severity},
+        "Title": _cut(f"{rule.title}: {finding['resource']}", _TITLE_MAX),
+        "Description": _cut(description(finding), _DESCRIPTION_MAX),
+        "Remediation": {"Recommendation": {"Text": _cut(rule.remediation, _RECOMMENDATION_MAX)}},
+        "Resources": [resource(finding, partition)],
+        "Compliance": {"Status": "FAILED", "RelatedRequirements": requirements},
+        "RecordState": "ACTIVE",
+        "FindingProviderFields": {
+            "Severity": {"Label": label, "Original": rule.severity},
+            "Types": list(TYPES),
+        },
+        "ProductFields": _product_fields(finding),
+    }
+    if observed_at:
+        out["LastObservedAt"] = observed_at
+    return out
+
+
+def description(finding: dict[str, Any]) -> str:
+    rule = rule_of(finding)
+    parts = [rule.rationale]
+    if finding.get("protocol"):
+        parts.append(
+            f"{finding['source']} reaches {finding['resource']} on "
+            f"{finding['protocol']} {finding['ports']}."
+        )
+    hops = " > ".join(hop["hop"] for hop in finding.get("path", []))
+    if hops:
+        parts.append(f"Path: {hops}.")
+    return " ".join(parts)
+
+
+def resource(finding: dict[str, Any], partition: str = "aws") -> dict[str, Any]:
+    """The ASFF ``Resources`` entry of the finding's resource."""
+    ident = finding["resource"]
+    region, account = finding.get("region") or "", finding.get("account") or ""
+    if ident.startswith("arn:"):
+        kind = "AwsElbv2LoadBalancer" if ":loadbalancer/" in ident else "Other"
+        arn = ident
+    else:
+        kind, word = _RESOURCE_TYPES.get(ident.split("-", 1)[0], ("Other", ""))
+        arn = f"arn:{partition}:ec2:{region}:{account}:{word}/{ident}" if word else ident
+    entry: dict[str, Any] = {"Type": kind, "Id": arn, "Partition": partition, "Region": region}
+    if finding.get("vpc"):
+        entry["Details"] = {"Other": {"VpcId": finding["vpc"]}}
+    return entry
+
+
+def archived(existing: dict[str, Any], now: str) -> dict[str, Any]:
+    """``existing`` (as GetFindings returned it) archived: the finding is gone."""
+    keep = (
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "Types",
+        "CreatedAt",
+        "Severity",
+        "Title",
+        "Description",
+        "Resources",
+    )
+    out = {key: existing[key] for key in keep if key in existing}
+    out["UpdatedAt"] = now
+    out["RecordState"] = "ARCHIVED"
+    compliance = dict(existing.get("Compliance") or {})
+    compliance["Status"] = "PASSED"
+    out["Compliance"] = compliance
+    return out
+
+
+def _product_fields(finding: dict[str, Any]) -> dict[str, str]:
+    fields = {
+        "ivs/FindingId": finding["id"],
+        "ivs/Rule": finding["rule"],
+        "ivs/Source": finding["source"],
+    }
+    if finding.get("vpc"):
+        fields["ivs/Vpc"] = finding["vpc"]
+    if finding.get("protocol"):
+        fields["ivs/Protocol"] = finding["protocol"]
+        fields["ivs/Ports"] = finding["ports"] or ""
+    return fields
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,128 @@
+"""Findings as a pull-request comment (``ivs exposure --format md``).
+
+A heading with the counts, a table of findings per severity and per CCM control, the top
+findings (highest severity first), and every account and region that was not assessed.
+Values that came from AWS are escaped: Markdown and HTML specials are neutralised and
+``@`` cannot mention anyone, since tag values are attacker-controlled. The comment stays
+under GitHub's 65,536-character limit.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from governance.jsonio import atomic_write_text
+from graph.report import SEVERITIES, by_control, by_severity, resource_label, rule_of
+
+TOP = 25
+LIMIT = 60_000  # GitHub rejects comments over 65,536 characters
+
+_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦"}
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def render(result: Any, out: Path) -> None:
+    """Write the Markdown comment of ``result`` (an ``ExposureResult``) to ``out``."""
+    graph = getattr(result, "graph", None)
+
+    def label(resource: str) -> str | None:
+        return resource_label(graph, resource) if graph is not None else None
+
+    atomic_write_text(out, markdown(result.document, label))
+
+
+def escape(value: Any) -> str:
+    """Text safe inside a Markdown table cell: no markup, no HTML, no mentions."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "&#64;")
+
+
+def markdown(document: dict[str, Any], label: Any = None) -> str:
+    """The comment for a findings document; ``label(resource)`` may name resources."""
+    findings = document["findings"]
+    counts = by_severity(findings)
+    assessed = document.get("assessed", [])
+    gaps = document.get("not_assessed", [])
+    total = len(findings)
+    headline = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    lines = [
+        f"## IVS exposure: {total} finding{'s' if total != 1 else ''} ({headline})",
+        "",
+        f"{len(assessed)} account-region{'s' if len(assessed) != 1 else ''} assessed"
+        + (f", **{len(gaps)} not assessed** (see below)" if gaps else ", none left out")
+        + f". Generated {escape(document.get('generated_at') or '')}.",
+        "",
+        "| Severity | Findings |",
+        "| --- | ---: |",
+        *(f"| {_ICON[s]} {s} | {counts[s]} |" for s in SEVERITIES),
+        "",
+    ]
+    controls = by_control(findings)
+    if controls:
+        lines += [
+            "| CCM control | Findings |",
+            "| --- | ---: |",
+            *(f"| {escape(c)} | {n} |" for c, n in controls.items()),
+            "",
+        ]
+    if findings:
+        shown = findings[:TOP]
+        lines += [
+            f"### Top findings ({len(shown)} of {total})",
+            "",
+            "| Severity | Rule | Resource | Account / region | From | Traffic |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        body: list[str] = []
+        for finding in shown:
+            row = _row(finding, label)
+            if sum(len(x) + 1 for x in lines + body) + len(row) > LIMIT - 4_000:
+                break
+            body.append(row)
+        lines += body
+        if len(body) < total:
+            lines += ["", f"_{total - len(body)} more in the full report._"]
+        lines.append("")
+    if gaps:
+        lines += [
+            "### Not assessed",
+            "",
+            "These were not collected, so they are **not** known to be clean:",
+            "",
+            "| Account | Region | Error |",
+            "| --- | --- | --- |",
+        ]
+        for gap in gaps:
+            row = (
+                f"| {escape(gap.get('account') or '')} | {escape(gap.get('region') or '')} "
+                f"| {escape(gap.get('error') or '')} |"
+            )
+            if sum(len(x) + 1 for x in lines) + len(row) > LIMIT:
+                lines.append("| ... | | |")
+                break
+            lines.append(row)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _row(finding: dict[str, Any], label: Any) -> str:
+    rule = rule_of(finding)
+    resource = f"`{_code(finding['resource'])}`"
+    name = label(finding["resource"]) if label is not None else None
+    if name:
+        resource += f" {escape(name)}"
+    traffic = f"{finding['protocol']} {finding['ports']}" if finding.get("protocol") else "-"
+    where = f"{finding.get('account') or '-'} / {finding.get('region') or '-'}"
+    return (
+        f"| {_ICON[finding['severity']]} {finding['severity']} | {escape(rule.title)} "
+        f"| {resource} | {escape(where)} | {escape(finding['source'])} | {escape(traffic)} |"
+    )
+
+
+def _code(value: str) -> str:
+    # inside a code span only the backtick and the table's pipe matter
+    return value.replace("`", "'").replace("|", "/")

@@ -1,0 +1,227 @@
+"""Findings as SARIF 2.1.0 (``ivs exposure --format sarif``), for code-scanning tools.
+
+One ``reportingDescriptor`` per exposure rule (title, rationale, remediation and the CCM
+controls as tags, read from ``graph.rules``), one ``result`` per finding:
+
+- ``locations``: the snapshot file that holds the resource's record (relative to the
+  ``SNAPSHOT`` base, so the log points at evidence anyone can open) and a logical
+  location ``account/region/vpc/resource``;
+- ``partialFingerprints["ivsFindingId/v1"]``: the finding's stable id, so a scanner
+  matches a finding across runs;
+- ``codeFlows``: the hop-by-hop path, one thread-flow location per hop with its reason.
+
+Accounts and regions that were not assessed are listed in the run's ``properties`` and as
+``toolExecutionNotifications``: a scan that could not look is never reported as clean.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from governance.jsonio import write_json
+from graph.report import RULES, rule_of
+from graph.rules import ExposureRule
+
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+TOOL_NAME = "ivs-governance"
+FINGERPRINT = "ivsFindingId/v1"
+
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+# GitHub code scanning ranks security results by this number (CVSS-like, 0.0-10.0).
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "7.5", "medium": "5.0", "low": "2.5"}
+
+# The snapshot file that holds a resource's record, by id prefix.
+_RECORD_FILE = {
+    "i": "Reservations.json",
+    "eni": "NetworkInterfaces.json",
+    "sg": "SecurityGroups.json",
+    "vpc": "Vpcs.json",
+    "acl": "NetworkAcls.json",
+    "subnet": "Subnets.json",
+}
+
+
+def render(result: Any, out: Path) -> None:
+    """Write the SARIF log of ``result`` (a ``graph.findings.ExposureResult``) to ``out``."""
+    write_json(out, sarif_log(result.document))
+
+
+def sarif_log(document: dict[str, Any]) -> dict[str, Any]:
+    """The SARIF 2.1.0 log of a findings document (plain data)."""
+    index = {rule.id: i for i, rule in enumerate(RULES)}
+    snapshot = document.get("snapshot")
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": _version(),
+                "semanticVersion": _version(),
+                "rules": [_rule(rule) for rule in RULES],
+            }
+        },
+        "automationDetails": {"id": "ivs-exposure/"},
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index, snapshot) for f in document["findings"]],
+        "invocations": [_invocation(document)],
+        "properties": {
+            "assessed": document.get("assessed", []),
+            "notAssessed": document.get("not_assessed", []),
+            "summary": document.get("summary", {}),
+        },
+    }
+    if snapshot:
+        run["originalUriBaseIds"] = {
+            "SNAPSHOT": {
+                "uri": Path(snapshot).resolve().as_uri() + "/",
+                "description": {"text": "The snapshot directory the analysis read."},
+            }
+        }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ivs-governance")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def _rule(rule: ExposureRule) -> dict[str, Any]:
+    name = "".join(part.capitalize() for part in rule.id.split("-"))
+    controls = ", ".join(rule.controls)
+    return {
+        "id": rule.id,
+        "name": name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {
+            "text": f"{rule.rationale}\n\nRemediation: {rule.remediation}\n\nControls: {controls}",
+            "markdown": f"{rule.rationale}\n\n**Remediation.** {rule.remediation}\n\n"
+            f"**Controls.** {controls}",
+        },
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "tags": ["security", "network", *rule.controls],
+            "precision": "high",
+            "problem.severity": _problem_severity(rule.severity),
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "severity": rule.severity,
+        },
+    }
+
+
+def _problem_severity(severity: str) -> str:
+    return {"critical": "error", "high": "error", "medium": "warning"}.get(
+        severity, "recommendation"
+    )
+
+
+def message_text(finding: dict[str, Any]) -> str:
+    """One sentence: what reaches what, on which ports, and where."""
+    rule = rule_of(finding)
+    where = "/".join(str(x) for x in (finding["account"], finding["region"]) if x)
+    traffic = ""
+    if finding.get("protocol"):
+        traffic = f" ({finding['protocol']} {finding['ports']})"
+    source = finding["source"]
+    origin = "" if source in (finding["resource"], finding.get("vpc")) else f" from {source}"
+    return f"{rule.title}: {finding['resource']}{origin}{traffic} in {where}."
+
+
+def _result(finding: dict[str, Any], index: dict[str, int], snapshot: str | None) -> dict[str, Any]:
+    rule = rule_of(finding)
+    logical_parts = [finding["account"], finding["region"], finding.get("vpc"), finding["resource"]]
+    location: dict[str, Any] = {
+        "logicalLocations": [
+            {
+                "name": finding["resource"],
+                "fullyQualifiedName": "/".join(str(p) for p in logical_parts if p),
+                "kind": "resource",
+            }
+        ]
+    }
+    record = _record_file(finding, snapshot)
+    if record is not None:
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": record, "uriBaseId": "SNAPSHOT"}
+        }
+    result: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": index[rule.id],
+        "level": _LEVEL[finding["severity"]],
+        "kind": "fail",
+        "message": {"text": message_text(finding)},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: finding["id"]},
+        "properties": {
+            "severity": finding["severity"],
+            "controls": finding["controls"],
+            "account": finding["account"],
+            "region": finding["region"],
+            "vpc": finding.get("vpc"),
+            "resource": finding["resource"],
+            "source": finding["source"],
+            "protocol": finding.get("protocol"),
+            "ports": finding.get("ports"),
+            "remediation": rule.remediation,
+        },
+    }
+    if finding.get("path"):
+        result["codeFlows"] = [
+            {
+                "message": {"text": "How the traffic gets there, hop by hop."},
+                "threadFlows": [
+                    {
+                        "locations": [
+                            {
+                                "location": {
+                                    "logicalLocations": [{"name": hop["hop"]}],
+                                    "message": {"text": hop["why"]},
+                                },
+                                "executionOrder": n,
+                            }
+                            for n, hop in enumerate(finding["path"], start=1)
+                        ]
+                    }
+                ],
+            }
+        ]
+    return result
+
+
+def _record_file(finding: dict[str, Any], snapshot: str | None) -> str | None:
+    resource = finding["resource"]
+    if resource.startswith("arn:aws:elasticloadbalancing"):
+        name = "LoadBalancers.json"
+    else:
+        name = _RECORD_FILE.get(resource.split("-", 1)[0], "")
+    if not name or not finding.get("region"):
+        return None
+    with_account = f"{finding['account']}/{finding['region']}/{name}"
+    if snapshot and finding.get("account"):
+        root = Path(snapshot)
+        if not (root / with_account).exists() and (root / finding["region"] / name).exists():
+            return f"{finding['region']}/{name}"
+    return with_account if finding.get("account") else f"{finding['region']}/{name}"
+
+
+def _invocation(document: dict[str, Any]) -> dict[str, Any]:
+    notes = [
+        {
+            "level": "warning",
+            "message": {
+                "text": f"Not assessed: {gap.get('account')}/{gap.get('region')}: "
+                f"{gap.get('error')}"
+            },
+            "descriptor": {"id": "not-assessed"},
+        }
+        for gap in document.get("not_assessed", [])
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
+    return invocation
