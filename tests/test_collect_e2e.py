@@ -53,6 +53,9 @@ class Estate:
     denied: str
     first: Result
     resumed: Result
+    #: (account, region) -> ids of the default VPC, its default group and ACL, where the
+    #: seeding left one (every unseeded region: AWS makes one in each).
+    default_vpcs: dict[tuple[str, str], dict[str, str]]
 
     def read(self, account: str, key: str, region: str = SEEDED) -> list[Any]:
         document = json.loads((self.out / account / region / f"{key}.json").read_text())
@@ -100,6 +103,18 @@ def collector_user(aws: Aws, denied: str) -> dict[str, str]:
     }
 
 
+def default_vpc(ec2: Any) -> dict[str, str]:
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    in_vpc = {"Name": "vpc-id", "Values": [vpc["VpcId"]]}
+    (group,) = ec2.describe_security_groups(
+        Filters=[in_vpc, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    (acl,) = ec2.describe_network_acls(Filters=[in_vpc, {"Name": "default", "Values": ["true"]}])[
+        "NetworkAcls"
+    ]
+    return {"vpc": vpc["VpcId"], "sg": group["GroupId"], "acl": acl["NetworkAclId"]}
+
+
 @pytest.fixture(scope="module")
 def estate(
     moto_reset: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
@@ -128,6 +143,15 @@ def estate(
             RoleName=ROLE, PolicyName="collector-role", PolicyDocument=ROLE_POLICY.read_text()
         )
     env = collector_user(aws, denied_id)
+    default_vpcs = {}
+    for account, region in [
+        (MANAGEMENT, "eu-west-1"),
+        (MANAGEMENT, "us-east-1"),
+        (alpha_id, "us-east-1"),
+        (beta_id, "us-east-1"),
+    ]:
+        member = aws if account == MANAGEMENT else aws.assume(account, ROLE)
+        default_vpcs[(account, region)] = default_vpc(member.client("ec2", region))
 
     out = tmp_path_factory.mktemp("e2e") / "snapshot"
     args = ["collect", "--out", str(out), "--endpoint-url", endpoint, "--workers", "4"]
@@ -139,7 +163,7 @@ def estate(
         resumed = runner.invoke(app, [*args, "--resume"], env=env)
     finally:
         moto_auth(endpoint, "inf")
-    yield Estate(out, alpha, beta, denied_id, first, resumed)
+    yield Estate(out, alpha, beta, denied_id, first, resumed, default_vpcs)
 
 
 def test_cli_reports_ok_and_failed(estate: Estate) -> None:
@@ -259,3 +283,82 @@ def test_snapshot_is_readable_by_its_owner_only(estate: Estate) -> None:
 def test_resume_skips_what_is_complete_and_retries_the_denied_account(estate: Estate) -> None:
     assert estate.resumed.exit_code == 0, estate.resumed.output
     assert "collected 0 account-regions ok, 2 failed, 6 already complete" in estate.resumed.stdout
+
+
+# ---- the analysis of the collected snapshot -------------------------------------------------
+
+Finding = tuple[str, str, str | None]  # rule, resource, ports
+
+
+def seeded_findings(net: SeededNetwork) -> set[Finding]:
+    """What sandbox_network plants, by the plan's switches."""
+    plan = net.plan
+    found: set[Finding] = {
+        # SSH from the world on the bastion, or from the office range: a public range
+        # either way, so reachable from (part of) the internet.
+        ("internet-exposed-admin-port", net["i.bastion"], "22"),
+        ("internet-exposed-admin-port", net["i.dev"], "22"),
+        # App and database groups keep AWS's default allow-all egress.
+        ("unrestricted-egress", net["sg.app"], "0-65535"),
+        ("unrestricted-egress", net["sg.db"], "0-65535"),
+    }
+    vpcs = ["prod", "dev"] + (["shared"] if plan.shared else [])
+    for vpc in vpcs:
+        found.add(("nacl-allow-all-ingress", net[f"acl.{vpc}.default"], "0-65535"))
+        if vpc not in plan.strip_default_sg_rules:
+            found.add(("default-sg-has-rules", net[f"sg.{vpc}.default"], None))
+        if vpc not in plan.flow_logs:
+            found.add(("vpc-flow-logs-missing", net[f"vpc.{vpc}"], None))
+    if plan.load_balancer:
+        found |= {
+            ("internet-exposed-port", net["alb.prod"], "80,443"),
+            ("internet-exposed-port", net["i.app-a"], "8080"),
+            ("internet-exposed-port", net["i.app-b"], "8080"),
+        }
+    if plan.dev_reaches_prod_database:
+        found.add(("cross-zone-path", net["i.db"], "5432"))
+    return found
+
+
+def default_vpc_findings(ids: dict[str, str]) -> set[Finding]:
+    return {
+        ("default-sg-has-rules", ids["sg"], None),
+        ("vpc-flow-logs-missing", ids["vpc"], None),
+        ("nacl-allow-all-ingress", ids["acl"], "0-65535"),
+    }
+
+
+@pytest.fixture(scope="module")
+def exposure(estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("exposure") / "findings.json"
+    args = ["exposure", "--snapshot", str(estate.out), "--format", "json", "--out", str(out)]
+    outcome = CliRunner().invoke(app, args)
+    assert outcome.exit_code == 0, outcome.output
+    return dict(json.loads(out.read_text()))
+
+
+def test_analysis_finds_exactly_what_was_seeded(estate: Estate, exposure: dict[str, Any]) -> None:
+    expected = seeded_findings(estate.alpha) | seeded_findings(estate.beta)
+    for ids in estate.default_vpcs.values():
+        expected |= default_vpc_findings(ids)
+    found = {(f["rule"], f["resource"], f.get("ports")) for f in exposure["findings"]}
+    assert found == expected
+    by_resource = {f["resource"]: f for f in exposure["findings"]}
+    assert by_resource[estate.alpha["i.db"]]["source"] == "zone:dev"
+    assert by_resource[estate.alpha["i.bastion"]]["source"] == "internet"
+
+
+def test_transit_gateway_path_reaches_the_shared_zone(exposure: dict[str, Any]) -> None:
+    flows = {(row["from"], row["to"]): row["traffic"] for row in exposure["zone_matrix"]}
+    assert {"protocol": "tcp", "ports": "443"} in flows[("prod", "shared")]
+
+
+def test_denied_account_is_not_assessed(estate: Estate, exposure: dict[str, Any]) -> None:
+    assert exposure["not_assessed"] == [
+        {"account": estate.denied, "region": region, "error": "AccessDenied"}
+        for region in sorted(REGIONS)
+    ]
+    assessed = {(row["account"], row["region"]) for row in exposure["assessed"]}
+    accounts = (MANAGEMENT, estate.alpha.account_id, estate.beta.account_id)
+    assert assessed == {(a, r) for a in accounts for r in REGIONS}
+    assert exposure["kinds_not_seen"] == {}
