@@ -60,6 +60,7 @@ CREDENTIAL_MAX_AGE = 45 * 60
 MANIFEST_INTERVAL = 1.0
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
@@ -563,7 +564,6 @@ class _Run:
     def __init__(
         self,
         out: Path,
-        caller: Aws,
         regions: list[str] | None,
         resume: bool,
         manifest: Manifest,
@@ -571,7 +571,6 @@ class _Run:
         fallback_regions: list[str],
     ) -> None:
         self.out = out
-        self.caller = caller
         self.regions = regions
         self.resume = resume
         self.manifest = manifest
@@ -667,6 +666,8 @@ def collect_snapshot(
         accounts = check_ids(accounts, _ACCOUNT, "--accounts", "a 12-digit account id")
     if regions is not None:
         regions = check_ids(regions, _REGION, "--regions", "an AWS region name")
+    if not _ROLE_NAME.match(role_name):
+        raise InputError("--role-name", f"{role_name!r} is not an IAM role name")
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "exists and is not a directory")
 
@@ -700,7 +701,7 @@ def collect_snapshot(
         previous = read_manifest(manifest_path) if manifest_path.exists() else None
         manifest = Manifest(manifest_path, previous)
         with _progress(console) as progress:
-            run = _Run(out, caller, regions, resume, manifest, progress, fallback_regions)
+            run = _Run(out, regions, resume, manifest, progress, fallback_regions)
             try:
                 _execute(run, sessions, workers)
             finally:

@@ -464,6 +464,7 @@ def test_regions_default_to_the_account_enabled_regions(
     [
         (["--accounts", "12345"], "--accounts: '12345' is not a 12-digit account id"),
         (["--regions", "mars-north-1x"], "--regions: 'mars-north-1x' is not an AWS region name"),
+        (["--role-name", "no spaces"], "--role-name: 'no spaces' is not an IAM role name"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(
