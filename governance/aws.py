@@ -72,17 +72,16 @@ class Aws:
             )
 
     def _member_botocore_session(self) -> botocore.session.Session:
-        """A new botocore session that reuses this one's service models and endpoint data.
+        """A new botocore session that reuses this one's parsed service models.
 
         A fresh session parses the service models again (~0.3 s of CPU for EC2); across
         hundreds of assumed accounts that, not the API calls, would bound an audit. The
-        shared components are read-only caches.
+        loader is a read-only cache.
         """
         parent = self.session._session
         member = botocore.session.Session()
         with self._lock:
-            for name in ("data_loader", "endpoint_resolver"):
-                member.register_component(name, parent.get_component(name))
+            member.register_component("data_loader", parent.get_component("data_loader"))
             # boto3 appends its data path to the loader of every new Session: keep one.
             paths = parent.get_component("data_loader").search_paths
             paths[:] = list(dict.fromkeys(paths))
