@@ -1,0 +1,827 @@
+"""``ivs audit``: read the organization back and prove it matches the spec.
+
+Two reads, then one pure comparison each (get, then compare; the comparisons touch no
+network and are tested with literal API responses):
+
+- the organization, with the management account's credentials: the root's enabled policy
+  types, the OU tree, which account sits under which parent, and for each policy type the
+  policies, their content and their targets (:func:`read_organization`,
+  :func:`compare_organization`);
+- each member account, through ``Aws.assume(account, spec.member_role_name)``: in every
+  governed region, EBS encryption by default and its KMS key, image and snapshot block
+  public access, and the IMDS defaults (:func:`audit_account`), compared with what the
+  account's ``baseline-<account-id>`` stack declares (:func:`expected_account_settings`).
+
+Every result is a :class:`Check`: one record per (account, region, control, resource) with
+``pass``, ``drift`` (with what was expected and what was found) or ``not_assessed`` (with
+the error). A role that cannot be assumed or a call that fails is ``not_assessed``, never
+``pass``. Organization-wide records belong to the management account, region ``global``.
+Exit code 1 on any drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.table import Table
+
+from governance.aws import Aws, error_code, error_message
+from governance.catalog import POLICY_TYPES
+from governance.errors import InputError
+from governance.jsonio import normalized, pretty
+from governance.policies.model import PolicyDocument
+from governance.spec import ROOT, Spec, load_spec
+
+Status = Literal["pass", "drift", "not_assessed"]
+GLOBAL = "global"
+
+# Control ids of the audit (the ``control`` field of a record).
+MANAGEMENT_ACCOUNT = "management-account"
+POLICY_TYPE_ENABLED = "policy-type-enabled"
+POLICY_CONTENT = "policy-content"
+POLICY_ATTACHMENT = "policy-attachment"
+ATTACHMENT_COUNT = "attachment-count"
+OU_EXISTS = "ou-exists"
+OU_IN_SPEC = "ou-in-spec"
+ACCOUNT_OU = "account-ou"
+ACCOUNT_IN_SPEC = "account-in-spec"
+EBS_ENCRYPTION = "ebs-encryption-by-default"
+EBS_KMS_KEY = "ebs-default-kms-key"
+IMAGE_BPA = "image-block-public-access"
+SNAPSHOT_BPA = "snapshot-block-public-access"
+IMDS_DEFAULTS = "imds-defaults"
+REVIEW_OVERDUE = "review-overdue"
+
+#: What the ``baseline-<account-id>`` stack sets (``AccountBaseline``); the test suite
+#: checks these against the stack's plan so the two cannot drift apart.
+IMAGE_BPA_STATE = "block-new-sharing"
+SNAPSHOT_BPA_STATE = "block-all-sharing"
+
+ERRORS = (ClientError, BotoCoreError)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One audit record."""
+
+    account: str
+    region: str
+    control: str
+    resource: str
+    status: Status
+    expected: Any = None
+    actual: Any = None
+    error: str | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        if self.status != "drift":
+            record.pop("expected")
+            record.pop("actual")
+        if self.error is None:
+            record.pop("error")
+        return record
+
+
+def _failed(err: BaseException) -> str:
+    return f"{error_code(err)}: {error_message(err)}"
+
+
+# ---- what the spec expects --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """The per-account EC2 defaults the spec expects in one region."""
+
+    kms_key: str | None  # None: the spec sets no key that can serve this region
+    image_block_public_access: str
+    snapshot_block_public_access: str
+    imds: dict[str, Any]
+
+
+def expected_account_settings(spec: Spec, account_id: str, region: str) -> AccountSettings:
+    """What the account's ``baseline-<account-id>`` stack sets in ``region``."""
+    from governance.components.account import ebs_kms_key_in_region
+
+    _, ou_path = spec.account(account_id)
+    params = spec.parameters_for(ou_path)
+    key = ebs_kms_key_in_region(params.ebs_kms_key_arn, region) if params.ebs_kms_key_arn else None
+    return AccountSettings(
+        kms_key=key,
+        image_block_public_access=IMAGE_BPA_STATE,
+        snapshot_block_public_access=SNAPSHOT_BPA_STATE,
+        imds={
+            "HttpTokens": params.imds.http_tokens,
+            "HttpPutResponseHopLimit": params.imds.http_put_response_hop_limit,
+            "InstanceMetadataTags": params.imds.instance_metadata_tags,
+        },
+    )
+
+
+# ---- the organization: read ---------------------------------------------------------------
+
+
+@dataclass
+class PolicyState:
+    id: str
+    name: str
+    type: str
+    aws_managed: bool
+    content: Any = None  # parsed JSON; None when it could not be read
+    targets: list[str] = field(default_factory=list)  # target ids
+    error: str | None = None  # reading content or targets failed
+
+
+@dataclass
+class OrganizationState:
+    """The organization as read; a field left None could not be read (see ``errors``)."""
+
+    management_account_id: str | None = None
+    root_id: str | None = None
+    enabled_types: set[str] | None = None
+    units: dict[str, str] | None = None  # OU path -> id
+    account_parents: dict[str, str] | None = None  # account id -> parent path ("root")
+    policies: dict[str, list[PolicyState]] = field(default_factory=dict)  # type -> policies
+    policy_errors: dict[str, str] = field(default_factory=dict)  # type -> error
+    errors: dict[str, str] = field(default_factory=dict)  # what -> error
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items.extend(page.get(key, []))
+    return items
+
+
+def read_units(org: Any, root_id: str) -> dict[str, str]:
+    """Every OU of the organization: path (``Workloads/Prod``) -> id, parents first."""
+    units: dict[str, str] = {}
+    queue: list[tuple[str, str]] = [("", root_id)]
+    while queue:
+        prefix, parent_id = queue.pop(0)
+        for ou in _pages(
+            org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id
+        ):
+            path = f"{prefix}/{ou['Name']}" if prefix else ou["Name"]
+            units[path] = ou["Id"]
+            queue.append((path, ou["Id"]))
+    return units
+
+
+def read_policies(org: Any, policy_type: str, pool: ThreadPoolExecutor) -> list[PolicyState]:
+    """The policies of one type with their content and targets (raises if listing fails)."""
+    summaries = _pages(org, "list_policies", "Policies", Filter=policy_type)
+
+    def detail(summary: dict[str, Any]) -> PolicyState:
+        state = PolicyState(
+            id=summary["Id"],
+            name=summary["Name"],
+            type=policy_type,
+            aws_managed=bool(summary.get("AwsManaged")),
+        )
+        try:
+            if not state.aws_managed:
+                content = org.describe_policy(PolicyId=state.id)["Policy"]["Content"]
+                state.content = json.loads(content)
+            targets = _pages(org, "list_targets_for_policy", "Targets", PolicyId=state.id)
+            state.targets = [t["TargetId"] for t in targets]
+        except ERRORS as err:
+            state.error = _failed(err)
+        except json.JSONDecodeError as err:
+            state.error = f"content is not JSON: {err.msg}"
+        return state
+
+    return list(pool.map(detail, summaries))
+
+
+def read_organization(
+    org: Any, policy_types: Iterable[str], pool: ThreadPoolExecutor
+) -> OrganizationState:
+    """Read everything :func:`compare_organization` needs; failures are kept, not raised."""
+    state = OrganizationState()
+    try:
+        state.management_account_id = org.describe_organization()["Organization"]["MasterAccountId"]
+    except ERRORS as err:
+        state.errors["organization"] = _failed(err)
+    try:
+        root = org.list_roots()["Roots"][0]
+        state.root_id = root["Id"]
+        state.enabled_types = {
+            t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"
+        }
+    except (*ERRORS, IndexError) as err:
+        state.errors["root"] = _failed(err)
+        return state
+    try:
+        state.units = read_units(org, state.root_id)
+    except ERRORS as err:
+        state.errors["units"] = _failed(err)
+        return state
+    parents = {ROOT: state.root_id, **state.units}
+
+    def accounts_of(item: tuple[str, str]) -> tuple[str, list[dict[str, Any]]]:
+        path, parent_id = item
+        return path, _pages(org, "list_accounts_for_parent", "Accounts", ParentId=parent_id)
+
+    try:
+        state.account_parents = {
+            account["Id"]: path
+            for path, accounts in pool.map(accounts_of, parents.items())
+            for account in accounts
+        }
+    except ERRORS as err:
+        state.errors["accounts"] = _failed(err)
+    for policy_type in policy_types:
+        try:
+            state.policies[policy_type] = read_policies(org, policy_type, pool)
+        except ERRORS as err:
+            state.policy_errors[policy_type] = _failed(err)
+    return state
+
+
+# ---- the organization: compare --------------------------------------------------------------
+
+
+def first_difference(expected: Any, actual: Any, path: str = "") -> str:
+    """Where two JSON documents first differ, for a person to read.
+
+    >>> first_difference({"a": [1, 2]}, {"a": [1, 3]})
+    'a[1]: expected 2, found 3'
+    """
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual)):
+            where = f"{path}.{key}" if path else key
+            if key not in actual:
+                return f"{where}: missing"
+            if key not in expected:
+                return f"{where}: not in the spec"
+            if normalized(expected[key]) != normalized(actual[key]):
+                return first_difference(expected[key], actual[key], where)
+    if isinstance(expected, list) and isinstance(actual, list):
+        for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
+            if normalized(left) != normalized(right):
+                return first_difference(left, right, f"{path}[{index}]")
+        if len(expected) != len(actual):
+            return f"{path}: {len(expected)} items expected, {len(actual)} found"
+    return f"{path or 'document'}: expected {json.dumps(expected)}, found {json.dumps(actual)}"
+
+
+def _owner(spec: Spec, target: str) -> str:
+    """The account a target's records belong to: the account itself, else the management."""
+    return target if target.isdigit() else spec.organization.management_account_id
+
+
+def compare_organization(
+    spec: Spec,
+    docs: Sequence[PolicyDocument],
+    state: OrganizationState,
+    *,
+    today: dt.date,
+    accounts: set[str] | None = None,
+) -> list[Check]:
+    """Organization records: the full set, or only those of ``accounts`` when given."""
+    mgmt = spec.organization.management_account_id
+    checks: list[Check] = []
+    scoped = accounts is not None
+
+    def add(account: str, control: str, resource: str, status: Status, **extra: Any) -> None:
+        if scoped and account not in (accounts or set()):
+            return
+        checks.append(Check(account, GLOBAL, control, resource, status, **extra))
+
+    # -- the organization itself
+    if "organization" in state.errors:
+        add(
+            mgmt,
+            MANAGEMENT_ACCOUNT,
+            "organization",
+            "not_assessed",
+            error=state.errors["organization"],
+        )
+    elif state.management_account_id != mgmt:
+        add(
+            mgmt,
+            MANAGEMENT_ACCOUNT,
+            "organization",
+            "drift",
+            expected=mgmt,
+            actual=state.management_account_id,
+        )
+    else:
+        add(mgmt, MANAGEMENT_ACCOUNT, "organization", "pass")
+    control, resource, status, extra = _review(spec, today)
+    add(mgmt, control, resource, status, **extra)
+
+    root_error = state.errors.get("root") or state.errors.get("units")
+    if root_error:  # nothing below can be assessed without the root and the OU tree
+        for doc in docs:
+            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=root_error)
+        for account, _path in spec.accounts():
+            add(account.id, ACCOUNT_OU, account.id, "not_assessed", error=root_error)
+        return checks
+    assert state.root_id is not None and state.units is not None and state.enabled_types is not None
+
+    # -- policy types enabled on the root
+    for policy_type in sorted({doc.policy_type for doc in docs}):
+        if policy_type in state.enabled_types:
+            add(mgmt, POLICY_TYPE_ENABLED, policy_type, "pass")
+        else:
+            add(
+                mgmt,
+                POLICY_TYPE_ENABLED,
+                policy_type,
+                "drift",
+                expected="ENABLED",
+                actual="not enabled",
+            )
+
+    # -- OUs
+    spec_units = [path for path, _ in spec.units()]
+    for path in spec_units:
+        if path in state.units:
+            add(mgmt, OU_EXISTS, path, "pass")
+        else:
+            add(mgmt, OU_EXISTS, path, "drift", expected="present", actual="missing")
+    for path in sorted(set(state.units) - set(spec_units)):
+        add(
+            mgmt,
+            OU_IN_SPEC,
+            path,
+            "drift",
+            expected="not in the organization (not in the spec)",
+            actual="present",
+        )
+
+    # -- accounts in their OUs
+    listed = {account.id: path for account, path in spec.accounts()}
+    if state.account_parents is None:
+        for account_id in listed:
+            add(account_id, ACCOUNT_OU, account_id, "not_assessed", error=state.errors["accounts"])
+    else:
+        for account_id, path in listed.items():
+            actual = state.account_parents.get(account_id)
+            if actual == path:
+                add(account_id, ACCOUNT_OU, account_id, "pass", detail=path)
+            else:
+                add(
+                    account_id,
+                    ACCOUNT_OU,
+                    account_id,
+                    "drift",
+                    expected=path,
+                    actual=actual or "not in the organization",
+                )
+        for account_id in sorted(set(state.account_parents) - set(listed) - {mgmt}):
+            add(
+                account_id,
+                ACCOUNT_IN_SPEC,
+                account_id,
+                "drift",
+                expected="listed in the spec",
+                actual=f"in {state.account_parents[account_id]}",
+            )
+
+    # -- policies: content, attachments, counts
+    target_ids: dict[str, str] = {ROOT: state.root_id, **state.units}
+    for account_id in listed:
+        if state.account_parents is None or account_id in state.account_parents:
+            target_ids[account_id] = account_id
+    names_at: dict[str, set[str]] = defaultdict(set)  # target id -> expected policy names
+    for doc in docs:
+        for target in doc.targets:
+            if target in target_ids:
+                names_at[target_ids[target]].add(doc.name)
+    target_names = {tid: name for name, tid in target_ids.items()}
+
+    by_type: dict[str, dict[str, PolicyState]] = {
+        ptype: {p.name: p for p in policies} for ptype, policies in state.policies.items()
+    }
+    for doc in docs:
+        ptype = doc.policy_type
+        if ptype in state.policy_errors:
+            error = f"cannot list {ptype} policies: {state.policy_errors[ptype]}"
+            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=error)
+            for target in doc.targets:
+                add(
+                    _owner(spec, target),
+                    POLICY_ATTACHMENT,
+                    f"{doc.name} @ {target}",
+                    "not_assessed",
+                    error=error,
+                )
+            continue
+        found = by_type.get(ptype, {}).get(doc.name)
+        if found is None:
+            add(
+                mgmt,
+                POLICY_CONTENT,
+                doc.name,
+                "drift",
+                expected=doc.content,
+                actual=None,
+                detail="policy missing",
+            )
+            for target in doc.targets:
+                add(
+                    _owner(spec, target),
+                    POLICY_ATTACHMENT,
+                    f"{doc.name} @ {target}",
+                    "drift",
+                    expected="attached",
+                    actual="policy missing",
+                )
+            continue
+        if found.error is not None:
+            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=found.error)
+            for target in doc.targets:
+                add(
+                    _owner(spec, target),
+                    POLICY_ATTACHMENT,
+                    f"{doc.name} @ {target}",
+                    "not_assessed",
+                    error=found.error,
+                )
+            continue
+        if normalized(found.content) == normalized(doc.content):
+            add(mgmt, POLICY_CONTENT, doc.name, "pass")
+        else:
+            add(
+                mgmt,
+                POLICY_CONTENT,
+                doc.name,
+                "drift",
+                expected=doc.content,
+                actual=found.content,
+                detail=first_difference(doc.content, found.content),
+            )
+        for target in doc.targets:
+            tid = target_ids.get(target)
+            if tid is None:
+                continue  # the OU or account is missing: reported once, above
+            if tid in found.targets:
+                add(_owner(spec, target), POLICY_ATTACHMENT, f"{doc.name} @ {target}", "pass")
+            else:
+                add(
+                    _owner(spec, target),
+                    POLICY_ATTACHMENT,
+                    f"{doc.name} @ {target}",
+                    "drift",
+                    expected="attached",
+                    actual="not attached",
+                )
+
+    # extra customer-managed policies, and counts against the limits, per target and type
+    kind_of = {ptype: kind for kind, ptype in POLICY_TYPES.items()}
+    for ptype, policies in state.policies.items():
+        attached: dict[str, list[PolicyState]] = defaultdict(list)
+        for policy in policies:
+            for tid in policy.targets:
+                if tid in target_names:
+                    attached[tid].append(policy)
+        expected_here = {
+            target_ids[t]
+            for doc in docs
+            if doc.policy_type == ptype
+            for t in doc.targets
+            if t in target_ids
+        }
+        for tid, held in sorted(attached.items()):
+            target = target_names[tid]
+            for policy in held:
+                if not policy.aws_managed and policy.name not in names_at[tid]:
+                    add(
+                        _owner(spec, target),
+                        POLICY_ATTACHMENT,
+                        f"{policy.name} @ {target}",
+                        "drift",
+                        expected="not attached",
+                        actual="attached",
+                        detail=f"{policy.id} is not in the spec",
+                    )
+            kind = kind_of.get(ptype)
+            if kind is None:
+                continue
+            limit = spec.limits.max_per_target(kind)
+            if len(held) > limit:
+                add(
+                    _owner(spec, target),
+                    ATTACHMENT_COUNT,
+                    f"{ptype} @ {target}",
+                    "drift",
+                    expected=f"at most {limit}",
+                    actual=len(held),
+                    detail=", ".join(sorted(p.name for p in held)),
+                )
+            elif tid in expected_here:
+                add(
+                    _owner(spec, target),
+                    ATTACHMENT_COUNT,
+                    f"{ptype} @ {target}",
+                    "pass",
+                    detail=f"{len(held)} of {limit}",
+                )
+    return checks
+
+
+def _review(spec: Spec, today: dt.date) -> tuple[str, str, Status, dict[str, Any]]:
+    """IVS-01: the written policy is reviewed at least every ``review_interval_days``."""
+    review = spec.review
+    resource = "ivs.review.last_reviewed"
+    if review.last_reviewed is None:
+        return (
+            REVIEW_OVERDUE,
+            resource,
+            "drift",
+            {
+                "expected": f"a review within {review.review_interval_days} days",
+                "actual": "never reviewed",
+                "detail": "review-overdue: no last review date in the spec",
+            },
+        )
+    due = review.last_reviewed + dt.timedelta(days=review.review_interval_days)
+    if today > due:
+        return (
+            REVIEW_OVERDUE,
+            resource,
+            "drift",
+            {
+                "expected": f"reviewed by {due.isoformat()}",
+                "actual": review.last_reviewed.isoformat(),
+                "detail": f"review-overdue: {(today - due).days} days past due",
+            },
+        )
+    return REVIEW_OVERDUE, resource, "pass", {"detail": f"next review due {due.isoformat()}"}
+
+
+# ---- member accounts ------------------------------------------------------------------------
+
+
+MEMBER_CONTROLS = (EBS_ENCRYPTION, EBS_KMS_KEY, IMAGE_BPA, SNAPSHOT_BPA, IMDS_DEFAULTS)
+
+
+def audit_account(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
+    """The per-account baseline of one member account in every governed region."""
+    expected = {
+        region: expected_account_settings(spec, account_id, region) for region in spec.regions
+    }
+
+    def controls(region: str) -> list[str]:
+        return [c for c in MEMBER_CONTROLS if c != EBS_KMS_KEY or expected[region].kms_key]
+
+    try:
+        member = aws.assume(account_id, spec.member_role_name)
+    except ERRORS as err:
+        error = f"cannot assume {spec.member_role_name}: {_failed(err)}"
+        return [
+            Check(account_id, region, control, control, "not_assessed", error=error)
+            for region in spec.regions
+            for control in controls(region)
+        ]
+    checks: list[Check] = []
+    for region in spec.regions:
+        want = expected[region]
+        try:
+            ec2 = member.client("ec2", region)
+        except ERRORS as err:
+            checks += [
+                Check(account_id, region, c, c, "not_assessed", error=_failed(err))
+                for c in controls(region)
+            ]
+            continue
+        for control, probe in _PROBES:
+            if control not in controls(region):
+                continue
+            try:
+                checks.append(probe(ec2, member, account_id, region, want))
+            except ERRORS as err:
+                checks.append(
+                    Check(account_id, region, control, control, "not_assessed", error=_failed(err))
+                )
+    return checks
+
+
+def _verdict(
+    account: str, region: str, control: str, expected: Any, actual: Any, detail: str = ""
+) -> Check:
+    if expected == actual:
+        return Check(account, region, control, control, "pass", detail=detail)
+    return Check(
+        account, region, control, control, "drift", expected=expected, actual=actual, detail=detail
+    )
+
+
+def _ebs_encryption(ec2: Any, _m: Aws, account: str, region: str, _w: AccountSettings) -> Check:
+    actual = bool(ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"])
+    return _verdict(account, region, EBS_ENCRYPTION, True, actual)
+
+
+def _ebs_kms_key(ec2: Any, member: Aws, account: str, region: str, want: AccountSettings) -> Check:
+    expected = want.kms_key
+    actual = ec2.get_ebs_default_kms_key_id().get("KmsKeyId")
+    if actual == expected or expected is None or actual is None:
+        return _verdict(account, region, EBS_KMS_KEY, expected, actual)
+    # The spec may name an alias where AWS reports the key it points at (or the other way
+    # round): compare the key ARNs that KMS resolves both to.
+    kms = member.client("kms", region)
+    try:
+        want = kms.describe_key(KeyId=expected)["KeyMetadata"]["Arn"]
+        have = kms.describe_key(KeyId=actual)["KeyMetadata"]["Arn"]
+    except ERRORS as err:
+        detail = f"could not resolve the keys to compare them: {_failed(err)}"
+        return _verdict(account, region, EBS_KMS_KEY, expected, actual, detail)
+    if want == have:
+        return Check(
+            account, region, EBS_KMS_KEY, EBS_KMS_KEY, "pass", detail=f"{expected} is {have}"
+        )
+    return _verdict(account, region, EBS_KMS_KEY, expected, actual, f"{expected} is {want}")
+
+
+def _image_bpa(ec2: Any, _m: Aws, account: str, region: str, want: AccountSettings) -> Check:
+    actual = ec2.get_image_block_public_access_state()["ImageBlockPublicAccessState"]
+    return _verdict(account, region, IMAGE_BPA, want.image_block_public_access, actual)
+
+
+def _snapshot_bpa(ec2: Any, _m: Aws, account: str, region: str, want: AccountSettings) -> Check:
+    actual = ec2.get_snapshot_block_public_access_state()["State"]
+    return _verdict(account, region, SNAPSHOT_BPA, want.snapshot_block_public_access, actual)
+
+
+def _imds(ec2: Any, _m: Aws, account: str, region: str, want: AccountSettings) -> Check:
+    level = ec2.get_instance_metadata_defaults().get("AccountLevel", {})
+    actual = {key: level.get(key) for key in want.imds}
+    detail = f"managed by {level['ManagedBy']}" if level.get("ManagedBy") else ""
+    return _verdict(account, region, IMDS_DEFAULTS, want.imds, actual, detail)
+
+
+Probe = Callable[[Any, Aws, str, str, AccountSettings], Check]
+_PROBES: tuple[tuple[str, Probe], ...] = (
+    (EBS_ENCRYPTION, _ebs_encryption),
+    (EBS_KMS_KEY, _ebs_kms_key),
+    (IMAGE_BPA, _image_bpa),
+    (SNAPSHOT_BPA, _snapshot_bpa),
+    (IMDS_DEFAULTS, _imds),
+)
+
+
+# ---- the whole audit --------------------------------------------------------------------------
+
+
+@dataclass
+class AuditResult:
+    checks: list[Check]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "drift": 0, "not_assessed": 0}
+        for check in self.checks:
+            counts[check.status] += 1
+        return counts
+
+    @property
+    def has_drift(self) -> bool:
+        return any(c.status == "drift" for c in self.checks)
+
+
+def audit_organization(
+    spec: Spec,
+    aws: Aws,
+    *,
+    accounts: Sequence[str] | None = None,
+    documents: Sequence[PolicyDocument] | None = None,
+    today: dt.date | None = None,
+    workers: int = 16,
+) -> AuditResult:
+    """Audit the organization and its member accounts (only ``accounts`` when given)."""
+    from governance.policies import build_documents
+
+    docs = list(build_documents(spec, check_limits=False) if documents is None else documents)
+    members = [a.id for a, _ in spec.accounts() if accounts is None or a.id in accounts]
+    policy_types = sorted({d.policy_type for d in docs} | {POLICY_TYPES["scp"]})
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ivs-audit") as pool:
+        # member accounts in the background while the organization is read
+        member_futures = [pool.submit(audit_account, aws, spec, a) for a in members]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, workers))) as org_pool:
+            state = read_organization(aws.client("organizations"), policy_types, org_pool)
+        org_checks = compare_organization(
+            spec,
+            docs,
+            state,
+            today=today or dt.date.today(),
+            accounts=set(accounts) if accounts is not None else None,
+        )
+        member_checks = [check for future in member_futures for check in future.result()]
+    order = {a: i for i, a in enumerate([spec.organization.management_account_id, *members])}
+    checks = org_checks + member_checks
+    checks.sort(key=lambda c: (order.get(c.account, len(order)), c.region != GLOBAL))
+    return AuditResult(checks)
+
+
+# ---- output -----------------------------------------------------------------------------------
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(check: Check) -> str:
+    if check.status == "not_assessed":
+        return check.error or ""
+    if check.status == "drift":
+        if check.detail:
+            return check.detail
+        return f"expected {_short(check.expected)}, found {_short(check.actual)}"
+    return check.detail
+
+
+_STYLE = {"pass": "green", "drift": "bold red", "not_assessed": "yellow"}
+
+
+def print_tables(result: AuditResult, spec: Spec, console: Console) -> None:
+    """One table per account: region, control, resource, status, detail."""
+    by_account: dict[str, list[Check]] = defaultdict(list)
+    for check in result.checks:
+        by_account[check.account].append(check)
+    names = {a.id: a.name for a, _ in spec.accounts()}
+    names[spec.organization.management_account_id] = "management account: organization"
+    for account, checks in by_account.items():
+        table = Table(
+            title=f"{account} ({names.get(account, 'not in the spec')})", title_justify="left"
+        )
+        for column in ("region", "control", "resource", "status", "detail"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            resource = "" if check.resource == check.control else check.resource
+            style = _STYLE[check.status]
+            table.add_row(
+                check.region,
+                check.control,
+                resource,
+                f"[{style}]{check.status}[/]",
+                describe(check),
+            )
+        console.print(table)
+    counts = result.counts()
+    console.print(
+        f"{counts['pass']} pass, {counts['drift']} drift, {counts['not_assessed']} not assessed",
+        style="bold red" if counts["drift"] else ("yellow" if counts["not_assessed"] else "green"),
+    )
+
+
+def report_json(result: AuditResult, spec_path: str) -> dict[str, Any]:
+    return {
+        "spec": spec_path,
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "summary": result.counts(),
+        "records": [check.as_dict() for check in result.checks],
+    }
+
+
+def _account_filter(spec: Spec, accounts: Sequence[str] | None) -> list[str] | None:
+    if not accounts:
+        return None
+    chosen = [item.strip() for value in accounts for item in value.split(",") if item.strip()]
+    known = {a.id for a, _ in spec.accounts()}
+    for account_id in chosen:
+        if account_id not in known:
+            raise InputError("--account-id", f"{account_id} is not a member account in the spec")
+    return chosen
+
+
+def run_audit(
+    spec_path: str | os.PathLike[str],
+    *,
+    endpoint_url: str | None,
+    fmt: str,
+    accounts: Sequence[str] | None,
+    aws: Aws | None = None,
+    today: dt.date | None = None,
+    console: Console | None = None,
+) -> int:
+    """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift."""
+    spec = load_spec(Path(spec_path))
+    chosen = _account_filter(spec, accounts)
+    result = audit_organization(
+        spec, aws or Aws(endpoint_url=endpoint_url), accounts=chosen, today=today
+    )
+    if fmt == "json":
+        text = pretty(report_json(result, str(Path(spec_path))))
+        if console is not None:
+            console.file.write(text)
+        else:
+            sys.stdout.write(text)
+    else:
+        print_tables(result, spec, console or Console())
+    return 1 if result.has_drift else 0
