@@ -15,6 +15,7 @@ addresses by the prefixes that contain it.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Iterator
 from typing import Generic, NamedTuple, TypeVar
 
@@ -48,7 +49,7 @@ class Prefix(NamedTuple):
     def address(self) -> str:
         """The network address alone (``10.0.1.5``), for an address prefix."""
         if self.version == 4:
-            return str(ipaddress.IPv4Address(self.network))
+            return socket.inet_ntoa(self.network.to_bytes(4, "big"))
         return str(ipaddress.IPv6Address(self.network))
 
 
@@ -68,10 +69,11 @@ def parse_prefix(text: str) -> Prefix:
             raise ValueError(f"{text!r} is not a CIDR block") from err
     else:
         version, bits = 4, 32
-        parts = address.split(".")
-        if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
-            raise ValueError(f"{text!r} is not a CIDR block")
-        value = (int(parts[0]) << 24) | (int(parts[1]) << 16) | (int(parts[2]) << 8) | int(parts[3])
+        try:
+            # inet_pton is strict: exactly four decimal octets
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+        except OSError:
+            raise ValueError(f"{text!r} is not a CIDR block") from None
     if slash:
         if not length_text.isdigit() or int(length_text) > bits:
             raise ValueError(f"{text!r} is not a CIDR block")

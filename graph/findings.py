@@ -198,7 +198,7 @@ class _Findings:
         self.zones = zones
         # (rule, resource, protocol, source) -> finding under construction
         self.items: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
-        self.matrix: dict[tuple[str, str], list[Traffic]] = {}
+        self.matrix: dict[tuple[str, str], set[Traffic]] = {}
 
     # ---- recording ----------------------------------------------------------------------
     def add(
@@ -299,7 +299,7 @@ class _Findings:
                 "internet-exposed-admin-port",
                 protocol="tcp",
                 ports=admin,
-                path_fn=lambda: path_fn(Traffic({"tcp": admin})),
+                path_fn=lambda: path_fn(Traffic({"tcp": admin}), eni),
                 **common,
             )
         if database:
@@ -307,7 +307,7 @@ class _Findings:
                 "internet-exposed-database-port",
                 protocol="tcp",
                 ports=database,
-                path_fn=lambda: path_fn(Traffic({"tcp": database})),
+                path_fn=lambda: path_fn(Traffic({"tcp": database}), eni),
                 **common,
             )
         if tcp - self.admin - self.database:
@@ -315,7 +315,7 @@ class _Findings:
                 "internet-exposed-port",
                 protocol="tcp",
                 ports=tcp,
-                path_fn=lambda: path_fn(Traffic({"tcp": tcp - self.admin - self.database})),
+                path_fn=lambda: path_fn(Traffic({"tcp": tcp - self.admin - self.database}), eni),
                 **common,
             )
         udp = exposed.get("udp")
@@ -324,7 +324,7 @@ class _Findings:
                 "internet-exposed-port",
                 protocol="udp",
                 ports=udp,
-                path_fn=lambda: path_fn(Traffic({"udp": udp})),
+                path_fn=lambda: path_fn(Traffic({"udp": udp}), eni),
                 **common,
             )
 
@@ -402,7 +402,10 @@ class _Findings:
             protected = policy.is_protected(dst.zone)
             for src, allowed in net.sources(dst):
                 key = (src.zone, dst.zone)
-                matrix.setdefault(key, []).append(allowed)
+                parts = matrix.get(key)
+                if parts is None:
+                    parts = matrix[key] = set()
+                parts.add(allowed)
                 if protected and src.zone != dst.zone:
                     forbidden = policy.forbidden(src.zone, dst.zone, allowed)
                     if forbidden:
@@ -430,7 +433,7 @@ class _Findings:
                         source=f"zone:{zone}",
                         protocol=proto,
                         ports=portset,
-                        path_fn=_narrow(path_fn, forbidden, proto),
+                        path_fn=_narrow(path_fn, forbidden, proto, eni),
                     )
         self._flat(full_tcp)
 
@@ -626,32 +629,32 @@ class _Findings:
 
 
 def _bind(fn: Any, unit: Unit) -> Any:
-    return lambda wanted: fn(unit, wanted)
+    return lambda wanted, eni=None: fn(unit, wanted, eni=eni)
 
 
 def _bind_between(net: Network, src: Unit, dst: Unit, wanted: Traffic | None = None) -> Any:
-    def explain(traffic: Traffic | None = None) -> list[Hop]:
-        return net.explain_between(src, dst, traffic or wanted or Traffic.everything())
+    def explain(traffic: Traffic | None = None, eni: str | None = None) -> list[Hop]:
+        return net.explain_between(src, dst, traffic or wanted or Traffic.everything(), eni)
 
     return explain
 
 
-def _narrow(path_fn: Any, forbidden: Traffic, proto: str) -> Any:
+def _narrow(path_fn: Any, forbidden: Traffic, proto: str, eni: str) -> Any:
     if proto in ("all", "other"):
-        return lambda: path_fn(forbidden)
-    return lambda: path_fn(Traffic({proto: forbidden.get(proto)}))
+        return lambda: path_fn(forbidden, eni)
+    return lambda: path_fn(Traffic({proto: forbidden.get(proto)}), eni)
 
 
 def _lb_path(
     net: Network, front: Unit, target: Unit, reached: Traffic, hop: Hop, keeps_client: bool
 ) -> Any:
-    def explain(wanted: Traffic) -> list[Hop]:
+    def explain(wanted: Traffic, eni: str | None = None) -> list[Hop]:
         hops = net.explain_internet(front, reached)
         hops.append(hop)
         if keeps_client:
-            hops += net.explain_internet(target, wanted, need_route=False)[1:]
+            hops += net.explain_internet(target, wanted, need_route=False, eni=eni)[1:]
         else:
-            hops += net.explain_between(front, target, wanted)[1:]
+            hops += net.explain_between(front, target, wanted, eni)[1:]
         return hops
 
     return explain

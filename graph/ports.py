@@ -252,6 +252,17 @@ class Traffic:
         return _FULL if self.rest else _EMPTY
 
     def _combine(self, other: Traffic, op: str, rest: bool) -> Traffic:
+        # The same few values meet again and again (rules, ACL verdicts): remember results.
+        key = (op, self, other)
+        found = _MEMO.get(key)
+        if found is not None:
+            return found
+        if len(_MEMO) > _MEMO_MAX:
+            _MEMO.clear()
+        found = _MEMO[key] = self._compute(other, op, rest)
+        return found
+
+    def _compute(self, other: Traffic, op: str, rest: bool) -> Traffic:
         protos = set(self.ports) | set(other.ports)
         out: dict[str, PortSet] = {}
         for proto in protos:
@@ -322,6 +333,8 @@ class Traffic:
 
 _NOTHING = Traffic()
 _EVERYTHING = Traffic({}, rest=True)
+_MEMO: dict[tuple[str, Traffic, Traffic], Traffic] = {}
+_MEMO_MAX = 200_000
 
 
 def port_list(items: Iterable[str]) -> PortSet:

@@ -120,6 +120,16 @@ def returnable(out: Traffic) -> Traffic:
 
     TCP and UDP need some ephemeral port (1024-65535); other protocols any port.
     """
+    found = _RETURNABLE.get(out)
+    if found is None:
+        found = _RETURNABLE[out] = _returnable(out)
+    return found
+
+
+_RETURNABLE: dict[Traffic, Traffic] = {}
+
+
+def _returnable(out: Traffic) -> Traffic:
     if out.is_everything:
         return EVERYTHING
     ports: dict[str, PortSet] = {}
@@ -205,6 +215,12 @@ class Network:
         self._path_cache: dict[Any, list[Hop] | None] = {}
         self._internet_cache: dict[Any, Traffic] = {}
         self._refs: dict[frozenset[str], frozenset[str]] = {}
+        self._acl_prefixes: dict[str, frozenset[Prefix]] = {}
+        self._sg_prefixes: dict[frozenset[str], frozenset[Prefix]] = {}
+        self._rtb_prefixes: dict[str, frozenset[Prefix]] = {}
+        self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
+        self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
+        self._members: dict[int, dict[str, Member]] = {}
 
     # ---- indexes ------------------------------------------------------------------------
     def _index_routes(self) -> None:
@@ -377,15 +393,17 @@ class Network:
                 unit.members.append(Member(eni.id, address, public_ip))
         # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
         self.lb_units: dict[str, list[Unit]] = {}
+        by_description: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            for eni_id in unit.enis:
+                text = self.enis[eni_id].description
+                if text.startswith("ELB "):
+                    by_description.setdefault(text[4:], []).append(unit)
         for lb in self.load_balancers.values():
             suffix = lb.arn.partition(":loadbalancer/")[2]
-            own = [
-                u
-                for u in self.units
-                if suffix and any(self.enis[e].description == f"ELB {suffix}" for e in u.enis)
-            ]
+            own = by_description.get(suffix) if suffix else None
             if own:
-                self.lb_units[lb.arn] = own
+                self.lb_units[lb.arn] = list(dict.fromkeys(own))
                 continue
             created = []
             for subnet_id in lb.subnet_ids:
@@ -432,15 +450,19 @@ class Network:
         """Traffic an ACL lets through (first match) to (egress) or from a peer in ``cell``."""
         if acl is None:
             return EVERYTHING  # no ACL in the snapshot: AWS's default ACL allows all
-        entries = acl.outbound if egress else acl.inbound
-        matched = tuple(i for i, e in enumerate(entries) if e.cidr in cell)
-        key = (acl.id, egress, matched)
+        prefixes = self._acl_prefixes.get(acl.id)
+        if prefixes is None:
+            prefixes = self._acl_prefixes[acl.id] = frozenset(
+                e.cidr for e in acl.inbound + acl.outbound
+            )
+        key = (acl.id, egress, cell & prefixes)
         found = self._acl_cache.get(key)
         if found is not None:
             return found
         allowed, remaining = NOTHING, EVERYTHING
-        for i in matched:
-            entry = entries[i]
+        for entry in acl.outbound if egress else acl.inbound:
+            if entry.cidr not in cell:
+                continue
             if entry.allow:
                 allowed = allowed | (entry.traffic & remaining)
             remaining = remaining - entry.traffic
@@ -487,7 +509,18 @@ class Network:
         self, groups: frozenset[str], egress: bool, cell: Cell, peer_groups: frozenset[str]
     ) -> Traffic:
         """Traffic a set of groups allows to (egress) or from a peer (its cell and groups)."""
-        key = (groups, egress, cell, peer_groups & self._refs_of(groups))
+        prefixes = self._sg_prefixes.get(groups)
+        if prefixes is None:
+            collected: set[Prefix] = set()
+            for group in groups:
+                sg = self.sgs.get(group)
+                for rule in (sg.ingress + sg.egress) if sg is not None else ():
+                    if rule.cidr is not None:
+                        collected.add(rule.cidr)
+                    elif rule.peer == "prefix-list":
+                        collected.update(self.prefix_lists.get(rule.ref or "", ()))
+            prefixes = self._sg_prefixes[groups] = frozenset(collected)
+        key = (groups, egress, cell & prefixes, peer_groups & self._refs_of(groups))
         found = self._sg_cache.get(key)
         if found is not None:
             return found
@@ -527,7 +560,12 @@ class Network:
         """The route table's longest-prefix route for addresses in ``cell``."""
         if rtb is None:
             return None
-        key = (rtb.id, cell)
+        prefixes = self._rtb_prefixes.get(rtb.id)
+        if prefixes is None:
+            prefixes = self._rtb_prefixes[rtb.id] = frozenset(
+                cidr for cidr, _ in self.routes.get(rtb.id, ())
+            )
+        key = (rtb.id, cell & prefixes)
         if key in self._lpm_cache:
             return self._lpm_cache[key]  # type: ignore[return-value]
         found = None
@@ -690,9 +728,25 @@ class Network:
             )
         return allowed
 
-    def explain_between(self, src: Unit, dst: Unit, wanted: Traffic) -> list[Hop]:
-        """The hop-by-hop path of ``wanted`` from ``src`` to ``dst`` (assumes it exists)."""
-        hops: list[Hop] = [{"hop": _unit_name(src), "why": f"source in {src.subnet_id}"}]
+    def explain_between(
+        self, src: Unit, dst: Unit, wanted: Traffic, eni: str | None = None
+    ) -> list[Hop]:
+        """The hop-by-hop path of ``wanted`` from ``src`` to ``dst`` (assumes it exists),
+        ending at ``eni`` (default: the first member of ``dst``)."""
+        key = ("between", src.index, dst.index, wanted)
+        hops = self._explain_cache.get(key)
+        if hops is None:
+            hops = self._explain_cache[key] = self._explain_between(src, dst, wanted)
+        return [*hops, self.member_hop(dst, eni)]
+
+    def _explain_between(self, src: Unit, dst: Unit, wanted: Traffic) -> list[Hop]:
+        first = src.members[0]
+        hops: list[Hop] = [
+            {
+                "hop": _member_name(src, first),
+                "why": f"source {first.address.address()} in {src.subnet_id}",
+            }
+        ]
         if not src.no_groups:
             hops += self._sg_evidence(src.groups, True, dst.cell, dst.groups, wanted)
         cross = src.subnet_id != dst.subnet_id
@@ -763,6 +817,13 @@ class Network:
     # ---- the internet -------------------------------------------------------------------
     def _regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
         """Cells of the public address space, split by ``prefixes`` (one per region)."""
+        key = (frozenset(prefixes), family)
+        found = self._regions_cache.get(key)
+        if found is None:
+            found = self._regions_cache[key] = self._compute_regions(prefixes, family)
+        return found
+
+    def _compute_regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
         any_prefix = ANY_V4 if family == 4 else ANY_V6
         markers = set(NON_PUBLIC_V4) if family == 4 else {GLOBAL_V6}
         pool = sorted(
@@ -870,8 +931,32 @@ class Network:
         self._internet_cache[key] = allowed
         return allowed
 
-    def explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool = True) -> list[Hop]:
-        """Hops of ``wanted`` from the internet to ``unit`` (the first region that passes)."""
+    def explain_internet(
+        self, unit: Unit, wanted: Traffic, need_route: bool = True, eni: str | None = None
+    ) -> list[Hop]:
+        """Hops of ``wanted`` from the internet to ``unit`` (the first region that passes),
+        ending at ``eni`` (default: the unit's first member)."""
+        key = ("internet", unit.index, wanted, need_route)
+        hops = self._explain_cache.get(key)
+        if hops is None:
+            hops = self._explain_cache[key] = self._explain_internet(unit, wanted, need_route)
+        if not hops:
+            return []
+        return [*hops, self.member_hop(unit, eni)]
+
+    def member_hop(self, unit: Unit, eni: str | None = None) -> Hop:
+        """The last hop: the ENI (or load balancer) with the address the path reached."""
+        member = unit.members[0]
+        if eni is not None and eni != member.eni:
+            index = self._members.get(unit.index)
+            if index is None:
+                index = self._members[unit.index] = {}
+                for item in unit.members:
+                    index.setdefault(item.eni, item)
+            member = index.get(eni, member)
+        return {"hop": _member_name(unit, member), "why": _address_why(unit, member)}
+
+    def _explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool) -> list[Hop]:
         for cell in self._regions(self._internet_prefixes(unit, False), unit.family):
             passed = self._internet_in_region(unit, cell, need_route) & wanted
             if passed.is_empty:
@@ -888,7 +973,6 @@ class Network:
                 hops.append({"hop": acl.id, "why": _acl_why(self, acl, cell, passed, False)})
             if not unit.no_groups:
                 hops += self._sg_evidence(unit.groups, False, cell, frozenset(), passed)
-            hops.append({"hop": _unit_name(unit), "why": _address_why(unit)})
             return hops
         return []
 
@@ -976,14 +1060,13 @@ def lb_protocols(listener_protocol: str) -> list[str]:
     return ["tcp"]
 
 
-def _unit_name(unit: Unit) -> str:
+def _member_name(unit: Unit, member: Member) -> str:
     if unit.kind == "load-balancer" and unit.owner:
         return unit.owner
-    return unit.members[0].eni if unit.members else unit.subnet_id
+    return member.eni
 
 
-def _address_why(unit: Unit) -> str:
-    member = unit.members[0]
+def _address_why(unit: Unit, member: Member) -> str:
     if member.public_ip:
         return f"public IP {member.public_ip} on {member.address.address()}"
     if unit.kind == "load-balancer":

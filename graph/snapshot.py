@@ -656,6 +656,58 @@ def _security_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _eni(raw: Any, s: _Shape, where: str, account: str, region: str, inst: str | None) -> m.Eni:
+    """One ENI record. Well-formed input takes the fast path; anything odd is re-read by
+    the checking path, which names the JSON path of the problem."""
+    try:
+        return _eni_fast(raw, account, region, inst)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return _eni_checked(raw, s, where, account, region, inst)
+
+
+def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None) -> m.Eni:
+    groups = tuple(g["GroupId"] for g in item.get("Groups") or ())
+    ips: list[m.PrivateIp] = []
+    for ip in item.get("PrivateIpAddresses") or ():
+        assoc = ip.get("Association")
+        ips.append(
+            m.PrivateIp(parse_prefix(ip["PrivateIpAddress"]), assoc["PublicIp"] if assoc else None)
+        )
+    if not ips or (ips[0].public_ip is None and item.get("Association")):
+        raise ValueError("unusual ENI: read it the careful way")
+    ipv6 = [parse_prefix(a["Ipv6Address"]) for a in item.get("Ipv6Addresses") or ()]
+    attachment = item.get("Attachment")
+    instance_id, device_index = inst, 0
+    if attachment:
+        instance_id = instance_id or attachment.get("InstanceId") or None
+        device_index = attachment.get("DeviceIndex", 0)
+    tagset = item.get("TagSet") or item.get("Tags")
+    eni_id, vpc_id, subnet_id = item["NetworkInterfaceId"], item["VpcId"], item["SubnetId"]
+    if not (isinstance(eni_id, str) and isinstance(vpc_id, str) and isinstance(subnet_id, str)):
+        raise TypeError("ids must be strings")
+    if not all(isinstance(g, str) for g in groups) or not isinstance(device_index, int):
+        raise TypeError("bad field type")
+    return m.Eni(
+        eni_id,
+        account,
+        region,
+        vpc_id,
+        subnet_id,
+        groups,
+        ips,
+        ipv6,
+        str(item.get("InterfaceType") or "interface"),
+        str(item.get("RequesterId") or ""),
+        str(item.get("Description") or ""),
+        instance_id,
+        str(item.get("Status") or "in-use"),
+        device_index,
+        {t["Key"]: str(t.get("Value", "")) for t in tagset} if tagset else {},
+    )
+
+
+def _eni_checked(
+    raw: Any, s: _Shape, where: str, account: str, region: str, inst: str | None
+) -> m.Eni:
     item = s.obj(raw, where)
     groups = []
     for n, g in enumerate(s.lst(item, "Groups", where)):
@@ -721,6 +773,7 @@ def _network_interfaces(snap: RegionSnapshot, items: list[Any], s: _Shape) -> No
 
 
 def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    known = {eni.id for eni in snap.enis}
     for pos, raw in enumerate(items):
         where = f"Reservations[{pos}]"
         reservation = s.obj(raw, where)
@@ -729,11 +782,13 @@ def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             item = s.obj(iraw, iwhere)
             instance_id = s.text(item, "InstanceId", iwhere)
             state = item.get("State")
+            # NetworkInterfaces.json (read first) is the truth: only the ENIs it lacks here.
             enis = [
                 _eni(
                     e, s, f"{iwhere}.NetworkInterfaces[{k}]", snap.account, snap.region, instance_id
                 )
                 for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere))
+                if not (isinstance(e, dict) and e.get("NetworkInterfaceId") in known)
             ]
             snap.instances.append(
                 m.Instance(
