@@ -114,19 +114,20 @@ class CallCounter:
     """Counts HTTP requests botocore sends from this process (all clients, all threads)."""
 
     def __init__(self) -> None:
-        from botocore.endpoint import Endpoint
+        from botocore import endpoint
 
+        endpoint_class: Any = endpoint.Endpoint
         self.count = 0
         self._lock = threading.Lock()
-        original = Endpoint._send
+        original = endpoint_class._send
         counter = self
 
-        def counted(endpoint: Any, request: Any) -> Any:
+        def counted(self: Any, request: Any) -> Any:
             with counter._lock:
                 counter.count += 1
-            return original(endpoint, request)
+            return original(self, request)
 
-        Endpoint._send = counted  # type: ignore[method-assign]
+        endpoint_class._send = counted
 
 
 def run(accounts: int, regions: list[str], workers: list[int]) -> dict[str, Any]:
