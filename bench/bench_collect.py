@@ -20,6 +20,7 @@ the collector's worker threads (top functions by own time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -172,13 +173,14 @@ def run(members: int, workers: int, seed_workers: int, profile: bool) -> dict[st
             server_cpu = process_cpu(server.pid)
             cpu = time.process_time()
             wall = time.perf_counter()
-            result = collect_snapshot(
-                out,
-                endpoint_url=endpoint,
-                regions=REGIONS,
-                workers=workers,
-                console=Console(stderr=True, quiet=True),
-            )
+            with contextlib.redirect_stdout(sys.stderr):  # its summary line; ours is JSON
+                result = collect_snapshot(
+                    out,
+                    endpoint_url=endpoint,
+                    regions=REGIONS,
+                    workers=workers,
+                    console=Console(stderr=True, quiet=True),
+                )
             wall = time.perf_counter() - wall
             cpu = time.process_time() - cpu
             server_cpu = process_cpu(server.pid) - server_cpu
