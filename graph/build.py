@@ -254,29 +254,38 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
                 g.add_edge(sg.id, ref, kind="references", direction=direction)
     instances = {i.id: i for i in r.instances}
     enis = merged_enis(r)
+    # ENIs are most of the graph: add them in bulk
+    eni_nodes = []
+    eni_edges: list[tuple[str, str, dict[str, str]]] = []
+    in_subnet = {"kind": "in-subnet"}
+    member_of = {"kind": "member-of"}
     for eni in enis:
         instance = instances.get(eni.instance_id or "")
         instance_tags = instance.tags if instance is not None else None
         tags = instance_tags if instance_tags is not None else eni.tags
-        _node(
-            g,
-            eni.id,
-            "eni",
-            eni,
-            vpc=eni.vpc_id,
-            subnet=eni.subnet_id,
-            instance=eni.instance_id,
-            service=eni_service(eni),
-            tags=eni.tags,
-            instance_tags=instance_tags,
-            label=_label(tags, eni.instance_id or eni.id),
-            private_ips=",".join(p.address.address() for p in eni.private_ips),
-            public_ips=",".join(p.public_ip for p in eni.private_ips if p.public_ip),
-            **base,
+        eni_nodes.append(
+            (
+                eni.id,
+                {
+                    "kind": "eni",
+                    "record": eni,
+                    "vpc": eni.vpc_id,
+                    "subnet": eni.subnet_id,
+                    "instance": eni.instance_id,
+                    "service": eni_service(eni),
+                    "tags": eni.tags,
+                    "instance_tags": instance_tags,
+                    "label": _label(tags, eni.instance_id or eni.id),
+                    "private_ips": ",".join(p.address.address() for p in eni.private_ips),
+                    "public_ips": ",".join(p.public_ip for p in eni.private_ips if p.public_ip),
+                    **base,
+                },
+            )
         )
-        g.add_edge(eni.id, eni.subnet_id, kind="in-subnet")
-        for group in eni.group_ids:
-            g.add_edge(eni.id, group, kind="member-of")
+        eni_edges.append((eni.id, eni.subnet_id, in_subnet))
+        eni_edges.extend((eni.id, group, member_of) for group in eni.group_ids)
+    g.add_nodes_from(eni_nodes)
+    g.add_edges_from(eni_edges)
     for nat in r.nat_gateways:
         _node(g, nat.id, "nat-gateway", nat, vpc=nat.vpc_id, label=_label(nat.tags, nat.id), **base)
         g.add_edge(nat.id, nat.subnet_id, kind="in-subnet")

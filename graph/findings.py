@@ -42,18 +42,20 @@ public address where the internet is involved):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from governance.errors import InputError
-from governance.jsonio import write_json
+from governance.jsonio import atomic_write_text, minify, pretty
 from governance.spec import Exposure, Zones, load_spec
 from graph.build import build_graph
 from graph.cidr import ANY_V4, ANY_V6
@@ -98,12 +100,12 @@ def run_exposure(
     spec = load_spec(spec_path) if spec_path is not None else None
     zones = spec.zones if spec is not None else Zones()
     exposure = spec.exposure if spec is not None else Exposure()
-    snap = load_snapshot(snapshot)
-    graph = build_graph(snap)
-    document = analyse_graph(graph, zones, exposure)
+    with without_gc():
+        graph = build_graph(load_snapshot(snapshot))
+        document = analyse_graph(graph, zones, exposure)
     result = ExposureResult(document, graph)
     if fmt == "json":
-        write_json(out, document)
+        atomic_write_text(out, render_json(document))
     else:
         _report_module(fmt, out).render(result, out)
     if publish is not None:
@@ -111,6 +113,27 @@ def run_exposure(
     if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
         return 1
     return 0
+
+
+def render_json(document: dict[str, Any]) -> str:
+    """The findings document as JSON text: indented, but one finding per line.
+
+    Pretty-printing every finding would be slow (the standard library's indenting
+    encoder is pure Python) and long; one line per finding stays readable and diffable.
+    """
+    lines = ["{"]
+    keys = list(document)
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        value = document[key]
+        if key in ("findings", "zone_matrix") and isinstance(value, list) and value:
+            items = ",\n".join(f"    {minify(item)}" for item in value)
+            lines.append(f"  {minify(key)}: [\n{items}\n  ]{comma}")
+        else:
+            text = pretty(value).rstrip("\n").replace("\n", "\n  ")
+            lines.append(f"  {minify(key)}: {text}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _report_module(name: str, out: Path) -> Any:
@@ -124,9 +147,10 @@ def analyse(
     snapshot_path: str | Path, zones: Zones | None = None, exposure: Exposure | None = None
 ) -> dict[str, Any]:
     """The findings document of a snapshot directory (defaults: DESIGN.md's zones)."""
-    return analyse_graph(
-        build_graph(load_snapshot(snapshot_path)), zones or Zones(), exposure or Exposure()
-    )
+    with without_gc():
+        return analyse_graph(
+            build_graph(load_snapshot(snapshot_path)), zones or Zones(), exposure or Exposure()
+        )
 
 
 def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> dict[str, Any]:
@@ -157,6 +181,21 @@ def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> d
 
 
 # ---- helpers -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def without_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the analysis builds millions of small acyclic
+    objects, and collections triggered by their allocation would rescan them all, again
+    and again (it halves the time on 100k ENIs). Memory is reclaimed by reference
+    counting meanwhile; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def finding_id(

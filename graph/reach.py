@@ -98,9 +98,11 @@ class Unit:
     #: no security group applies (a load balancer without groups)
     no_groups: bool = False
 
-    @property
-    def netkey(self) -> tuple[Any, ...]:
-        return (self.subnet_id, self.groups, self.family, self.cell, self.no_groups)
+    #: what decides its reachability (set on creation)
+    netkey: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.netkey = (self.subnet_id, self.groups, self.family, self.cell, self.no_groups)
 
     @property
     def enis(self) -> list[str]:
@@ -220,6 +222,7 @@ class Network:
         self._rtb_prefixes: dict[str, frozenset[Prefix]] = {}
         self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
+        self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._members: dict[int, dict[str, Member]] = {}
 
     # ---- indexes ------------------------------------------------------------------------
@@ -700,33 +703,40 @@ class Network:
 
     def between(self, src: Unit, dst: Unit) -> Traffic:
         """What ``src`` can open to ``dst`` (security groups, ACLs both ways, routes)."""
-        if src.family != dst.family or self.route_path(src, dst) is None:
+        if src.family != dst.family:
             return NOTHING
-        allowed = EVERYTHING
+        key = (src.subnet_id, src.cell, dst.subnet_id, dst.cell)
+        network = self._network_cache.get(key)
+        if network is None:
+            network = self._network_cache[key] = self._network_part(src, dst)
+        if network.is_empty:
+            return NOTHING
         if not src.no_groups:
-            allowed = self.sg_allows(src.groups, True, dst.cell, dst.groups)
-            if allowed.is_empty:
+            network = network & self.sg_allows(src.groups, True, dst.cell, dst.groups)
+            if network.is_empty:
                 return NOTHING
         if not dst.no_groups:
-            allowed = allowed & self.sg_allows(dst.groups, False, src.cell, src.groups)
-            if allowed.is_empty:
-                return NOTHING
-        if src.subnet_id != dst.subnet_id:
-            src_acl = self.subnet_acl.get(src.subnet_id)
-            dst_acl = self.subnet_acl.get(dst.subnet_id)
-            allowed = (
-                allowed
-                & self.acl_allows(src_acl, True, dst.cell)
-                & self.acl_allows(dst_acl, False, src.cell)
-            )
-            if allowed.is_empty:
-                return NOTHING
-            allowed = (
-                allowed
-                & returnable(self.acl_allows(dst_acl, True, src.cell))
-                & returnable(self.acl_allows(src_acl, False, dst.cell))
-            )
-        return allowed
+            network = network & self.sg_allows(dst.groups, False, src.cell, src.groups)
+        return network
+
+    def _network_part(self, src: Unit, dst: Unit) -> Traffic:
+        """Routes both ways and the two subnets' ACLs both ways, between two addresses."""
+        if self.route_path(src, dst) is None:
+            return NOTHING
+        if src.subnet_id == dst.subnet_id:
+            return EVERYTHING  # inside one subnet no network ACL applies
+        src_acl = self.subnet_acl.get(src.subnet_id)
+        dst_acl = self.subnet_acl.get(dst.subnet_id)
+        allowed = self.acl_allows(src_acl, True, dst.cell) & self.acl_allows(
+            dst_acl, False, src.cell
+        )
+        if allowed.is_empty:
+            return NOTHING
+        return (
+            allowed
+            & returnable(self.acl_allows(dst_acl, True, src.cell))
+            & returnable(self.acl_allows(src_acl, False, dst.cell))
+        )
 
     def explain_between(
         self, src: Unit, dst: Unit, wanted: Traffic, eni: str | None = None

@@ -775,33 +775,69 @@ def _network_interfaces(snap: RegionSnapshot, items: list[Any], s: _Shape) -> No
 def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     known = {eni.id for eni in snap.enis}
     for pos, raw in enumerate(items):
-        where = f"Reservations[{pos}]"
-        reservation = s.obj(raw, where)
-        for n, iraw in enumerate(s.lst(reservation, "Instances", where)):
-            iwhere = f"{where}.Instances[{n}]"
-            item = s.obj(iraw, iwhere)
-            instance_id = s.text(item, "InstanceId", iwhere)
-            state = item.get("State")
-            # NetworkInterfaces.json (read first) is the truth: only the ENIs it lacks here.
-            enis = [
-                _eni(
-                    e, s, f"{iwhere}.NetworkInterfaces[{k}]", snap.account, snap.region, instance_id
-                )
-                for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere))
-                if not (isinstance(e, dict) and e.get("NetworkInterfaceId") in known)
-            ]
-            snap.instances.append(
-                m.Instance(
-                    instance_id,
-                    snap.account,
-                    snap.region,
-                    str(state.get("Name", "")) if isinstance(state, dict) else "",
-                    s.opt_text(item, "SubnetId", iwhere),
-                    s.opt_text(item, "VpcId", iwhere),
-                    s.tags(item, iwhere),
-                    enis,
-                )
+        try:
+            _reservation_fast(snap, raw, known)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            _reservation_checked(snap, raw, s, f"Reservations[{pos}]", known)
+
+
+def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: set[str]) -> None:
+    instances = []
+    for item in reservation.get("Instances") or ():
+        instance_id = item["InstanceId"]
+        interfaces = item.get("NetworkInterfaces") or ()
+        if not isinstance(instance_id, str) or any(
+            e["NetworkInterfaceId"] not in known for e in interfaces
+        ):
+            raise ValueError("read it the careful way")
+        tagset = item.get("Tags")
+        subnet, vpc = item.get("SubnetId"), item.get("VpcId")
+        if not (subnet is None or isinstance(subnet, str)) or not (
+            vpc is None or isinstance(vpc, str)
+        ):
+            raise TypeError("bad field type")
+        instances.append(
+            m.Instance(
+                instance_id,
+                snap.account,
+                snap.region,
+                str((item.get("State") or {}).get("Name", "")),
+                subnet,
+                vpc,
+                {t["Key"]: str(t.get("Value", "")) for t in tagset} if tagset else {},
+                [],
             )
+        )
+    snap.instances.extend(instances)
+
+
+def _reservation_checked(
+    snap: RegionSnapshot, raw: Any, s: _Shape, where: str, known: set[str]
+) -> None:
+    reservation = s.obj(raw, where)
+    for n, iraw in enumerate(s.lst(reservation, "Instances", where)):
+        iwhere = f"{where}.Instances[{n}]"
+        item = s.obj(iraw, iwhere)
+        instance_id = s.text(item, "InstanceId", iwhere)
+        state = item.get("State")
+        # NetworkInterfaces.json (read first) is the truth: only the ENIs it lacks here.
+        enis = [
+            _eni(e, s, f"{iwhere}.NetworkInterfaces[{k}]", snap.account, snap.region, instance_id)
+            for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere))
+            if not (isinstance(e, dict) and e.get("NetworkInterfaceId") in known)
+        ]
+        snap.instances.append(
+            m.Instance(
+                instance_id,
+                snap.account,
+                snap.region,
+                str(state.get("Name", "")) if isinstance(state, dict) else "",
+                s.opt_text(item, "SubnetId", iwhere),
+                s.opt_text(item, "VpcId", iwhere),
+                s.tags(item, iwhere),
+                enis,
+            )
+        )
 
 
 def _attached(item: dict[str, Any], s: _Shape, where: str) -> list[str]:
