@@ -662,7 +662,8 @@ def _snapshot_bpa(ec2: Any, _m: Aws, account: str, region: str, want: AccountSet
 def _imds(ec2: Any, _m: Aws, account: str, region: str, want: AccountSettings) -> Check:
     level = ec2.get_instance_metadata_defaults().get("AccountLevel", {})
     actual = {key: level.get(key) for key in want.imds}
-    detail = f"managed by {level['ManagedBy']}" if level.get("ManagedBy") else ""
+    managed_by = level.get("ManagedBy")
+    detail = f"managed by {managed_by}" if managed_by and managed_by != "account" else ""
     return _verdict(account, region, IMDS_DEFAULTS, want.imds, actual, detail)
 
 

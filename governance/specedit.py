@@ -184,7 +184,7 @@ def record_account(
     except YAMLError as err:
         raise InputError(source, f"invalid YAML: {str(err).splitlines()[0]}") from None
 
-    current = _account_listed(_load_text(text, source, path), account_id)
+    current = _account_listed(spec_from_text(text, source, path), account_id)
     if current is not None and current[1] == ou_path:
         return False, text
 
@@ -202,7 +202,7 @@ def record_account(
     out = io.StringIO()
     yaml.dump(document, out)
     new_text = out.getvalue()
-    _load_text(new_text, source, path)  # the edit must leave a valid spec
+    spec_from_text(new_text, source, path)  # the edit must leave a valid spec
     if write:
         mode = path.stat().st_mode & 0o777
         atomic_write_text(path, new_text, mode=mode)
@@ -229,8 +229,8 @@ def _read(path: Path) -> str:
         raise InputError(str(path), f"cannot read: {err.strerror}") from err
 
 
-def _load_text(text: str, source: str, path: Path) -> Spec:
-    """Validate spec text exactly as ``load_spec`` would read the file."""
+def spec_from_text(text: str, source: str, path: Path) -> Spec:
+    """The spec of ``text`` (the content of ``path``), validated as ``load_spec`` would."""
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as err:
