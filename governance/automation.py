@@ -76,9 +76,18 @@ def project_dir_of(spec_path: Path) -> Path | None:
     return None
 
 
+def _unlabelled(line: str) -> str:
+    # the Automation API's CommandError text labels the streams: "stderr: error: ..."
+    line = line.strip()
+    for label in ("stderr:", "stdout:"):
+        if line.startswith(label):
+            return line[len(label) :].strip()
+    return line
+
+
 def error_line(text: str) -> str:
     """The line of Pulumi's output that says what went wrong (the first ``error:`` line)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [_unlabelled(line) for line in text.splitlines() if line.strip()]
     for line in lines:
         if line.lower().startswith("error:") or " error: " in line.lower():
             return line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -219,3 +220,50 @@ def test_error_line_picks_the_error() -> None:
     text = "Updating (baseline-1):\n  pulumi:pulumi:Stack create\nerror: update failed\ndone\n"
     assert automation.error_line(text) == "error: update failed"
     assert automation.error_line("") == "failed without output"
+
+
+# ---- the real runner against a stand-in `pulumi` executable ------------------------------
+
+
+def fake_pulumi(directory: Path, version: str, failure: str) -> Path:
+    """A `pulumi` on PATH that reports ``version`` and fails every other command."""
+    script = directory / "pulumi"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "version" ]; then echo "{version}"; exit 0; fi\n'
+        f'echo "$@" >> "{directory}/calls.log"\n'
+        f'echo "{failure}" >&2\n'
+        "exit 255\n"
+    )
+    script.chmod(0o755)
+    return directory
+
+
+def test_the_automation_runner_reports_a_failing_cli(
+    spec: Spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = fake_pulumi(tmp_path, "v3.272.0", "error: no credentials for the backend")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    runner = automation.AutomationRunner(None)
+    results = baseline.apply_baselines(
+        spec, ["400000000001", "500000000001"], runner, preview=True, concurrency=2
+    )
+    assert [r.ok for r in results] == [False, False]
+    assert {r.error for r in results} == {"error: no credentials for the backend"}
+    calls = (bin_dir / "calls.log").read_text().splitlines()
+    assert sorted(c for c in calls if "stack select" in c) == [
+        "--non-interactive stack select --stack baseline-400000000001",
+        "--non-interactive stack select --stack baseline-500000000001",
+    ]
+
+
+def test_a_too_old_cli_is_reported_like_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = fake_pulumi(tmp_path, "v3.0.0", "unused")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.delenv("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", raising=False)
+    with pytest.raises(ToolMissingError) as err:
+        automation.AutomationRunner(None)
+    assert "3.0.0" in str(err.value)
+    assert str(err.value).endswith(INSTALL_HINT)
