@@ -30,9 +30,15 @@ class Prefix(NamedTuple):
     length: int
 
     def __str__(self) -> str:
-        if self.version == 4:
-            return f"{ipaddress.IPv4Address(self.network)}/{self.length}"
-        return f"{ipaddress.IPv6Address(self.network)}/{self.length}"
+        text = _TEXT.get(self)
+        if text is None:
+            if self.version == 4:
+                text = f"{ipaddress.IPv4Address(self.network)}/{self.length}"
+            else:
+                text = f"{ipaddress.IPv6Address(self.network)}/{self.length}"
+            if len(_TEXT) < 100_000:
+                _TEXT[self] = text
+        return text
 
     @property
     def bits(self) -> int:
@@ -51,6 +57,9 @@ class Prefix(NamedTuple):
         if self.version == 4:
             return socket.inet_ntoa(self.network.to_bytes(4, "big"))
         return str(ipaddress.IPv6Address(self.network))
+
+
+_TEXT: dict[Prefix, str] = {}
 
 
 def parse_prefix(text: str) -> Prefix:

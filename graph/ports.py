@@ -195,10 +195,12 @@ class Traffic:
     An absent protocol carries nothing unless ``rest`` is set. Values are immutable.
     """
 
-    __slots__ = ("_hash", "ports", "rest")
+    __slots__ = ("_hash", "is_empty", "ports", "rest")
 
     ports: dict[str, PortSet]
     rest: bool
+    #: carries nothing at all
+    is_empty: bool
 
     def __init__(self, ports: dict[str, PortSet] | None = None, rest: bool = False) -> None:
         cleaned = {}
@@ -210,6 +212,7 @@ class Traffic:
             cleaned[proto] = portset
         self.ports = cleaned
         self.rest = rest
+        self.is_empty = not rest and not cleaned
         self._hash = hash((frozenset(cleaned.items()), rest))
 
     # ---- constructors -------------------------------------------------------------------
@@ -292,10 +295,6 @@ class Traffic:
         if other is _EVERYTHING:
             return _NOTHING
         return self._combine(other, "-", self.rest and not other.rest)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.rest and not self.ports
 
     def __bool__(self) -> bool:
         return not self.is_empty

@@ -223,6 +223,8 @@ class Network:
         self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
+        self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
+        self._candidates: dict[tuple[Any, ...], list[tuple[Unit, list[Unit]]]] = {}
         self._members: dict[int, dict[str, Member]] = {}
 
     # ---- indexes ------------------------------------------------------------------------
@@ -361,6 +363,8 @@ class Network:
         units: dict[tuple[Any, ...], Unit] = {}
         self.unplaced: list[str] = []
         nodes = self.graph.nodes
+        by_description: dict[str, list[Unit]] = {}
+        self.lb_units: dict[str, list[Unit]] = {}
         for eni in self.enis.values():
             if nodes[eni.id].get("service") in NOT_ENDPOINTS:
                 continue
@@ -371,7 +375,8 @@ class Network:
             groups = frozenset(eni.group_ids)
             zone = zones.get(eni.id, "unknown")
             addresses = [(p.address, p.public_ip, p.public_ip is not None) for p in eni.private_ips]
-            addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
+            if eni.ipv6:
+                addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
             for address, public_ip, public in addresses:
                 cell = self._address_cell(subnet, address)
                 if cell is None:
@@ -394,14 +399,9 @@ class Network:
                     )
                     self.units.append(unit)
                 unit.members.append(Member(eni.id, address, public_ip))
+                if eni.description.startswith("ELB "):
+                    by_description.setdefault(eni.description[4:], []).append(unit)
         # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
-        self.lb_units: dict[str, list[Unit]] = {}
-        by_description: dict[str, list[Unit]] = {}
-        for unit in self.units:
-            for eni_id in unit.enis:
-                text = self.enis[eni_id].description
-                if text.startswith("ELB "):
-                    by_description.setdefault(text[4:], []).append(unit)
         for lb in self.load_balancers.values():
             suffix = lb.arn.partition(":loadbalancer/")[2]
             own = by_description.get(suffix) if suffix else None
@@ -512,6 +512,15 @@ class Network:
         self, groups: frozenset[str], egress: bool, cell: Cell, peer_groups: frozenset[str]
     ) -> Traffic:
         """Traffic a set of groups allows to (egress) or from a peer (its cell and groups)."""
+        exact = (groups, egress, cell, peer_groups)
+        found = self._sg_exact.get(exact)
+        if found is None:
+            found = self._sg_exact[exact] = self._sg_allows(groups, egress, cell, peer_groups)
+        return found
+
+    def _sg_allows(
+        self, groups: frozenset[str], egress: bool, cell: Cell, peer_groups: frozenset[str]
+    ) -> Traffic:
         prefixes = self._sg_prefixes.get(groups)
         if prefixes is None:
             collected: set[Prefix] = set()
@@ -784,9 +793,22 @@ class Network:
         Candidates come from ``dst``'s ingress rules (groups they name, prefixes they
         match) among VPCs linked to ``dst``'s (same, peered, or on a shared TGW).
         """
+        key = (dst.groups, dst.vpc_id, dst.family)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._candidates[key] = self._candidate_groups(dst)
+        between = self.between
+        for representative, units in candidates:
+            allowed = between(representative, dst)
+            if allowed:
+                for unit in units:
+                    yield unit, allowed
+
+    def _candidate_groups(self, dst: Unit) -> list[tuple[Unit, list[Unit]]]:
+        """Possible sources of units like ``dst``, grouped by what decides reachability."""
         linked = self.linked.get(dst.vpc_id, {dst.vpc_id})
         seen: set[int] = set()
-        results: dict[tuple[Any, ...], Traffic] = {}
+        grouped: dict[tuple[Any, ...], list[Unit]] = {}
         for group in dst.groups:
             sg = self.sgs.get(group)
             if sg is None:
@@ -796,12 +818,8 @@ class Network:
                     if unit.index in seen or unit.family != dst.family:
                         continue
                     seen.add(unit.index)
-                    key = unit.netkey
-                    allowed = results.get(key)
-                    if allowed is None:
-                        allowed = results[key] = self.between(unit, dst)
-                    if allowed:
-                        yield unit, allowed
+                    grouped.setdefault(unit.netkey, []).append(unit)
+        return [(units[0], units) for units in grouped.values()]
 
     def _rule_sources(self, rule: m.SgRule, linked: set[str]) -> Iterator[Unit]:
         if rule.peer == "group":
