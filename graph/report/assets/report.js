@@ -1,0 +1,1131 @@
+/* The exposure report's page script.
+ *
+ * Every value that came from AWS is put on the page with textContent (or drawn on the
+ * graph's canvas): never innerHTML. Data comes from the JSON script blocks of the page;
+ * a VPC's detail block is parsed only when the VPC is opened.
+ */
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("ivs-data").textContent);
+  var SEVERITIES = ["critical", "high", "medium", "low"];
+  var SEV_RANK = { critical: 4, high: 3, medium: 2, low: 1 };
+  var SEV_COLOR = { critical: "#c92a2a", high: "#e8590c", medium: "#e6a100", low: "#3b82c4" };
+  var ZONE_FIXED = { prod: "#4263eb", staging: "#1098ad", dev: "#37b24d", shared: "#9775fa", unknown: "#a5adba" };
+  var ZONE_MORE = ["#f76707", "#e64980", "#74b816", "#15aabf", "#ae3ec9", "#fab005", "#495057"];
+  var RULES = {};
+  DATA.rules.forEach(function (r) { RULES[r.id] = r; });
+  // paths are stored as indexes into one table of hops
+  DATA.findings.forEach(function (f) {
+    f.path = f.path.map(function (i) { var h = DATA.hops[i]; return { hop: h[0], why: h[1] }; });
+  });
+  var PAGE = 100; // findings rows shown per step
+  var ENI_LIMIT = 24; // ENIs drawn per opened subnet before "+N more"
+
+  // ---- small DOM helpers (text only) ------------------------------------------------
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function add(parent) {
+    for (var i = 1; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined) continue;
+      parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return parent;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function byId(id) { return document.getElementById(id); }
+  function plural(n, one, many) { return Number(n).toLocaleString("en-US") + " " + (n === 1 ? one : (many || one + "s")); }
+  function fmt(n) { return Number(n).toLocaleString("en-US"); }
+  function pill(sev) { var p = el("span", "pill sev-" + sev, sev); return p; }
+  function zoneColor(zone) {
+    if (!zone) return "#a5adba";
+    if (ZONE_FIXED[zone]) return ZONE_FIXED[zone];
+    var order = DATA.zones.order.filter(function (z) { return !ZONE_FIXED[z]; });
+    var i = order.indexOf(zone);
+    return ZONE_MORE[(i < 0 ? zone.length : i) % ZONE_MORE.length];
+  }
+  function shortTime(iso) { return iso ? String(iso).replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : "-"; }
+  function traffic(parts) {
+    return parts.map(function (p) {
+      if (p.protocol === "all") return "all traffic";
+      if (p.protocol === "other") return "other protocols";
+      return p.protocol + " " + p.ports;
+    }).join("; ");
+  }
+  function tagName(tags, key) {
+    if (!tags) return null;
+    for (var i = 0; i < tags.length; i++) if (tags[i][0] === key) return tags[i][1];
+    return null;
+  }
+
+  // ---- tooltip ------------------------------------------------------------------------
+  var tip = byId("tip");
+  function showTip(event, title, lines) {
+    clear(tip);
+    add(tip, el("div", "tt", title));
+    lines.forEach(function (line) {
+      var row = el("div", "tl" + (line.bad ? " bad" : ""), line.text);
+      add(tip, row);
+    });
+    tip.hidden = false;
+    moveTip(event);
+  }
+  function moveTip(event) {
+    var x = event.clientX + 14, y = event.clientY + 14;
+    var w = tip.offsetWidth, h = tip.offsetHeight;
+    if (x + w > window.innerWidth - 8) x = event.clientX - w - 14;
+    if (y + h > window.innerHeight - 8) y = event.clientY - h - 14;
+    tip.style.left = x + "px";
+    tip.style.top = y + "px";
+  }
+  function hideTip() { tip.hidden = true; }
+
+  // ---- header and summary ---------------------------------------------------------------
+  function renderHeader() {
+    var meta = byId("meta");
+    var snap = String(DATA.meta.snapshot || "snapshot");
+    var parts = [
+      ["Snapshot", snap.split("/").filter(Boolean).pop() || snap],
+      ["Collected", shortTime(DATA.meta.collected_at)],
+      ["Analysed", shortTime(DATA.meta.generated_at)]
+    ];
+    parts.forEach(function (p) {
+      var span = el("span");
+      add(span, p[0] + " ", el("b", null, p[1]));
+      add(meta, span);
+    });
+    var s = DATA.summary;
+    var verdict = byId("verdict");
+    verdict.className = "top-right verdict";
+    var worstSev = SEVERITIES.filter(function (x) { return s.severity[x] > 0; })[0];
+    add(verdict, el("div", "v-title", "Highest severity"));
+    add(verdict, el("div", "v-main " + (worstSev ? "bad" : "good"), worstSev ? worstSev.toUpperCase() : "No findings"));
+    if (s.not_assessed) add(verdict, el("div", "v-title", plural(s.not_assessed, "account-region") + " not assessed"));
+  }
+
+  function renderSummary() {
+    var s = DATA.summary;
+    var total = byId("total-findings");
+    total.textContent = fmt(s.findings);
+    total.setAttribute("data-count", String(s.findings));
+    var bar = byId("sev-bar"), tiles = byId("sev-tiles");
+    if (SEVERITIES.some(function (x) { return (s.severity[x] || 0) >= 1000; })) tiles.classList.add("wide");
+    SEVERITIES.forEach(function (sev) {
+      var n = s.severity[sev] || 0;
+      if (n && s.findings) {
+        var seg = el("span");
+        seg.style.width = (100 * n / s.findings) + "%";
+        seg.style.background = SEV_COLOR[sev];
+        add(bar, seg);
+      }
+      var tile = el("div", "sev-tile sev-" + sev + (n ? "" : " zero"));
+      tile.setAttribute("data-severity", sev);
+      var num = el("div", "n", fmt(n));
+      num.setAttribute("data-count", String(n));
+      add(tile, num, el("div", "l", sev));
+      add(tiles, tile);
+    });
+
+    var reach = byId("reach"), accts = {}, vpcs = {}, res = {}, crit = {};
+    DATA.findings.forEach(function (f) {
+      if (f.account) accts[f.account] = true;
+      if (f.vpc) vpcs[f.vpc] = true;
+      res[f.resource] = true;
+      if (f.severity === "critical") crit[f.resource] = true;
+    });
+    [["Accounts with findings", fmt(Object.keys(accts).length) + " of " + fmt(s.accounts)],
+     ["VPCs with findings", fmt(Object.keys(vpcs).length) + " of " + fmt(s.vpcs)],
+     ["Resources named in findings", Object.keys(res).length],
+     ["Resources with a critical finding", Object.keys(crit).length]].forEach(function (row) {
+      add(reach, el("span", null, row[0]), el("span", "v", typeof row[1] === "number" ? fmt(row[1]) : row[1]));
+    });
+
+    var cov = byId("coverage");
+    function stat(n, label, cls, key) {
+      var box = el("div", "stat" + (cls ? " " + cls : ""));
+      var num = el("div", "n", fmt(n));
+      num.setAttribute("data-count", String(n));
+      if (key) box.setAttribute("data-stat", key);
+      add(box, num, el("div", "l", label));
+      add(cov, box);
+    }
+    stat(s.places, (s.places === 1 ? "account-region" : "account-regions") + " assessed: " + plural(s.accounts, "account") + " in " + plural(s.regions, "region"), "good", "assessed");
+    stat(s.not_assessed, "not assessed: not known to be clean", s.not_assessed ? "bad" : "", "not-assessed");
+    stat(s.vpcs, s.vpcs === 1 ? "VPC" : "VPCs", "", "vpcs");
+    stat(s.enis, "network interfaces in " + plural(s.subnets, "subnet"), "", "enis");
+
+    var gaps = byId("gaps");
+    if (DATA.not_assessed.length) {
+      var box = el("div", "gaps");
+      add(box, el("div", "muted", "Not assessed"));
+      var list = el("ul");
+      DATA.not_assessed.forEach(function (g) {
+        var li = el("li");
+        li.setAttribute("data-gap", (g.account || "") + "/" + (g.region || ""));
+        add(li, el("span", "mono", (g.account || "?") + " · " + (g.region || "?")), el("span", "err", g.error || "error"));
+        if (g.message) li.title = String(g.message);
+        add(list, li);
+      });
+      add(box, list);
+      add(gaps, box);
+    }
+    var unseen = Object.keys(DATA.kinds_not_seen || {});
+    if (unseen.length) {
+      var det = el("details", "unseen");
+      add(det, el("summary", null, plural(unseen.length, "kind") + " of data absent from some places"));
+      var ul = el("ul");
+      unseen.sort().forEach(function (k) {
+        add(ul, el("li", null, k + ": " + plural(DATA.kinds_not_seen[k].length, "place")));
+      });
+      add(det, ul);
+      add(gaps, det);
+    }
+
+    bars(byId("by-control"), Object.keys(s.controls).map(function (c) {
+      return { name: c, n: s.controls[c] };
+    }), null);
+    bars(byId("by-rule"), Object.keys(s.rules).map(function (r) {
+      return { name: RULES[r] ? RULES[r].title : r, n: s.rules[r], sev: RULES[r] && RULES[r].severity, key: r };
+    }), function (item) { setRuleFilter(item.key); }, true);
+  }
+
+  var PORT_NAMES = { 21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 53: "DNS", 80: "HTTP", 443: "HTTPS", 445: "SMB", 1433: "SQL Server", 1521: "Oracle", 2049: "NFS", 3306: "MySQL", 3389: "RDP", 5432: "PostgreSQL", 5601: "Kibana", 5985: "WinRM", 5986: "WinRM", 6379: "Redis", 8080: "HTTP alt", 8443: "HTTPS alt", 9200: "Elasticsearch", 11211: "Memcached", 27017: "MongoDB" };
+
+  function renderPorts() {
+    var groups = {}, resources = {}, vpcs = {};
+    DATA.findings.forEach(function (f) {
+      if (f.source !== "internet" || f.rule.indexOf("internet-exposed") !== 0 || !f.protocol) return;
+      resources[f.resource] = true;
+      if (f.vpc) vpcs[f.vpc] = true;
+      String(f.ports).split(",").forEach(function (piece) {
+        var key = f.protocol + " " + piece;
+        var g = groups[key] || (groups[key] = { name: key, res: {}, sev: f.severity, n: 0, port: piece });
+        if (!g.res[f.resource]) { g.res[f.resource] = true; g.n += 1; }
+        if (SEV_RANK[f.severity] > SEV_RANK[g.sev]) g.sev = f.severity;
+      });
+    });
+    var items = Object.keys(groups).map(function (k) {
+      var g = groups[k], known = PORT_NAMES[g.port];
+      return { name: g.name + (known ? " · " + known : ""), n: g.n, sev: g.sev, key: g.name };
+    }).sort(function (a, b) { return SEV_RANK[b.sev] - SEV_RANK[a.sev] || b.n - a.n || (a.name < b.name ? -1 : 1); });
+    var count = Object.keys(resources).length;
+    byId("inet-hint").textContent = count
+      ? fmt(count) + (count === 1 ? " resource in " : " resources in ") + fmt(Object.keys(vpcs).length) + (Object.keys(vpcs).length === 1 ? " VPC" : " VPCs") + " can be opened from the internet, by port (resources per port). Click a port to list its findings."
+      : "Nothing in the assessed accounts can be opened from the internet.";
+    var box = byId("by-port");
+    if (!items.length) { add(box, el("div", "empty", "No internet exposure.")); return; }
+    var top = items.slice(0, 12);
+    bars(box, top, function (item) {
+      state.text = item.key.split(" ")[1];
+      state.rule = ""; byId("rule-filter").value = "";
+      byId("text-filter").value = state.text;
+      state.zoneTo = null; state.limit = PAGE;
+      renderTable();
+      byId("findings-section").scrollIntoView({ behavior: "smooth" });
+    }, true);
+    if (items.length > top.length) add(box, el("div", "muted", "and " + plural(items.length - top.length, "more port") + " in the findings table"));
+  }
+
+  function bars(box, items, onClick, stacked) {
+    if (!items.length) { add(box, el("div", "empty", "No findings.")); return; }
+    var max = Math.max.apply(null, items.map(function (i) { return i.n; }));
+    items.forEach(function (item) {
+      var row = el("div", "bar-row" + (item.sev ? " sev-" + item.sev : "") + (stacked ? " stacked" : ""));
+      var name = el("span", "name", item.name);
+      name.title = item.name;
+      var track = el("span", "track"), fill = el("span", "fill");
+      fill.style.width = Math.max(3, 100 * item.n / max) + "%";
+      fill.style.display = "block";
+      add(track, fill);
+      add(row, name, track, el("span", "num", fmt(item.n)));
+      if (onClick) { row.style.cursor = "pointer"; row.addEventListener("click", function () { onClick(item); }); }
+      add(box, row);
+    });
+  }
+
+  // ---- zone heat map ----------------------------------------------------------------------
+  function renderHeat() {
+    var z = DATA.zones, table = byId("heat");
+    var legend = byId("heat-legend");
+    function sw(color, text) { var s = el("span"); var b = el("span", "sw"); b.style.background = color; add(s, b, text); return s; }
+    add(legend, sw("rgba(201,42,42,0.75)", "forbidden by the zone policy"), sw("rgba(66,99,235,0.45)", "allowed"), sw("#f6f8fa", "no path"));
+    if (!z.order.length) { add(table, el("caption", "empty", "No zone-to-zone paths in this snapshot.")); return; }
+    var cells = {};
+    z.cells.forEach(function (c) { cells[c.from + "\u0000" + c.to] = c; });
+    var head = el("thead"), hr = el("tr");
+    add(hr, el("th", "corner", "from \u2193  to \u2192"));
+    z.order.forEach(function (zone) {
+      var th = el("th");
+      var dot = el("span", "zone-dot"); dot.style.background = zoneColor(zone);
+      add(th, dot, zone);
+      add(hr, th);
+    });
+    add(head, hr); add(table, head);
+    var body = el("tbody");
+    if (z.internet.length) {
+      var tr = el("tr", "internet");
+      add(tr, el("th", null, "internet"));
+      var byTo = {};
+      z.internet.forEach(function (c) { byTo[c.to] = c; });
+      z.order.forEach(function (to) {
+        var c = byTo[to];
+        add(tr, heatCell(c ? { from: "internet", to: to, traffic: c.traffic, forbidden: c.traffic, weight: c.weight, findings: c.findings, internet: true } : null, "internet", to));
+      });
+      add(body, tr);
+    }
+    z.order.forEach(function (from) {
+      var tr = el("tr");
+      var th = el("th");
+      var dot = el("span", "zone-dot"); dot.style.background = zoneColor(from);
+      add(th, dot, from);
+      add(tr, th);
+      z.order.forEach(function (to) { add(tr, heatCell(cells[from + "\u0000" + to] || null, from, to)); });
+      add(body, tr);
+    });
+    add(table, body);
+  }
+
+  function heatCell(c, from, to) {
+    var td = el("td");
+    td.setAttribute("data-from", from);
+    td.setAttribute("data-to", to);
+    if (from === to) td.classList.add("same");
+    if (!c || !c.traffic.length) {
+      td.classList.add("none");
+      add(td, el("span", "t", "\u00b7"));
+      td.addEventListener("mouseenter", function (e) { showTip(e, from + " \u2192 " + to, [{ text: "no path" }]); });
+    } else {
+      var bad = c.forbidden && c.forbidden.length;
+      var w = c.weight || 0.2;
+      var alpha = bad ? 0.28 + 0.62 * w : 0.12 + 0.5 * w;
+      td.style.background = bad ? "rgba(201,42,42," + alpha.toFixed(2) + ")" : "rgba(66,99,235," + alpha.toFixed(2) + ")";
+      if (alpha > 0.55) td.classList.add("dark");
+      add(td, el("span", "t", short(c.traffic)));
+      if (c.findings) add(td, el("span", "f", fmt(c.findings) + (c.findings === 1 ? " finding" : " findings")));
+      td.setAttribute("data-forbidden", bad ? "1" : "0");
+      td.addEventListener("mouseenter", function (e) {
+        var lines = [{ text: (c.internet ? "reachable: " : "allowed paths carry: ") + traffic(c.traffic) }];
+        if (bad && !c.internet) lines.push({ text: "forbidden by the zone policy: " + traffic(c.forbidden), bad: true });
+        if (c.findings) lines.push({ text: plural(c.findings, "finding") + " (click to list)", bad: true });
+        showTip(e, from + " \u2192 " + to, lines);
+      });
+      if (c.findings) {
+        td.style.cursor = "pointer";
+        td.addEventListener("click", function () {
+          state.text = c.internet ? "internet" : "zone:" + from;
+          state.zoneTo = to;
+          byId("text-filter").value = state.text + " \u2192 " + to;
+          renderTable();
+          byId("findings-section").scrollIntoView({ behavior: "smooth" });
+        });
+      }
+    }
+    td.addEventListener("mousemove", moveTip);
+    td.addEventListener("mouseleave", hideTip);
+    return td;
+  }
+
+  function short(parts) {
+    if (parts.some(function (p) { return p.protocol === "all"; })) return "all";
+    var text = parts.map(function (p) { return p.protocol === "other" ? "other" : p.protocol + " " + p.ports; }).join(" \u00b7 ");
+    return text.length > 22 ? text.slice(0, 21) + "\u2026" : text;
+  }
+
+  // ---- network graph ------------------------------------------------------------------------
+  var net = {
+    info: {}, // id -> {kind, parent, data}
+    children: {}, // id -> [child ids]
+    edges: [], // canonical edges {a, b, kind, id}
+    loaded: {}, // vpc index -> true
+    expanded: {},
+    pinned: {}, // ENIs drawn even beyond the per-subnet limit
+    extra: {}, // subnet -> ENIs drawn beyond the limit by "+N more"
+    highlight: null,
+    network: null,
+    nodes: null,
+    visEdges: null
+  };
+
+  function register(id, kind, parent, data) {
+    net.info[id] = { kind: kind, parent: parent, data: data };
+    if (parent) (net.children[parent] = net.children[parent] || []).push(id);
+  }
+
+  function buildOverview() {
+    register("internet", "internet", null, {});
+    DATA.net.accounts.forEach(function (a) { register("acct:" + a.id, "account", null, a); });
+    DATA.net.vpcs.forEach(function (v) {
+      register(v.id, "vpc", "acct:" + v.a, v);
+      net.edges.push({ a: "acct:" + v.a, b: v.id, kind: "contains" });
+      v.gw.forEach(function (gw) {
+        register(gw, "internet-gateway", v.id, { id: gw });
+        net.edges.push({ a: "internet", b: gw, kind: "internet", exposed: v.x > 0 });
+        net.edges.push({ a: gw, b: v.id, kind: "attached" });
+      });
+    });
+    DATA.net.tgws.forEach(function (t) {
+      register(t.id, "transit-gateway", net.info["acct:" + t.a] ? "acct:" + t.a : null, t);
+      t.vpcs.forEach(function (v) { if (net.info[v]) net.edges.push({ a: v, b: t.id, kind: "tgw", id: t.id }); });
+    });
+    DATA.net.peerings.forEach(function (p) {
+      net.edges.push({ a: p.a, b: p.b, kind: "peering", id: p.id, status: p.status });
+    });
+  }
+
+  function loadVpc(vpcId) {
+    var v = net.info[vpcId];
+    if (!v || v.kind !== "vpc" || net.loaded[vpcId]) return;
+    net.loaded[vpcId] = true;
+    var block = byId("vpc-" + v.data.d);
+    if (!block) return;
+    var d = JSON.parse(block.textContent);
+    v.detail = d;
+    d.subnets.forEach(function (s) {
+      register(s.id, "subnet", vpcId, s);
+      net.edges.push({ a: vpcId, b: s.id, kind: "contains" });
+    });
+    var publicSubnets = d.subnets.filter(function (s) { return s.public; });
+    d.gateways.forEach(function (g) {
+      if (!net.info[g.id]) register(g.id, g.kind, vpcId, g);
+      else net.info[g.id].data = g;
+      if (g.kind === "internet-gateway") {
+        publicSubnets.forEach(function (s) { net.edges.push({ a: g.id, b: s.id, kind: "route" }); });
+      } else if (g.subnet && net.info[g.subnet]) {
+        net.edges.push({ a: g.subnet, b: g.id, kind: "in-subnet" });
+      } else {
+        net.edges.push({ a: vpcId, b: g.id, kind: "attached" });
+      }
+    });
+    d.enis.forEach(function (e) {
+      register(e.id, "eni", e.subnet, e);
+      net.edges.push({ a: e.subnet, b: e.id, kind: "in" });
+    });
+    d.lbs.forEach(function (lb) {
+      register(lb.id, "load-balancer", vpcId, lb);
+      lb.subnets.forEach(function (s) { if (net.info[s]) net.edges.push({ a: lb.id, b: s, kind: "in-subnet" }); });
+      lb.targets.forEach(function (t) { if (net.info[t]) net.edges.push({ a: lb.id, b: t, kind: "forwards" }); });
+    });
+  }
+
+  function ancestors(id) {
+    var out = [], cur = net.info[id] && net.info[id].parent;
+    while (cur) { out.push(cur); cur = net.info[cur] && net.info[cur].parent; }
+    return out;
+  }
+
+  function shownEnis(subnetId) {
+    var kids = (net.children[subnetId] || []).filter(function (k) { return net.info[k].kind === "eni"; });
+    if (kids.length <= ENI_LIMIT + 1) return { shown: kids, hidden: [] };
+    var ranked = kids.slice().sort(function (a, b) {
+      var da = net.info[a].data, db = net.info[b].data;
+      return (SEV_RANK[db.sev] || 0) - (SEV_RANK[da.sev] || 0) || (db.n || 0) - (da.n || 0);
+    });
+    var limit = ENI_LIMIT + (net.extra[subnetId] || 0);
+    var shown = ranked.slice(0, limit);
+    var hidden = ranked.slice(limit).filter(function (k) {
+      if (net.pinned[k]) { shown.push(k); return false; }
+      return true;
+    });
+    return { shown: shown, hidden: hidden };
+  }
+
+  function isVisible(id) {
+    var info = net.info[id];
+    if (!info) return false;
+    if (info.kind === "account" && DATA.net.accounts.length === 1) return false; // no hub for one account
+    var anc = ancestors(id);
+    for (var i = 0; i < anc.length; i++) if (!net.expanded[anc[i]]) return false;
+    if (info.kind === "eni") {
+      var s = shownEnis(info.parent);
+      return s.shown.indexOf(id) >= 0;
+    }
+    return true;
+  }
+
+  function rep(id) {
+    // the visible node that stands for id: itself, or its nearest visible ancestor
+    if (!net.info[id]) return null;
+    if (isVisible(id)) return id;
+    var info = net.info[id];
+    if (info.kind === "eni") {
+      var anc = ancestors(id);
+      var allOpen = anc.every(function (a) { return net.expanded[a]; });
+      if (allOpen) return "more:" + info.parent;
+    }
+    var cur = info.parent;
+    while (cur && !isVisible(cur)) cur = net.info[cur].parent;
+    return cur || null;
+  }
+
+  function nodeStyle(id) {
+    var info = net.info[id], d = info.data || {};
+    var sevColor = d.sev ? SEV_COLOR[d.sev] : null;
+    var base = { id: id, kind: info.kind, font: { face: "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif", size: 13, color: "#172033", multi: false } };
+    var open = !!net.expanded[id];
+    if (info.kind === "internet") {
+      return Object.assign(base, { label: "Internet", shape: "circle", color: { background: "#101a2e", border: "#101a2e", highlight: { background: "#1f2f52", border: "#101a2e" } }, font: { color: "#ffffff", size: 15, face: base.font.face }, margin: 16, borderWidth: 2 });
+    }
+    if (info.kind === "account") {
+      var acctLabel = d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
+      var fill = sevColor ? tint(sevColor, open ? 0.08 : 0.22) : (open ? "#f6f8fb" : "#eef1f6");
+      return Object.assign(base, { label: acctLabel, shape: "dot", size: 12 + 5 * Math.log(1 + d.vpcs), borderWidth: 2.5, color: { background: fill, border: sevColor || "#9aa6b8", highlight: { background: "#eef3ff", border: "#3b5bdb" }, hover: { background: tint(sevColor || "#9aa6b8", 0.35), border: sevColor || "#9aa6b8" } }, shapeProperties: { borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 12, color: "#3d4a5c" }) });
+    }
+    if (info.kind === "vpc") {
+      var zc = zoneColor(d.zone);
+      var vLabel = (d.label || d.id) + "\n" + (d.label ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + d.a + " \u00b7 " + d.r;
+      return Object.assign(base, { label: vLabel, shape: "box", margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 12 }) });
+    }
+    if (info.kind === "subnet") {
+      var sLabel = (d.label || d.id) + "\n" + (d.cidrs || "") + (d.public ? " \u00b7 public" : " \u00b7 private");
+      return Object.assign(base, { label: sLabel, shape: "box", margin: 7, borderWidth: sevColor ? 2.5 : 1, color: { background: d.public ? "#fff4e0" : "#f1f3f6", border: sevColor || (d.public ? "#f0a43a" : "#b7c0cd"), highlight: { background: "#eef3ff", border: "#3b5bdb" } }, shapeProperties: { borderRadius: 4, borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 11 }) });
+    }
+    if (info.kind === "eni") {
+      var eLabel = d.label || d.instance || d.id;
+      return Object.assign(base, { label: eLabel, shape: "dot", size: d.n ? 11 : 8, borderWidth: sevColor ? 3.5 : 1, color: { background: zoneColor(d.zone), border: sevColor || "#ffffff", highlight: { background: zoneColor(d.zone), border: "#3b5bdb" } }, font: Object.assign({}, base.font, { size: 10, color: "#3d4a5c" }) });
+    }
+    if (info.kind === "internet-gateway" || info.kind === "egress-only-internet-gateway") {
+      return Object.assign(base, { label: info.kind === "internet-gateway" ? "IGW" : "EIGW", shape: "diamond", size: 11, color: { background: "#34425c", border: "#101a2e" }, font: Object.assign({}, base.font, { size: 10 }) });
+    }
+    if (info.kind === "nat-gateway") {
+      return Object.assign(base, { label: "NAT", shape: "triangle", size: 10, color: { background: "#7b8aa3", border: "#4a566b" }, font: Object.assign({}, base.font, { size: 10 }) });
+    }
+    if (info.kind === "transit-gateway") {
+      return Object.assign(base, { label: (d.label || "TGW") + "\n" + id, shape: "hexagon", size: 16, color: { background: "#7048e8", border: "#5f3dc4" }, font: Object.assign({}, base.font, { size: 10 }) });
+    }
+    if (info.kind === "load-balancer") {
+      return Object.assign(base, { label: (d.label || "load balancer") + (d.scheme === "internet-facing" ? "\ninternet-facing" : ""), shape: "square", size: 11, borderWidth: sevColor ? 3 : 1, color: { background: "#ffa94d", border: sevColor || "#e8590c" }, font: Object.assign({}, base.font, { size: 10 }) });
+    }
+    return Object.assign(base, { label: id, shape: "dot", size: 6 });
+  }
+
+  function tint(hex, amount) {
+    var r = parseInt(hex.slice(1, 3), 16), g = parseInt(hex.slice(3, 5), 16), b = parseInt(hex.slice(5, 7), 16);
+    function mix(c) { return Math.round(255 - (255 - c) * amount); }
+    return "rgb(" + mix(r) + "," + mix(g) + "," + mix(b) + ")";
+  }
+
+  function visibleNodeIds() {
+    var out = [];
+    Object.keys(net.info).forEach(function (id) { if (isVisible(id)) out.push(id); });
+    return out;
+  }
+
+  function moreNodes() {
+    var out = [];
+    Object.keys(net.expanded).forEach(function (id) {
+      if (!net.expanded[id] || !net.info[id] || net.info[id].kind !== "subnet" || !isVisible(id)) return;
+      var s = shownEnis(id);
+      if (s.hidden.length) out.push({ id: "more:" + id, subnet: id, count: s.hidden.length });
+    });
+    return out;
+  }
+
+  var EDGE_STYLE = {
+    contains: { color: "#c9d1dc", width: 1, dashes: false },
+    internet: { color: "#e03131", width: 1.5, dashes: [4, 4] },
+    gateway: { color: "#8a94a6", width: 1.2, dashes: [4, 4] },
+    attached: { color: "#7b8aa3", width: 1.5, dashes: false },
+    route: { color: "#f0a43a", width: 1.2, dashes: [3, 3] },
+    in: { color: "#d5dbe4", width: 1, dashes: false },
+    "in-subnet": { color: "#b7c0cd", width: 1, dashes: false },
+    forwards: { color: "#e8590c", width: 1.5, dashes: [2, 3] },
+    peering: { color: "#0ca678", width: 2.5, dashes: false },
+    tgw: { color: "#7048e8", width: 2, dashes: false }
+  };
+
+  function visibleEdges() {
+    var agg = {};
+    net.edges.forEach(function (e) {
+      var a = rep(e.a), b = rep(e.b);
+      if (!a || !b || a === b) return;
+      // an internet gateway is drawn as an edge from the internet only where something is
+      // exposed through it, until its VPC is open
+      if (e.kind === "internet" && !e.exposed && b !== e.b) return;
+      var undirected = e.kind === "peering" || e.kind === "tgw";
+      if (undirected && a > b) { var t = a; a = b; b = t; }
+      var key = a + "|" + b + "|" + e.kind;
+      var item = agg[key];
+      if (!item) item = agg[key] = { id: key, from: a, to: b, kind: e.kind, count: 0, ids: [], exposed: false };
+      item.count += 1;
+      if (e.exposed) item.exposed = true;
+      if (e.id && item.ids.indexOf(e.id) < 0) item.ids.push(e.id);
+    });
+    return Object.keys(agg).map(function (k) {
+      var e = agg[k], st = EDGE_STYLE[e.kind] || EDGE_STYLE.contains;
+      if (e.kind === "internet" && !e.exposed) st = EDGE_STYLE.gateway;
+      var width = st.width * (e.count > 1 ? Math.min(3, 1 + Math.log(e.count) / 2) : 1);
+      var label;
+      if (e.kind === "peering") label = e.ids.length > 1 ? plural(e.ids.length, "peering") : "peering";
+      var edge = { id: e.id, from: e.from, to: e.to, kind: e.kind, ids: e.ids, width: width, baseWidth: width, color: { color: st.color, highlight: "#3b5bdb", opacity: 1 }, dashes: st.dashes, arrows: e.kind === "internet" || e.kind === "forwards" ? { to: { enabled: true, scaleFactor: 0.5 } } : undefined, smooth: false };
+      if (label) { edge.label = label; edge.font = { size: 10, color: "#0b7a5a", strokeWidth: 3, strokeColor: "#ffffff", align: "middle" }; }
+      return edge;
+    });
+  }
+
+  function refresh(focusIds) {
+    var wanted = visibleNodeIds();
+    var nodes = wanted.map(nodeStyle);
+    moreNodes().forEach(function (m) {
+      nodes.push({ id: m.id, kind: "more", label: "+" + fmt(m.count) + " more", shape: "dot", size: 7, color: { background: "#dfe4ec", border: "#a5adba" }, font: { size: 10, color: "#6b7789" } });
+      net.edges.push({ a: m.subnet, b: m.id, kind: "in", synthetic: true });
+    });
+    var present = {};
+    nodes.forEach(function (n) { present[n.id] = n; });
+    // place new nodes next to their parent so the picture does not jump
+    var positions = net.network ? net.network.getPositions(net.nodes.getIds()) : {};
+    nodes.forEach(function (n) {
+      if (positions[n.id]) return;
+      var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && rep(net.info[n.id].parent || ""));
+      var p = parent && positions[parent];
+      if (p) { n.x = p.x + (Math.random() - 0.5) * 160; n.y = p.y + (Math.random() - 0.5) * 160; }
+    });
+    var edges = visibleEdges().filter(function (e) { return present[e.from] && present[e.to]; });
+    net.edges = net.edges.filter(function (e) { return !e.synthetic; });
+    var oldNodes = net.nodes.getIds().filter(function (id) { return !present[id]; });
+    net.nodes.remove(oldNodes);
+    net.nodes.update(nodes);
+    var edgeIds = {};
+    edges.forEach(function (e) { edgeIds[e.id] = true; });
+    net.visEdges.remove(net.visEdges.getIds().filter(function (id) { return !edgeIds[id]; }));
+    net.visEdges.update(edges);
+    byId("graph").setAttribute("data-nodes", String(nodes.length));
+    applyHighlight();
+    if (focusIds && focusIds.length) fitSoon(focusIds.filter(function (i) { return present[i]; }), 1.3);
+  }
+
+  function fitSoon(ids, maxZoom) {
+    // fit once the layout has settled (or after a while, if it does not move at all)
+    var done = false;
+    function fit(animate) {
+      var opts = { animation: animate ? { duration: 500, easingFunction: "easeInOutQuad" } : false };
+      if (ids) { opts.nodes = ids; opts.maxZoomLevel = maxZoom || 1.3; }
+      net.network.fit(opts);
+    }
+    function go() {
+      if (done) return;
+      done = true;
+      fit(true);
+    }
+    fit(false);
+    net.network.once("stabilized", go);
+    setTimeout(go, 2500);
+  }
+
+  function initialExpansion() {
+    net.expanded = {};
+    var accounts = DATA.net.accounts;
+    var vpcCount = DATA.net.vpcs.length;
+    // few VPCs: start at the VPC level; many: start at accounts
+    if (vpcCount <= 40 || accounts.length === 1) accounts.forEach(function (a) { net.expanded["acct:" + a.id] = true; });
+    if (vpcCount <= 3) DATA.net.vpcs.forEach(function (v) { loadVpc(v.id); net.expanded[v.id] = true; });
+  }
+
+  function initGraph() {
+    buildOverview();
+    initialExpansion();
+    net.nodes = new vis.DataSet([]);
+    net.visEdges = new vis.DataSet([]);
+    var container = byId("graph");
+    net.network = new vis.Network(container, { nodes: net.nodes, edges: net.visEdges }, {
+      autoResize: true,
+      interaction: { hover: true, tooltipDelay: 150, multiselect: false, navigationButtons: false, keyboard: false, zoomSpeed: 0.6 },
+      physics: {
+        solver: "forceAtlas2Based",
+        forceAtlas2Based: { gravitationalConstant: -80, centralGravity: 0.01, springLength: 120, springConstant: 0.05, avoidOverlap: 0.5, damping: 0.6 },
+        stabilization: { enabled: true, iterations: 400, fit: true, updateInterval: 50 },
+        maxVelocity: 40,
+        minVelocity: 1.2,
+        timestep: 0.45
+      },
+      layout: { improvedLayout: false, randomSeed: 7 },
+      nodes: { shadow: { enabled: true, color: "rgba(16,26,46,0.10)", size: 6, x: 0, y: 2 } },
+      edges: { selectionWidth: 1.5, hoverWidth: 0.5 }
+    });
+    net.network.on("click", function (params) {
+      if (!params.nodes.length) return;
+      var id = params.nodes[0];
+      onNodeClick(id);
+    });
+    net.network.on("doubleClick", function (params) {
+      if (!params.nodes.length) return;
+      var id = params.nodes[0];
+      if (net.expanded[id]) { collapse(id); }
+    });
+    net.network.on("hoverNode", function (params) {
+      var id = params.node, info = net.info[id];
+      var e = params.event && params.event.srcEvent;
+      if (!e) return;
+      if (id.indexOf("more:") === 0) { showTip(e, "More interfaces", [{ text: "click to draw more of this subnet's ENIs" }]); return; }
+      if (!info) return;
+      var d = info.data || {};
+      var lines = [];
+      if (info.kind === "account") lines.push({ text: plural(d.vpcs, "VPC") + " in " + (d.regions || []).join(", ") });
+      if (info.kind === "vpc") { lines.push({ text: d.id + "  " + (d.cidrs || "") }); lines.push({ text: fmt(d.subnets) + " subnets \u00b7 " + fmt(d.enis) + " ENIs" + (d.flow ? "" : " \u00b7 no flow logs") }); }
+      if (info.kind === "subnet") lines.push({ text: d.id + "  " + (d.cidrs || "") + (d.public ? "  public" : "") });
+      if (info.kind === "eni") { lines.push({ text: (d.instance ? d.instance + "  " : "") + d.id }); lines.push({ text: (d.ips || "") + (d.pub ? "  public " + d.pub : "") + "  zone " + (d.zone || "-") }); }
+      if (d.n) lines.push({ text: plural(d.n, "finding") + ", worst " + d.sev, bad: true });
+      var canOpen = (info.kind === "account" || info.kind === "vpc" || info.kind === "subnet") && !net.expanded[id];
+      if (canOpen) lines.push({ text: "click to open" });
+      showTip(e, nodeTitle(id), lines);
+    });
+    net.network.on("blurNode", hideTip);
+    net.network.on("dragStart", hideTip);
+    net.network.on("zoom", hideTip);
+    refresh();
+    fitSoon(null);
+    byId("net-reset").addEventListener("click", function () { clearHighlight(); net.pinned = {}; net.extra = {}; initialExpansion(); refresh(); fitSoon(null); showIntro(); });
+    byId("net-fit").addEventListener("click", function () { net.network.fit({ animation: { duration: 400 } }); });
+    byId("net-clear").addEventListener("click", function () { clearHighlight(); });
+    byId("net-find").addEventListener("keydown", function (e) { if (e.key === "Enter") findNode(e.target.value); });
+    var hint = byId("net-hint");
+    hint.textContent = DATA.net.vpcs.length > 40
+      ? "The organization is drawn by account (" + fmt(DATA.net.accounts.length) + " accounts, " + fmt(DATA.net.vpcs.length) + " VPCs). Click an account to open its VPCs, a VPC for its subnets, a subnet for its network interfaces; double-click an open node to close it."
+      : "Click a VPC to open its subnets, a subnet for its network interfaces; double-click an open node to close it. Border colour: worst finding; fill: zone.";
+    renderNetLegend();
+    showIntro();
+  }
+
+  function renderNetLegend() {
+    var box = byId("net-legend");
+    function item(color, text, shape) {
+      var s = el("span"); var b = el("span", shape === "dot" ? "sw" : "shape");
+      b.style.background = color; if (shape === "dot") b.style.borderRadius = "50%";
+      if (shape === "diamond") b.style.transform = "rotate(45deg) scale(0.8)";
+      add(s, b, text); return s;
+    }
+    DATA.zones.order.forEach(function (z) { add(box, item(zoneColor(z), "zone " + z, "dot")); });
+    add(box, item("#101a2e", "internet", "dot"), item("#34425c", "internet gateway", "diamond"), item("#7048e8", "transit gateway", "dot"), item("#ffa94d", "load balancer", "square"));
+    var pe = el("span"); var line = el("span", "sw"); line.style.background = "#0ca678"; line.style.height = "3px"; line.style.verticalAlign = "3px"; add(pe, line, "peering"); add(box, pe);
+  }
+
+  function nodeTitle(id) {
+    var info = net.info[id];
+    if (!info) return id;
+    var d = info.data || {};
+    if (info.kind === "account") return "Account " + d.id;
+    if (info.kind === "internet") return "Internet";
+    return (d.label ? d.label + " (" + id + ")" : id);
+  }
+
+  function onNodeClick(id) {
+    if (id.indexOf("more:") === 0) {
+      var subnet = id.slice(5);
+      net.extra[subnet] = (net.extra[subnet] || 0) + ENI_LIMIT * 2;
+      refresh();
+      return;
+    }
+    var info = net.info[id];
+    if (!info) return;
+    if ((info.kind === "account" || info.kind === "vpc" || info.kind === "subnet") && !net.expanded[id]) {
+      expand(id);
+    }
+    showNode(id);
+  }
+
+  function expand(id) {
+    var info = net.info[id];
+    if (info.kind === "vpc") loadVpc(id);
+    net.expanded[id] = true;
+    var kids = (net.children[id] || []).slice();
+    refresh(kids.length ? [id].concat(kids.slice(0, 60)) : null);
+  }
+
+  function collapse(id) {
+    var stack = [id];
+    while (stack.length) {
+      var cur = stack.pop();
+      delete net.expanded[cur];
+      (net.children[cur] || []).forEach(function (k) { if (net.expanded[k]) stack.push(k); });
+    }
+    refresh();
+    showNode(id);
+  }
+
+  function findNode(text) {
+    var q = String(text || "").trim().toLowerCase();
+    if (!q) return;
+    var hit = null;
+    if (net.info[text.trim()]) hit = text.trim();
+    if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
+    if (!hit) DATA.net.vpcs.some(function (v) {
+      if (v.id.toLowerCase().indexOf(q) >= 0 || (v.label || "").toLowerCase().indexOf(q) >= 0 || (v.cidrs || "").indexOf(q) >= 0) { hit = v.id; return true; }
+      return false;
+    });
+    if (!hit) Object.keys(net.info).some(function (id) {
+      var d = net.info[id].data || {};
+      if (id.toLowerCase().indexOf(q) >= 0 || String(d.label || "").toLowerCase().indexOf(q) >= 0 || String(d.instance || "").toLowerCase() === q) { hit = id; return true; }
+      return false;
+    });
+    if (!hit) { byId("net-find").setCustomValidity("not found"); byId("net-find").reportValidity(); setTimeout(function () { byId("net-find").setCustomValidity(""); }, 1500); return; }
+    reveal([hit]);
+    refresh([hit]);
+    net.network.selectNodes([rep(hit)]);
+    showNode(hit);
+  }
+
+  function reveal(ids) {
+    ids.forEach(function (id) {
+      if (net.info[id] && net.info[id].kind === "vpc") loadVpc(id);
+    });
+    ids.forEach(function (id) {
+      if (!net.info[id]) return;
+      ancestors(id).forEach(function (a) { net.expanded[a] = true; });
+      if (net.info[id].kind === "eni") net.pinned[id] = true;
+    });
+  }
+
+  // ---- highlighting a finding's path ----------------------------------------------------
+  function highlight(finding) {
+    var trail = finding.trail || [];
+    if (finding.vpc) loadVpc(finding.vpc);
+    trail.forEach(function (id) { if (net.info[id] && net.info[id].kind === "vpc") loadVpc(id); });
+    reveal(trail.filter(function (id) { return net.info[id]; }));
+    net.highlight = { finding: finding, trail: trail };
+    refresh(null);
+    byId("net-clear").disabled = false;
+    fitSoon(currentTrailNodes(), 1.4);
+    showFindingPanel(finding);
+  }
+
+  function currentTrailNodes() {
+    if (!net.highlight) return [];
+    var out = [];
+    net.highlight.trail.forEach(function (id) {
+      var r = net.info[id] ? rep(id) : null;
+      if (r && out[out.length - 1] !== r) out.push(r);
+    });
+    return out;
+  }
+
+  function applyHighlight() {
+    var graphEl = byId("graph");
+    net.visEdges.remove(net.visEdges.getIds().filter(function (id) { return String(id).indexOf("path:") === 0; }));
+    if (!net.highlight) {
+      graphEl.setAttribute("data-highlight", "");
+      if (!net.dimmed) return;
+      net.dimmed = false;
+      net.nodes.update(net.nodes.getIds().map(function (id) { return { id: id, opacity: 1 }; }));
+      net.visEdges.update(net.visEdges.get().map(function (e) { return { id: e.id, color: Object.assign({}, e.color, { opacity: 1 }), width: e.baseWidth }; }));
+      return;
+    }
+    net.dimmed = true;
+    var sev = net.highlight.finding.severity, color = SEV_COLOR[sev];
+    var chain = currentTrailNodes();
+    var onTrail = {};
+    chain.forEach(function (id) { onTrail[id] = true; });
+    var trailEdgeIds = {};
+    net.highlight.trail.forEach(function (id) { if (!net.info[id]) trailEdgeIds[id] = true; });
+    net.nodes.update(net.nodes.getIds().map(function (id) { return { id: id, opacity: onTrail[id] ? 1 : 0.18 }; }));
+    net.visEdges.update(net.visEdges.get().map(function (e) {
+      var hit = (e.ids || []).some(function (x) { return trailEdgeIds[x]; });
+      return { id: e.id, color: Object.assign({}, e.color, { opacity: hit ? 1 : 0.12 }), width: hit ? 4 : e.baseWidth };
+    }));
+    var pathEdges = [];
+    for (var i = 0; i + 1 < chain.length; i++) {
+      pathEdges.push({ id: "path:" + i, from: chain[i], to: chain[i + 1], width: 4, color: { color: color, opacity: 0.95 }, arrows: { to: { enabled: true, scaleFactor: 0.7 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.12 }, physics: false, label: String(i + 1), font: { size: 11, color: color, strokeWidth: 4, strokeColor: "#ffffff" } });
+    }
+    net.visEdges.update(pathEdges);
+    graphEl.setAttribute("data-highlight", chain.join(" "));
+    graphEl.setAttribute("data-finding", net.highlight.finding.id);
+  }
+
+  function clearHighlight() {
+    net.highlight = null;
+    byId("net-clear").disabled = true;
+    byId("graph").removeAttribute("data-finding");
+    applyHighlight();
+  }
+
+  // ---- side panel ---------------------------------------------------------------------
+  function showIntro() {
+    var panel = clear(byId("panel"));
+    var box = el("div", "intro");
+    add(box, el("div", "kind", "How to read"));
+    add(box, el("h3", null, "Exposure graph"));
+    add(box, el("p", null, "Nodes are accounts, VPCs, subnets and network interfaces; a node's border shows the worst finding about it, its fill the zone."));
+    add(box, el("p", null, "Open a finding in the table below to see its path here, hop by hop."));
+    var top = DATA.findings.slice(0, 6);
+    if (top.length) {
+      add(box, el("div", "section", "Most severe"));
+      add(box, findingList(top));
+    }
+    add(panel, box);
+  }
+
+  function findingList(list) {
+    var ul = el("ul", "flist");
+    list.forEach(function (f) {
+      var li = el("li");
+      add(li, pill(f.severity), " ", el("span", null, RULES[f.rule].title), el("div", "r-id", (f.label ? f.label + " \u00b7 " : "") + f.resource));
+      li.addEventListener("click", function () { openFinding(f.id, true); });
+      add(ul, li);
+    });
+    return ul;
+  }
+
+  function kv(dl, key, value) {
+    if (value === null || value === undefined || value === "") return;
+    add(dl, el("dt", null, key), el("dd", null, value));
+  }
+
+  function showNode(id) {
+    var info = net.info[id];
+    if (!info) return;
+    var d = info.data || {};
+    var panel = clear(byId("panel"));
+    var kindText = { account: "Account", vpc: "VPC", subnet: "Subnet", eni: "Network interface", "internet-gateway": "Internet gateway", "nat-gateway": "NAT gateway", "transit-gateway": "Transit gateway", "load-balancer": "Load balancer", internet: "Internet", "egress-only-internet-gateway": "Egress-only internet gateway" }[info.kind] || info.kind;
+    add(panel, el("div", "kind", kindText));
+    add(panel, el("h3", null, info.kind === "account" ? d.id : (d.label || d.instance || id)));
+    var dl = el("dl");
+    if (info.kind !== "account") kv(dl, "Id", id);
+    if (info.kind === "account") { kv(dl, "VPCs", fmt(d.vpcs)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Regions", (d.regions || []).join(", ")); }
+    if (info.kind === "vpc") { kv(dl, "Account", d.a); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
+    if (info.kind === "subnet") { kv(dl, "CIDR", d.cidrs); kv(dl, "Routing", d.public ? "public (route to an internet gateway)" : "private"); kv(dl, "AZ", d.az); kv(dl, "Route table", d.rtb); kv(dl, "Network ACL", d.acl); }
+    if (info.kind === "eni") { kv(dl, "Instance", d.instance); kv(dl, "Service", d.service); kv(dl, "Zone", d.zone); kv(dl, "Private IPs", d.ips); kv(dl, "Public IPs", d.pub); kv(dl, "Security groups", (d.sgs || []).join(", ")); }
+    if (info.kind === "load-balancer") { kv(dl, "Scheme", d.scheme); kv(dl, "Targets", fmt((d.targets || []).length)); }
+    add(panel, dl);
+    if (d.tags && d.tags.length) {
+      add(panel, el("div", "section", "Tags"));
+      var t = el("table", "tags");
+      d.tags.forEach(function (pair) { var tr = el("tr"); add(tr, el("td", null, pair[0]), el("td", null, pair[1])); add(t, tr); });
+      add(panel, t);
+    }
+    var related = DATA.findings.filter(function (f) {
+      if (info.kind === "account") return f.account === d.id;
+      if (info.kind === "vpc") return f.vpc === id;
+      if (info.kind === "subnet") return (f.trail || []).indexOf(id) >= 0;
+      return f.resource === id || f.resource === d.instance;
+    });
+    if (related.length) {
+      add(panel, el("div", "section", plural(related.length, "finding")));
+      add(panel, findingList(related.slice(0, 12)));
+    }
+    var actions = el("div", "actions");
+    if (net.expanded[id] && info.kind !== "internet") {
+      var b = el("button", "btn", "Close " + kindText.toLowerCase());
+      b.type = "button";
+      b.addEventListener("click", function () { collapse(id); });
+      add(actions, b);
+    }
+    if (related.length && info.kind !== "eni") {
+      var f = el("button", "btn", "List in table");
+      f.type = "button";
+      f.addEventListener("click", function () {
+        state.text = info.kind === "account" ? d.id : id;
+        byId("text-filter").value = state.text;
+        renderTable();
+        byId("findings-section").scrollIntoView({ behavior: "smooth" });
+      });
+      add(actions, f);
+    }
+    if (actions.firstChild) add(panel, actions);
+  }
+
+  function pathList(finding) {
+    var ol = el("ol", "path sev-" + finding.severity);
+    (finding.path || []).forEach(function (hop) {
+      var li = el("li");
+      var head = el("div");
+      add(head, el("span", "hop", hop.hop), el("span", "hk", hopKind(hop.hop)));
+      add(li, head, el("div", "why", hop.why));
+      add(ol, li);
+    });
+    var last = (finding.path || [])[finding.path.length - 1];
+    if (!last || (last.hop !== finding.resource && finding.trail.indexOf(last.hop) < 0)) {
+      var end = el("li");
+      add(end, el("div", null, el("span", "hop", finding.resource)), el("div", "why", (finding.label ? finding.label + ": " : "") + "the resource this finding is about"));
+      add(ol, end);
+    }
+    return ol;
+  }
+
+  function hopKind(id) {
+    var prefix = String(id).split("-")[0];
+    return { internet: "internet", igw: "internet gateway", eigw: "egress-only gateway", nat: "NAT gateway", acl: "network ACL", sg: "security group", eni: "interface", i: "instance", rtb: "route table", pcx: "peering", vpc: "VPC", subnet: "subnet", tgw: "transit gateway", local: "local route" }[prefix] || (String(id).indexOf("arn:aws:elasticloadbalancing") === 0 ? "load balancer" : "");
+  }
+
+  function showFindingPanel(f) {
+    var panel = clear(byId("panel"));
+    add(panel, el("div", "kind", "Finding path"));
+    var h = el("h3", null, RULES[f.rule].title);
+    add(panel, h);
+    var sub = el("div", "r-id", (f.label ? f.label + " \u00b7 " : "") + f.resource);
+    add(panel, pill(f.severity), " ", sub);
+    add(panel, pathList(f));
+    var actions = el("div", "actions");
+    var b = el("button", "btn", "Clear highlight"); b.type = "button";
+    b.addEventListener("click", function () { clearHighlight(); showIntro(); });
+    var t = el("button", "btn", "Show in table"); t.type = "button";
+    t.addEventListener("click", function () { openFinding(f.id, false); });
+    add(actions, b, t);
+    add(panel, actions);
+  }
+
+  // ---- findings table -------------------------------------------------------------------
+  var state = { sev: { critical: true, high: true, medium: true, low: true }, rule: "", account: "", text: "", zoneTo: null, limit: PAGE, open: null };
+
+  function setRuleFilter(rule) {
+    state.rule = rule;
+    byId("rule-filter").value = rule;
+    renderTable();
+    byId("findings-section").scrollIntoView({ behavior: "smooth" });
+  }
+
+  function initFilters() {
+    var chips = byId("sev-filter");
+    SEVERITIES.forEach(function (sev) {
+      var b = el("button", "chip sev-" + sev);
+      b.type = "button";
+      b.setAttribute("aria-pressed", "true");
+      b.setAttribute("data-severity", sev);
+      add(b, sev, el("span", "c", fmt(DATA.summary.severity[sev] || 0)));
+      b.addEventListener("click", function () {
+        state.sev[sev] = !state.sev[sev];
+        b.setAttribute("aria-pressed", state.sev[sev] ? "true" : "false");
+        state.limit = PAGE;
+        renderTable();
+      });
+      add(chips, b);
+    });
+    var rule = byId("rule-filter");
+    add(rule, option("", "All rules"));
+    DATA.rules.forEach(function (r) { if (DATA.summary.rules[r.id]) add(rule, option(r.id, r.title + " (" + DATA.summary.rules[r.id] + ")")); });
+    rule.addEventListener("change", function () { state.rule = rule.value; state.limit = PAGE; renderTable(); });
+    var acct = byId("account-filter");
+    add(acct, option("", "All accounts"));
+    var accounts = {};
+    DATA.findings.forEach(function (f) { if (f.account) accounts[f.account] = (accounts[f.account] || 0) + 1; });
+    Object.keys(accounts).sort().forEach(function (a) { add(acct, option(a, a + " (" + accounts[a] + ")")); });
+    acct.addEventListener("change", function () { state.account = acct.value; state.limit = PAGE; renderTable(); });
+    var text = byId("text-filter");
+    text.addEventListener("input", function () { state.text = text.value.trim(); state.zoneTo = null; state.limit = PAGE; renderTable(); });
+    byId("show-more").addEventListener("click", function () { state.limit += PAGE; renderTable(); });
+  }
+
+  function option(value, text) { var o = el("option", null, text); o.value = value; return o; }
+
+  function matches(f) {
+    if (!state.sev[f.severity]) return false;
+    if (state.rule && f.rule !== state.rule) return false;
+    if (state.account && f.account !== state.account) return false;
+    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo && (f.rule === "cross-zone-path" || f.rule.indexOf("internet-exposed") === 0);
+    if (state.text) {
+      var q = state.text.toLowerCase();
+      var hay = [f.resource, f.label, f.source, f.vpc, f.account, f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
+      if (hay.indexOf(q) < 0) return false;
+    }
+    return true;
+  }
+
+  function renderTable() {
+    var body = clear(byId("findings-body"));
+    var rows = DATA.findings.filter(matches);
+    var shown = rows.slice(0, state.limit);
+    shown.forEach(function (f) {
+      var tr = el("tr", "f-row");
+      tr.tabIndex = 0;
+      tr.setAttribute("data-id", f.id);
+      tr.setAttribute("data-severity", f.severity);
+      var res = el("td");
+      if (f.label) add(res, el("div", "r-name", f.label));
+      add(res, el("div", "r-id", f.resource));
+      var title = el("td");
+      add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule));
+      var sevTd = el("td"); add(sevTd, pill(f.severity));
+      add(tr, sevTd, title, res,
+        el("td", "mono", (f.account || "-") + " \u00b7 " + (f.region || "-")),
+        el("td", "src", f.source),
+        el("td", "traffic", f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"));
+      tr.addEventListener("click", function () { toggleRow(f, tr); });
+      tr.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleRow(f, tr); } });
+      add(body, tr);
+      if (state.open === f.id) { tr.classList.add("open"); add(body, detailRow(f)); }
+    });
+    if (!rows.length) {
+      var tr = el("tr"); var td = el("td", "empty", DATA.findings.length ? "No finding matches the filters." : "No findings: every assessed path is within policy.");
+      td.colSpan = 6; add(tr, td); add(body, tr);
+    }
+    byId("shown-count").textContent = "Showing " + fmt(shown.length) + " of " + fmt(rows.length) + (rows.length !== DATA.findings.length ? " (" + fmt(DATA.findings.length) + " in all)" : "");
+    var more = byId("show-more");
+    more.hidden = rows.length <= shown.length;
+    more.textContent = "Show " + fmt(Math.min(PAGE, rows.length - shown.length)) + " more";
+  }
+
+  function detailRow(f) {
+    var rule = RULES[f.rule];
+    var tr = el("tr", "f-detail");
+    tr.setAttribute("data-for", f.id);
+    var td = el("td"); td.colSpan = 6;
+    var grid = el("div", "detail");
+    var left = el("div");
+    add(left, el("h4", null, "Path, hop by hop"), pathList(f));
+    var right = el("div");
+    var ctl = el("div", "controls");
+    rule.controls.forEach(function (c) { add(ctl, el("span", "ctl", c)); });
+    add(right, el("h4", null, "Why it matters"), ctl, el("p", null, rule.rationale), el("h4", null, "Remediation"), el("p", null, rule.remediation));
+    var actions = el("div", "actions");
+    var show = el("button", "btn primary", "Show on graph");
+    show.type = "button";
+    show.addEventListener("click", function (e) { e.stopPropagation(); byId("network").scrollIntoView({ behavior: "smooth" }); });
+    add(actions, show);
+    add(right, actions, el("div", "fid", "Finding " + f.id + (f.vpc ? " \u00b7 " + f.vpc : "")));
+    add(grid, left, right);
+    add(td, grid);
+    add(tr, td);
+    return tr;
+  }
+
+  function toggleRow(f, tr) {
+    if (state.open === f.id) {
+      state.open = null;
+      clearHighlight();
+      showIntro();
+    } else {
+      state.open = f.id;
+      highlight(f);
+    }
+    renderTable();
+    var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
+    if (row && tr !== row) row.focus({ preventScroll: true });
+  }
+
+  function openFinding(id, scroll) {
+    var f = DATA.findings.filter(function (x) { return x.id === id; })[0];
+    if (!f) return;
+    state.sev[f.severity] = true;
+    document.querySelectorAll("#sev-filter .chip").forEach(function (c) { c.setAttribute("aria-pressed", state.sev[c.getAttribute("data-severity")] ? "true" : "false"); });
+    state.rule = ""; state.account = ""; state.text = ""; state.zoneTo = null;
+    byId("rule-filter").value = ""; byId("account-filter").value = ""; byId("text-filter").value = "";
+    var index = DATA.findings.filter(matches).indexOf(f);
+    if (index >= state.limit) state.limit = index + 1;
+    state.open = f.id;
+    highlight(f);
+    renderTable();
+    var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
+    if (row && scroll === false) row.scrollIntoView({ behavior: "smooth", block: "center" });
+  }
+
+  function renderFooter() {
+    var foot = byId("foot");
+    add(foot, "ivs-governance" + (DATA.meta.version ? " " + DATA.meta.version : "") + " \u00b7 rules and controls: CSA Cloud Controls Matrix v4 (IVS) \u00b7 graph drawn with vis-network \u00b7 this file is self-contained and makes no network request.");
+  }
+
+  renderHeader();
+  renderSummary();
+  renderHeat();
+  initFilters();
+  renderPorts();
+  renderTable();
+  renderFooter();
+  if (typeof vis === "undefined") {
+    add(clear(byId("graph")), el("div", "empty", "The graph library did not load."));
+  } else {
+    initGraph();
+  }
+  window.ivsReport = { data: DATA, net: net, openFinding: openFinding, clearHighlight: clearHighlight, open: onNodeClick };
+})();

@@ -1,0 +1,271 @@
+"""The exposure report as one self-contained HTML file (``ivs exposure --format html``).
+
+The page works offline in any browser: its styles and scripts are inline, and the graph
+drawing library is vis-network as the ``pyvis`` package ships it, read at render time
+(nothing of it is kept in this repository). It shows:
+
+- a summary: findings by severity and by CCM control, assessed and not-assessed
+  accounts and regions, what the snapshot did not contain;
+- the zone-to-zone matrix as a heat map (the ports on hover), with the internet as a
+  source row;
+- an interactive graph that starts at accounts (or VPCs, when there are few) and opens
+  VPCs into subnets and subnets into ENIs on click: a VPC's detail is embedded as its
+  own JSON block and parsed only when the VPC is opened, so a thousand VPCs stay
+  readable and the page stays light;
+- the findings table (filter by severity, rule, account, text); a row opens its
+  hop-by-hop path and highlights it on the graph.
+
+Every value from AWS (names, tags, descriptions) is attacker-controlled: data is
+embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&``
+escaped, and the page's script only ever sets ``textContent``. A Content Security
+Policy allows the two inline scripts by hash and nothing else (no network, no inline
+event handlers), so even a missed escape could neither run nor call home.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import re
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from governance.jsonio import atomic_write_text
+from graph.report import RULES, by_control, by_rule, by_severity, resource_label
+from graph.report.topology import Topology
+
+VIS_PACKAGE = "pyvis"
+VIS_SCRIPT = "lib/vis-9.1.2/vis-network.min.js"
+_ASSETS = resources.files("graph.report") / "assets"
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_SPECIAL = re.compile("[<>&\u2028\u2029]")
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+
+def render(result: Any, out: Path) -> None:
+    """Write the HTML report of ``result`` (a ``graph.findings.ExposureResult``) to ``out``."""
+    atomic_write_text(out, page(result.document, result.graph))
+
+
+def page(document: dict[str, Any], graph: Any) -> str:
+    """The report page of a findings document and its exposure graph."""
+    topo = Topology(graph, document["findings"])
+    data = report_data(document, graph, topo)
+    details = "".join(
+        f'<script type="application/json" id="vpc-{i}">{embed_json(topo.vpc_detail(vpc))}'
+        "</script>\n"
+        for i, vpc in enumerate(topo.vpcs)
+    )
+    app = _inline_script((_ASSETS / "report.js").read_text(encoding="utf-8"), "report.js")
+    vis = vis_script()
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {_hash(vis)} {_hash(app)}",
+            "style-src 'unsafe-inline'",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    slots = {
+        "CSP": html.escape(csp, quote=False),
+        "TITLE": html.escape(_title(document)),
+        "STYLE": (_ASSETS / "report.css").read_text(encoding="utf-8"),
+        "DATA": embed_json(data),
+        "DETAILS": details,
+        "VIS": vis,
+        "APP": app,
+    }
+    template = (_ASSETS / "report.html").read_text(encoding="utf-8")
+    # one pass: text put into a slot is never scanned for slots again
+    return _SLOT.sub(lambda m: slots[m.group(1)], template)
+
+
+def embed_json(value: Any) -> str:
+    """JSON that is inert inside ``<script type="application/json">``."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _JSON_SPECIAL.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+
+
+def vis_script() -> str:
+    """vis-network's standalone build, from the installed ``pyvis`` package."""
+    try:
+        text = (resources.files(VIS_PACKAGE) / VIS_SCRIPT).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as err:  # pragma: no cover - packaging
+        raise RuntimeError(
+            f"the HTML report needs {VIS_PACKAGE} (pip install pyvis): {err}"
+        ) from err
+    return _inline_script(text, f"{VIS_PACKAGE}/{VIS_SCRIPT}")
+
+
+def _inline_script(text: str, name: str) -> str:
+    # only these change how an HTML parser reads a script's text
+    lowered = text.lower()
+    if "</script" in lowered or "<!--" in lowered:
+        raise RuntimeError(f"{name} cannot be inlined in a <script> element")
+    return text
+
+
+def _hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def _title(document: dict[str, Any]) -> str:
+    name = Path(str(document.get("snapshot") or "snapshot")).name
+    return f"IVS exposure report: {name}"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ivs-governance")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[str, Any]:
+    """Everything the page shows at first, as plain data (VPC details are separate)."""
+    findings = []
+    hops: dict[tuple[str, str], int] = {}  # many paths share hops: each is stored once
+    for finding in document["findings"]:
+        item = dict(finding)
+        item.pop("remediation", None)  # the rule carries it, once
+        item.pop("controls", None)
+        item["path"] = [
+            hops.setdefault((hop["hop"], hop["why"]), len(hops)) for hop in finding["path"]
+        ]
+        item["label"] = resource_label(graph, finding["resource"])
+        item["trail"] = topo.trail(finding)
+        item["zone"] = topo.zone_of(finding)
+        findings.append(item)
+    overview = topo.overview()
+    regions = {(a["account"], a["region"]) for a in document.get("assessed", [])}
+    gaps = document.get("not_assessed", [])
+    return {
+        "meta": {
+            "snapshot": document.get("snapshot"),
+            "generated_at": document.get("generated_at"),
+            "collected_at": document.get("collected_at"),
+            "version": _version(),
+        },
+        "assessed": document.get("assessed", []),
+        "not_assessed": gaps,
+        "kinds_not_seen": document.get("kinds_not_seen", {}),
+        "summary": {
+            "findings": len(document["findings"]),
+            "severity": by_severity(document["findings"]),
+            "controls": by_control(document["findings"]),
+            "rules": by_rule(document["findings"]),
+            "accounts": len({a for a, _r in regions}),
+            "regions": len({r for _a, r in regions}),
+            "places": len(regions),
+            "not_assessed": len(gaps),
+            "vpcs": len(overview["vpcs"]),
+            "subnets": sum(v["subnets"] for v in overview["vpcs"]),
+            "enis": sum(v["enis"] for v in overview["vpcs"]),
+        },
+        "rules": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "severity": r.severity,
+                "controls": list(r.controls),
+                "rationale": r.rationale,
+                "remediation": r.remediation,
+            }
+            for r in RULES
+        ],
+        "zones": zone_heat(document, findings, overview),
+        "findings": findings,
+        "hops": [list(hop) for hop in hops],
+        "net": overview,
+    }
+
+
+def zone_heat(
+    document: dict[str, Any], findings: list[dict[str, Any]], overview: dict[str, Any]
+) -> dict[str, Any]:
+    """Rows of the heat map: zone to zone (the matrix) and the internet to each zone."""
+    sizes: dict[str, int] = {}
+    for vpc in overview["vpcs"]:
+        for zone, count in vpc["zones"].items():
+            sizes[zone] = sizes.get(zone, 0) + count
+    cross: dict[tuple[str, str], int] = {}
+    internet: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        to = finding.get("zone")
+        if to is None:
+            continue
+        source = finding["source"]
+        if finding["rule"] == "cross-zone-path" and source.startswith("zone:"):
+            key = (source[5:], to)
+            cross[key] = cross.get(key, 0) + 1
+        elif source == "internet" and finding["rule"].startswith("internet-exposed"):
+            cell = internet.setdefault(to, {"to": to, "ports": {}, "findings": 0})
+            cell["findings"] += 1
+            pieces = cell["ports"].setdefault(finding["protocol"], set())
+            pieces.update(str(finding["ports"]).split(","))
+    cells = []
+    for row in document.get("zone_matrix", []):
+        cells.append(
+            {
+                "from": row["from"],
+                "to": row["to"],
+                "traffic": row["traffic"],
+                "forbidden": row["forbidden"],
+                "weight": traffic_weight(row["traffic"]),
+                "findings": cross.get((row["from"], row["to"]), 0),
+            }
+        )
+        for zone in (row["from"], row["to"]):
+            sizes.setdefault(zone, 0)
+    for cell in internet.values():
+        ports = cell.pop("ports")
+        cell["traffic"] = [
+            {"protocol": proto, "ports": ",".join(sorted(ports[proto], key=_port_order))}
+            for proto in sorted(ports)
+        ]
+        cell["weight"] = traffic_weight(cell["traffic"])
+        sizes.setdefault(cell["to"], 0)
+
+    def order(zone: str) -> tuple[int, int, str]:
+        return (0 if zone == "prod" else 2 if zone == "unknown" else 1, -sizes[zone], zone)
+
+    return {
+        "order": sorted(sizes, key=order),
+        "sizes": sizes,
+        "cells": cells,
+        "internet": sorted(internet.values(), key=lambda c: order(c["to"])),
+    }
+
+
+def _port_order(piece: str) -> tuple[int, str]:
+    low = piece.split("-")[0]
+    return (int(low) if low.isdigit() else -1, piece)
+
+
+def traffic_weight(traffic: list[dict[str, Any]]) -> float:
+    """How much a cell lets through, 0..1: one port is little, every port is 1."""
+    total = 0
+    for part in traffic:
+        if part["protocol"] in ("all", "other"):
+            return 1.0
+        for piece in str(part["ports"] or "").split(","):
+            low, _, high = piece.partition("-")
+            if low.strip().isdigit():
+                total += int(high or low) - int(low) + 1
+    if total <= 0:
+        return 0.0
+    # log scale: 1 port ~0.25, 10 ~0.45, 1000 ~0.8, all 65536 ~1
+    return round(min(1.0, 0.25 + 0.75 * math.log10(total) / math.log10(65536 * 2)), 3)

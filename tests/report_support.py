@@ -1,0 +1,114 @@
+"""A small organization snapshot for the report tests, built from raw describe_* shapes.
+
+Account 111111111111 in eu-west-1 has a prod VPC with a public subnet (an SSH bastion
+whose ``Name`` tag is an HTML injection attempt, an RDS interface placed in the public
+subnet) and a private subnet of app servers behind an internet-facing load balancer, and
+a dev VPC peered into prod. Account 222222222222 has a VPC in us-east-1 with a default
+security group that has rules, and an ``@`` mention in a tag; in eu-west-1 it was not
+collected (AccessDenied), so it must be reported as not assessed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from snapshots.raw import RawRegion, perm
+
+XSS = "<img src=x onerror=alert(1)>"
+MENTION = "@security-team <b>bold</b> | pipe"
+DENIED = {"account": "222222222222", "region": "eu-west-1", "error": "AccessDenied"}
+
+
+def write_org_snapshot(root: Path) -> Path:
+    """Write the snapshot under ``root`` and return ``root``."""
+    a = RawRegion("111111111111", "eu-west-1")
+    prod = a.vpc("10.0.0.0/16", tag={"Name": "prod-core", "Environment": "prod"})
+    public = a.subnet(prod, "10.0.1.0/24", tag={"Name": "prod-public"})
+    private = a.subnet(prod, "10.0.2.0/24", tag={"Name": "prod-private"})
+    igw = a.igw(prod)
+    public_rtb = a.route_table(prod, (public,))
+    a.route(public_rtb, "0.0.0.0/0", igw)
+    bastion_sg = a.sg(
+        prod,
+        [perm("tcp", 22, cidrs=("0.0.0.0/0",)), perm("tcp", 443, cidrs=("0.0.0.0/0",))],
+        name="bastion",
+    )
+    a.instance(
+        public,
+        (bastion_sg,),
+        "10.0.1.10",
+        public_ip="52.1.1.1",
+        tag={"Name": XSS, "Environment": "prod", "Owner": XSS},
+    )
+    db_sg = a.sg(prod, [perm("tcp", 5432, cidrs=("10.0.0.0/8",))], name="db")
+    a.eni(
+        public,
+        (db_sg,),
+        "10.0.1.50",
+        description="RDSNetworkInterface",
+        requester="amazon-rds",
+        tag={"Environment": "prod"},
+    )
+    lb_sg = a.sg(prod, [perm("tcp", 443, cidrs=("0.0.0.0/0",))], name="alb")
+    app_sg = a.sg(prod, [perm("tcp", 8080, groups=(lb_sg,))], name="app")
+    apps = [
+        a.instance(
+            private, (app_sg,), f"10.0.2.{10 + i}", tag={"Name": f"app-{i}", "Environment": "prod"}
+        )
+        for i in range(3)
+    ]
+    lb = a.load_balancer("web", prod, (public,), (lb_sg,))
+    tg = a.target_group("app", prod, 8080, lb)
+    a.listener(lb, 443, tg, "HTTPS")
+    for app in apps:
+        a.register(tg, app, 8080)
+    a.flow_log(prod)
+
+    dev = a.vpc("10.1.0.0/16", tag={"Name": "dev", "Environment": "dev"})
+    dev_subnet = a.subnet(dev, "10.1.1.0/24", tag={"Name": "dev-private"})
+    dev_sg = a.sg(dev, [perm("tcp", 22, cidrs=("10.0.0.0/8",))], name="dev")
+    a.instance(dev_subnet, (dev_sg,), "10.1.1.10", tag={"Name": "dev-box", "Environment": "dev"})
+    pcx = a.peering(dev, prod)
+    a.route(a.main_route_table(dev), "10.0.0.0/16", pcx)
+    a.route(a.main_route_table(prod), "10.1.0.0/16", pcx)
+    a.route(public_rtb, "10.1.0.0/16", pcx)
+    a.write(root)
+
+    b = RawRegion("222222222222", "us-east-1")
+    shared = b.vpc("10.2.0.0/16", tag={"Name": MENTION, "Environment": "shared"})
+    b.subnet(shared, "10.2.1.0/24")
+    b.flow_log(shared)
+    b.write(root)
+
+    manifest: dict[str, Any] = {
+        "format": 1,
+        "collected_at": "2026-11-27T08:00:00Z",
+        "accounts": {
+            "111111111111": {"regions": {"eu-west-1": {"status": "ok"}}},
+            "222222222222": {
+                "regions": {
+                    "us-east-1": {"status": "ok"},
+                    "eu-west-1": {
+                        "status": "error",
+                        "error": "AccessDenied",
+                        "message": "not authorized to perform ec2:DescribeVpcs",
+                    },
+                }
+            },
+        },
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return root
+
+
+def exposure_result(root: Path) -> Any:
+    """The ``ExposureResult`` (findings document and graph) of the org snapshot."""
+    from governance.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+
+    graph = build_graph(load_snapshot(write_org_snapshot(root)))
+    return ExposureResult(analyse_graph(graph, Zones(), Exposure()), graph)
