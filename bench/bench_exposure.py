@@ -8,8 +8,9 @@ processes, each alone on the machine:
 - ``exposure``: the whole ``ivs exposure --format json`` command (read, graph,
   reachability, findings, write).
 
-Wall time and peak resident memory (``ru_maxrss`` of the child) are reported, with the
-ratio exposure/load. The machine is shared, so each pair is run ``--repeat`` times,
+Wall time, CPU time (user + system: steadier than wall time on a shared machine) and
+peak resident memory (``ru_maxrss`` of the child) are reported, with the ratios
+exposure/load. The machine is shared, so each pair is run ``--repeat`` times,
 interleaved, and the fastest run of each is kept. Targets (issue 3): 100k ENIs in
 under 60 s and 4 GB on 2 cores, and analysis at most 5x the bare JSON load time.
 
@@ -41,8 +42,8 @@ LOAD = (
 EXPOSURE = "from governance.cli import main; main()"
 
 
-def measure(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def measure(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -53,7 +54,7 @@ def measure(args: list[str]) -> tuple[float, float]:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({proc.returncode}): {err[-2000:]}")
     if proc.stderr:
         proc.stderr.close()
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def bench_size(enis: int, workdir: Path, repeat: int = 3) -> dict[str, Any]:
@@ -69,17 +70,22 @@ def bench_size(enis: int, workdir: Path, repeat: int = 3) -> dict[str, Any]:
     for _ in range(repeat):
         loads.append(measure([sys.executable, "-c", LOAD, str(snap)]))
         runs.append(measure([*exposure, "--out", str(out)]))
-    load_s, load_mb = min(loads)
-    exp_s, exp_mb = min(runs)
+    load_s, load_cpu, load_mb = min(loads)
+    exp_s, exp_cpu, exp_mb = min(runs)
+    load_cpu = min(x[1] for x in loads)
+    exp_cpu = min(x[1] for x in runs)
     document = json.loads(out.read_text())
     return {
         "enis": shape["enis"],
         "snapshot_mb": round(size / 2**20, 1),
         "load_s": round(load_s, 2),
+        "load_cpu_s": round(load_cpu, 2),
         "load_peak_mb": round(load_mb),
         "exposure_s": round(exp_s, 2),
+        "exposure_cpu_s": round(exp_cpu, 2),
         "exposure_peak_mb": round(exp_mb),
         "ratio": round(exp_s / load_s, 2),
+        "cpu_ratio": round(exp_cpu / load_cpu, 2),
         "findings": len(document["findings"]),
     }
 
@@ -93,13 +99,15 @@ def run(sizes: list[int], workdir: Path | None = None, repeat: int = 3) -> list[
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| ENIs | snapshot | json.load | peak | ivs exposure | peak | ratio | findings |",
+        "| ENIs | snapshot | json.load wall / CPU | peak | ivs exposure wall / CPU | peak "
+        "| ratio wall / CPU | findings |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['enis']:,} | {r['snapshot_mb']} MB | {r['load_s']} s | {r['load_peak_mb']} MB "
-            f"| {r['exposure_s']} s | {r['exposure_peak_mb']} MB | {r['ratio']}x "
+            f"| {r['enis']:,} | {r['snapshot_mb']} MB | {r['load_s']} s / {r['load_cpu_s']} s "
+            f"| {r['load_peak_mb']} MB | {r['exposure_s']} s / {r['exposure_cpu_s']} s "
+            f"| {r['exposure_peak_mb']} MB | {r['ratio']}x / {r['cpu_ratio']}x "
             f"| {r['findings']:,} |"
         )
     return "\n".join(lines)

@@ -224,6 +224,8 @@ class Network:
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
+        self._egress_ids: dict[frozenset[str], int] = {}
+        self._egress_rule_ids: dict[frozenset[Any], int] = {}
         self._candidates: dict[tuple[Any, ...], list[tuple[Unit, list[Unit]]]] = {}
         self._members: dict[int, dict[str, Member]] = {}
 
@@ -807,6 +809,7 @@ class Network:
     def _candidate_groups(self, dst: Unit) -> list[tuple[Unit, list[Unit]]]:
         """Possible sources of units like ``dst``, grouped by what decides reachability."""
         linked = self.linked.get(dst.vpc_id, {dst.vpc_id})
+        refs = self._refs_of(dst.groups)
         seen: set[int] = set()
         grouped: dict[tuple[Any, ...], list[Unit]] = {}
         for group in dst.groups:
@@ -818,8 +821,32 @@ class Network:
                     if unit.index in seen or unit.family != dst.family:
                         continue
                     seen.add(unit.index)
-                    grouped.setdefault(unit.netkey, []).append(unit)
+                    # Sources alike for this destination: same address and subnet, same
+                    # egress rules, same membership of the groups its rules name.
+                    key = (
+                        unit.subnet_id,
+                        unit.cell,
+                        unit.no_groups,
+                        self._egress_signature(unit.groups),
+                        unit.groups & refs,
+                    )
+                    grouped.setdefault(key, []).append(unit)
         return [(units[0], units) for units in grouped.values()]
+
+    def _egress_signature(self, groups: frozenset[str]) -> int:
+        """Equal numbers for group sets whose egress rules, taken together, are equal."""
+        found = self._egress_ids.get(groups)
+        if found is None:
+            rules = frozenset(
+                (rule.traffic, rule.peer, rule.cidr, rule.ref)
+                for group in groups
+                if group in self.sgs
+                for rule in self.sgs[group].egress
+            )
+            found = self._egress_ids[groups] = self._egress_rule_ids.setdefault(
+                rules, len(self._egress_rule_ids)
+            )
+        return found
 
     def _rule_sources(self, rule: m.SgRule, linked: set[str]) -> Iterator[Unit]:
         if rule.peer == "group":
