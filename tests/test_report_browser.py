@@ -1,0 +1,194 @@
+"""The HTML report opened in real headless Chromium (Debian's ``chromium``, via Playwright).
+
+The page must load with no console error and no network request, show the summary
+numbers of the findings JSON, open a finding's hop-by-hop path on click and highlight it
+on the graph, and render attacker-controlled tag values as text (no dialog fires). A
+screenshot is kept under ``test-artifacts/``.
+
+Chromium is part of the project's set-up: when it is missing these tests fail (they do
+not skip), saying how to install it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_support import DENIED, XSS, exposure_result
+
+from graph.report import html
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _chromium_path() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.fail(
+            f"Chromium is not installed ({CHROMIUM}): the browser test needs it. "
+            "Install it with `apt-get install -y chromium` (make setup does)."
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("report")
+    result = exposure_result(root / "snapshot")
+    out = root / "report.html"
+    html.render(result, out)
+    return out, result.document
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the browser test needs the playwright package (pip install -e .[dev])")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Page:
+    """A loaded report page with what it said on the console and what it asked for."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", self._request)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("() => window.ivsReport && window.ivsReport.net.network")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith("file://"):
+            self.requests.append(request.url)
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, report: tuple[Path, dict[str, Any]]) -> Iterator[Page]:
+    loaded = Page(browser, report[0])
+    try:
+        yield loaded
+    finally:
+        loaded.page.close()
+
+
+def _count(page: Page, selector: str) -> int:
+    return int(page.page.get_attribute(selector, "data-count") or "-1")
+
+
+def test_page_loads_without_errors_or_network(page: Page) -> None:
+    page.page.wait_for_timeout(500)
+    assert page.errors == []
+    assert page.requests == []
+    assert page.page.title().startswith("IVS exposure report")
+    assert int(page.page.get_attribute("#graph", "data-nodes") or "0") > 0
+
+
+def test_summary_numbers_equal_the_json(page: Page, report: tuple[Path, dict[str, Any]]) -> None:
+    document = report[1]
+    assert _count(page, "#total-findings") == len(document["findings"])
+    assert page.page.inner_text("#total-findings") == str(len(document["findings"]))
+    for severity, number in document["summary"].items():
+        assert _count(page, f'.sev-tile[data-severity="{severity}"] .n') == number
+    assert _count(page, '[data-stat="assessed"] .n') == len(document["assessed"])
+    assert _count(page, '[data-stat="not-assessed"] .n') == len(document["not_assessed"])
+    gap = page.page.locator(f'[data-gap="{DENIED["account"]}/{DENIED["region"]}"]')
+    assert DENIED["error"] in gap.inner_text()
+    assert page.page.locator("tr.f-row").count() == len(document["findings"])
+
+
+def test_clicking_a_finding_shows_its_path_and_highlights_it(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    document = report[1]
+    finding = next(f for f in document["findings"] if f["rule"] == "cross-zone-path")
+    page.page.click(f'tr.f-row[data-id="{finding["id"]}"]')
+    detail = page.page.locator(f'tr.f-detail[data-for="{finding["id"]}"]')
+    detail.wait_for(state="visible")
+    hops = detail.locator("ol.path li .hop").all_inner_texts()
+    assert hops[: len(finding["path"])] == [h["hop"] for h in finding["path"]]
+    for hop in finding["path"]:
+        assert hop["why"] in detail.inner_text()
+    page.page.wait_for_function(
+        "id => document.getElementById('graph').getAttribute('data-finding') === id",
+        arg=finding["id"],
+    )
+    highlighted = (page.page.get_attribute("#graph", "data-highlight") or "").split()
+    pcx = next(h["hop"] for h in finding["path"] if h["hop"].startswith("pcx-"))
+    source = finding["path"][0]["hop"]
+    assert highlighted[0] == source  # from the dev ENI ...
+    assert highlighted[-1].startswith("eni-")  # ... to the prod ENI, through the peering
+    assert len({h for h in highlighted if h.startswith("vpc-")}) == 2
+    # the graph draws the path's hops as edges and the peering edge as part of it
+    drawn = page.page.evaluate(
+        "() => window.ivsReport.net.visEdges.get().filter(e => String(e.id).startsWith('path:'))"
+        ".map(e => [e.from, e.to])"
+    )
+    assert [pair[0] for pair in drawn] + [drawn[-1][1]] == highlighted
+    peering_width = page.page.evaluate(
+        "pcx => window.ivsReport.net.visEdges.get().find(e => (e.ids || []).includes(pcx)).width",
+        pcx,
+    )
+    assert peering_width == 4
+    assert page.page.locator("#panel ol.path li").count() >= len(finding["path"])
+    page.page.wait_for_timeout(1200)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    assert page.errors == []
+
+
+def test_attacker_controlled_tags_render_as_text(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    document = report[1]
+    admin = next(f for f in document["findings"] if f["rule"] == "internet-exposed-admin-port")
+    row = page.page.locator(f'tr.f-row[data-id="{admin["id"]}"]')
+    assert row.locator(".r-name").inner_text() == XSS
+    row.click()
+    page.page.wait_for_function(
+        "id => document.getElementById('graph').getAttribute('data-finding') === id",
+        arg=admin["id"],
+    )
+    # the node panel shows the tags as table text
+    eni = (page.page.get_attribute("#graph", "data-highlight") or "").split()[-1]
+    page.page.evaluate("id => window.ivsReport.open(id)", eni)
+    tags = page.page.locator("#panel table.tags").inner_text()
+    assert XSS in tags
+    page.page.wait_for_timeout(300)
+    injected = page.page.evaluate(
+        "() => document.querySelectorAll('img, [onerror], main b, aside b').length"
+    )
+    assert injected == 0
+    assert page.dialogs == []
+    assert page.errors == []
