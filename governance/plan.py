@@ -215,6 +215,12 @@ def _evaluate(program: Callable[[], Any], stack_name: str, project: str) -> Plan
     try:
         monitor = _RecordingMonitor(_PlanMocks())
         pulumi_settings.ROOT.set(None)  # a fresh root stack for this run
+        # set_mocks leaves these as the caller's context has them: the set of pending
+        # output tasks is shared with any mocks set before, whose tasks belong to another
+        # event loop and would never finish here.
+        pulumi_settings.SETTINGS.outputs = set()
+        pulumi_settings.SETTINGS.package_refs = {}
+        pulumi_settings.SETTINGS.base_providers_by_ref = {}
         pulumi.runtime.set_mocks(
             monitor.plan_mocks, project=project, stack=stack_name, preview=False, monitor=monitor
         )
