@@ -161,7 +161,7 @@ def test_clicking_a_finding_shows_its_path_and_highlights_it(
     )
     assert peering_width == 4
     assert page.page.locator("#panel ol.path li").count() >= len(finding["path"])
-    page.page.wait_for_timeout(1200)
+    page.page.wait_for_selector('#graph[data-settled="1"]', timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000

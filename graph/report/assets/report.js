@@ -601,6 +601,7 @@
   function fitSoon(ids, maxZoom) {
     // fit once the layout has settled (or after a while, if it does not move at all)
     var done = false;
+    byId("graph").setAttribute("data-settled", "0");
     function fit(animate) {
       var opts = { animation: animate ? { duration: 500, easingFunction: "easeInOutQuad" } : false };
       if (ids) { opts.nodes = ids; opts.maxZoomLevel = maxZoom || 1.3; }
@@ -610,6 +611,7 @@
       if (done) return;
       done = true;
       fit(true);
+      setTimeout(function () { byId("graph").setAttribute("data-settled", "1"); }, 550);
     }
     fit(false);
     net.network.once("stabilized", go);
@@ -1038,7 +1040,7 @@
       add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule));
       var sevTd = el("td"); add(sevTd, pill(f.severity));
       add(tr, sevTd, title, res,
-        el("td", "mono", (f.account || "-") + " \u00b7 " + (f.region || "-")),
+        acctCell(f),
         el("td", "src", f.source),
         el("td", "traffic", f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"));
       tr.addEventListener("click", function () { toggleRow(f, tr); });
@@ -1054,6 +1056,12 @@
     var more = byId("show-more");
     more.hidden = rows.length <= shown.length;
     more.textContent = "Show " + fmt(Math.min(PAGE, rows.length - shown.length)) + " more";
+  }
+
+  function acctCell(f) {
+    var td = el("td");
+    add(td, el("div", "mono", f.account || "-"), el("div", "muted", f.region || ""));
+    return td;
   }
 
   function detailRow(f) {
