@@ -279,9 +279,26 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str:
     return f"{path or 'document'}: expected {json.dumps(expected)}, found {json.dumps(actual)}"
 
 
-def _owner(spec: Spec, target: str) -> str:
-    """The account a target's records belong to: the account itself, else the management."""
-    return target if target.isdigit() else spec.organization.management_account_id
+class _Records:
+    """Collects organization records, keeping only ``accounts``' when the audit is scoped."""
+
+    def __init__(self, spec: Spec, accounts: set[str] | None) -> None:
+        self.spec = spec
+        self.mgmt = spec.organization.management_account_id
+        self.accounts = accounts
+        self.checks: list[Check] = []
+
+    def add(self, account: str, control: str, resource: str, status: Status, **extra: Any) -> None:
+        if self.accounts is None or account in self.accounts:
+            self.checks.append(Check(account, GLOBAL, control, resource, status, **extra))
+
+    def org(self, control: str, resource: str, status: Status, **extra: Any) -> None:
+        self.add(self.mgmt, control, resource, status, **extra)
+
+    def attachment(self, target: str, name: str, status: Status, **extra: Any) -> None:
+        """A record about ``name`` at ``target``: the account's own when it is an account."""
+        owner = target if target.isdigit() else self.mgmt
+        self.add(owner, POLICY_ATTACHMENT, f"{name} @ {target}", status, **extra)
 
 
 def compare_organization(
@@ -293,219 +310,174 @@ def compare_organization(
     accounts: set[str] | None = None,
 ) -> list[Check]:
     """Organization records: the full set, or only those of ``accounts`` when given."""
-    mgmt = spec.organization.management_account_id
-    checks: list[Check] = []
-    scoped = accounts is not None
-
-    def add(account: str, control: str, resource: str, status: Status, **extra: Any) -> None:
-        if scoped and account not in (accounts or set()):
-            return
-        checks.append(Check(account, GLOBAL, control, resource, status, **extra))
-
-    # -- the organization itself
-    if "organization" in state.errors:
-        add(
-            mgmt,
-            MANAGEMENT_ACCOUNT,
-            "organization",
-            "not_assessed",
-            error=state.errors["organization"],
-        )
-    elif state.management_account_id != mgmt:
-        add(
-            mgmt,
-            MANAGEMENT_ACCOUNT,
-            "organization",
-            "drift",
-            expected=mgmt,
-            actual=state.management_account_id,
-        )
-    else:
-        add(mgmt, MANAGEMENT_ACCOUNT, "organization", "pass")
-    control, resource, status, extra = _review(spec, today)
-    add(mgmt, control, resource, status, **extra)
-
+    records = _Records(spec, accounts)
+    _organization_checks(records, state, today)
     root_error = state.errors.get("root") or state.errors.get("units")
     if root_error:  # nothing below can be assessed without the root and the OU tree
         for doc in docs:
-            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=root_error)
+            records.org(POLICY_CONTENT, doc.name, "not_assessed", error=root_error)
         for account, _path in spec.accounts():
-            add(account.id, ACCOUNT_OU, account.id, "not_assessed", error=root_error)
-        return checks
+            records.add(account.id, ACCOUNT_OU, account.id, "not_assessed", error=root_error)
+        return records.checks
     assert state.root_id is not None and state.units is not None and state.enabled_types is not None
 
-    # -- policy types enabled on the root
     for policy_type in sorted({doc.policy_type for doc in docs}):
         if policy_type in state.enabled_types:
-            add(mgmt, POLICY_TYPE_ENABLED, policy_type, "pass")
+            records.org(POLICY_TYPE_ENABLED, policy_type, "pass")
         else:
-            add(
-                mgmt,
-                POLICY_TYPE_ENABLED,
-                policy_type,
-                "drift",
-                expected="ENABLED",
-                actual="not enabled",
+            records.org(
+                POLICY_TYPE_ENABLED, policy_type, "drift", expected="ENABLED", actual="not enabled"
             )
+    _layout_checks(records, state)
 
-    # -- OUs
+    # Organizations ids of the spec's targets that exist: root, OUs, member accounts.
+    target_ids: dict[str, str] = {ROOT: state.root_id, **state.units}
+    for account, _path in spec.accounts():
+        if state.account_parents is None or account.id in state.account_parents:
+            target_ids[account.id] = account.id
+    for doc in docs:
+        _document_checks(records, doc, state, target_ids)
+    _attached_checks(records, docs, state, target_ids)
+    return records.checks
+
+
+def _organization_checks(records: _Records, state: OrganizationState, today: dt.date) -> None:
+    """The management account, and the written policy's review."""
+    mgmt = records.mgmt
+    if "organization" in state.errors:
+        error = state.errors["organization"]
+        records.org(MANAGEMENT_ACCOUNT, "organization", "not_assessed", error=error)
+    elif state.management_account_id != mgmt:
+        actual = state.management_account_id
+        records.org(MANAGEMENT_ACCOUNT, "organization", "drift", expected=mgmt, actual=actual)
+    else:
+        records.org(MANAGEMENT_ACCOUNT, "organization", "pass")
+    control, resource, status, extra = _review(records.spec, today)
+    records.org(control, resource, status, **extra)
+
+
+def _layout_checks(records: _Records, state: OrganizationState) -> None:
+    """OUs present (and none unlisted), and each account in the OU the spec says."""
+    assert state.units is not None
+    spec = records.spec
     spec_units = [path for path, _ in spec.units()]
     for path in spec_units:
         if path in state.units:
-            add(mgmt, OU_EXISTS, path, "pass")
+            records.org(OU_EXISTS, path, "pass")
         else:
-            add(mgmt, OU_EXISTS, path, "drift", expected="present", actual="missing")
+            records.org(OU_EXISTS, path, "drift", expected="present", actual="missing")
     for path in sorted(set(state.units) - set(spec_units)):
-        add(
-            mgmt,
-            OU_IN_SPEC,
-            path,
-            "drift",
-            expected="not in the organization (not in the spec)",
-            actual="present",
+        records.org(
+            OU_IN_SPEC, path, "drift", expected="absent (not in the spec)", actual="present"
         )
 
-    # -- accounts in their OUs
     listed = {account.id: path for account, path in spec.accounts()}
     if state.account_parents is None:
         for account_id in listed:
-            add(account_id, ACCOUNT_OU, account_id, "not_assessed", error=state.errors["accounts"])
-    else:
-        for account_id, path in listed.items():
-            actual = state.account_parents.get(account_id)
-            if actual == path:
-                add(account_id, ACCOUNT_OU, account_id, "pass", detail=path)
-            else:
-                add(
-                    account_id,
-                    ACCOUNT_OU,
-                    account_id,
-                    "drift",
-                    expected=path,
-                    actual=actual or "not in the organization",
-                )
-        for account_id in sorted(set(state.account_parents) - set(listed) - {mgmt}):
-            add(
-                account_id,
-                ACCOUNT_IN_SPEC,
-                account_id,
-                "drift",
-                expected="listed in the spec",
-                actual=f"in {state.account_parents[account_id]}",
-            )
-
-    # -- policies: content, attachments, counts
-    target_ids: dict[str, str] = {ROOT: state.root_id, **state.units}
-    for account_id in listed:
-        if state.account_parents is None or account_id in state.account_parents:
-            target_ids[account_id] = account_id
-    names_at: dict[str, set[str]] = defaultdict(set)  # target id -> expected policy names
-    for doc in docs:
-        for target in doc.targets:
-            if target in target_ids:
-                names_at[target_ids[target]].add(doc.name)
-    target_names = {tid: name for name, tid in target_ids.items()}
-
-    by_type: dict[str, dict[str, PolicyState]] = {
-        ptype: {p.name: p for p in policies} for ptype, policies in state.policies.items()
-    }
-    for doc in docs:
-        ptype = doc.policy_type
-        if ptype in state.policy_errors:
-            error = f"cannot list {ptype} policies: {state.policy_errors[ptype]}"
-            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=error)
-            for target in doc.targets:
-                add(
-                    _owner(spec, target),
-                    POLICY_ATTACHMENT,
-                    f"{doc.name} @ {target}",
-                    "not_assessed",
-                    error=error,
-                )
-            continue
-        found = by_type.get(ptype, {}).get(doc.name)
-        if found is None:
-            add(
-                mgmt,
-                POLICY_CONTENT,
-                doc.name,
-                "drift",
-                expected=doc.content,
-                actual=None,
-                detail="policy missing",
-            )
-            for target in doc.targets:
-                add(
-                    _owner(spec, target),
-                    POLICY_ATTACHMENT,
-                    f"{doc.name} @ {target}",
-                    "drift",
-                    expected="attached",
-                    actual="policy missing",
-                )
-            continue
-        if found.error is not None:
-            add(mgmt, POLICY_CONTENT, doc.name, "not_assessed", error=found.error)
-            for target in doc.targets:
-                add(
-                    _owner(spec, target),
-                    POLICY_ATTACHMENT,
-                    f"{doc.name} @ {target}",
-                    "not_assessed",
-                    error=found.error,
-                )
-            continue
-        if normalized(found.content) == normalized(doc.content):
-            add(mgmt, POLICY_CONTENT, doc.name, "pass")
+            error = state.errors["accounts"]
+            records.add(account_id, ACCOUNT_OU, account_id, "not_assessed", error=error)
+        return
+    for account_id, path in listed.items():
+        actual = state.account_parents.get(account_id)
+        if actual == path:
+            records.add(account_id, ACCOUNT_OU, account_id, "pass", detail=path)
         else:
-            add(
-                mgmt,
-                POLICY_CONTENT,
-                doc.name,
-                "drift",
-                expected=doc.content,
-                actual=found.content,
-                detail=first_difference(doc.content, found.content),
-            )
-        for target in doc.targets:
-            tid = target_ids.get(target)
-            if tid is None:
-                continue  # the OU or account is missing: reported once, above
-            if tid in found.targets:
-                add(_owner(spec, target), POLICY_ATTACHMENT, f"{doc.name} @ {target}", "pass")
-            else:
-                add(
-                    _owner(spec, target),
-                    POLICY_ATTACHMENT,
-                    f"{doc.name} @ {target}",
-                    "drift",
-                    expected="attached",
-                    actual="not attached",
-                )
+            actual = actual or "not in the organization"
+            records.add(account_id, ACCOUNT_OU, account_id, "drift", expected=path, actual=actual)
+    for account_id in sorted(set(state.account_parents) - set(listed) - {records.mgmt}):
+        actual = f"in {state.account_parents[account_id]}"
+        records.add(
+            account_id,
+            ACCOUNT_IN_SPEC,
+            account_id,
+            "drift",
+            expected="listed in the spec",
+            actual=actual,
+        )
 
-    # extra customer-managed policies, and counts against the limits, per target and type
+
+def _document_checks(
+    records: _Records, doc: PolicyDocument, state: OrganizationState, target_ids: dict[str, str]
+) -> None:
+    """One expected document: it exists with the same content, attached where it should be."""
+    ptype = doc.policy_type
+    error: str | None = None
+    if ptype in state.policy_errors:
+        error = f"cannot list {ptype} policies: {state.policy_errors[ptype]}"
+    found = next((p for p in state.policies.get(ptype, []) if p.name == doc.name), None)
+    if error is None and found is not None:
+        error = found.error
+    if error is not None:
+        records.org(POLICY_CONTENT, doc.name, "not_assessed", error=error)
+        for target in doc.targets:
+            records.attachment(target, doc.name, "not_assessed", error=error)
+        return
+    if found is None:
+        records.org(
+            POLICY_CONTENT,
+            doc.name,
+            "drift",
+            expected=doc.content,
+            actual=None,
+            detail="policy missing",
+        )
+        for target in doc.targets:
+            records.attachment(
+                target, doc.name, "drift", expected="attached", actual="policy missing"
+            )
+        return
+    if normalized(found.content) == normalized(doc.content):
+        records.org(POLICY_CONTENT, doc.name, "pass")
+    else:
+        records.org(
+            POLICY_CONTENT,
+            doc.name,
+            "drift",
+            expected=doc.content,
+            actual=found.content,
+            detail=first_difference(doc.content, found.content),
+        )
+    for target in doc.targets:
+        target_id = target_ids.get(target)
+        if target_id is None:
+            continue  # the OU or account is missing: reported once, by the layout checks
+        if target_id in found.targets:
+            records.attachment(target, doc.name, "pass")
+        else:
+            records.attachment(
+                target, doc.name, "drift", expected="attached", actual="not attached"
+            )
+
+
+def _attached_checks(
+    records: _Records,
+    docs: Sequence[PolicyDocument],
+    state: OrganizationState,
+    target_ids: dict[str, str],
+) -> None:
+    """At each spec target: customer policies the spec does not attach there, and the count
+    of attached policies of each type against the limit (AWS-managed ones count too)."""
+    target_names = {target_id: target for target, target_id in target_ids.items()}
     kind_of = {ptype: kind for kind, ptype in POLICY_TYPES.items()}
     for ptype, policies in state.policies.items():
+        expected: dict[str, set[str]] = defaultdict(set)  # target id -> expected names
+        for doc in docs:
+            if doc.policy_type == ptype:
+                for target in doc.targets:
+                    if target in target_ids:
+                        expected[target_ids[target]].add(doc.name)
         attached: dict[str, list[PolicyState]] = defaultdict(list)
         for policy in policies:
-            for tid in policy.targets:
-                if tid in target_names:
-                    attached[tid].append(policy)
-        expected_here = {
-            target_ids[t]
-            for doc in docs
-            if doc.policy_type == ptype
-            for t in doc.targets
-            if t in target_ids
-        }
-        for tid, held in sorted(attached.items()):
-            target = target_names[tid]
+            for target_id in policy.targets:
+                if target_id in target_names:
+                    attached[target_id].append(policy)
+        for target_id, held in sorted(attached.items()):
+            target = target_names[target_id]
             for policy in held:
-                if not policy.aws_managed and policy.name not in names_at[tid]:
-                    add(
-                        _owner(spec, target),
-                        POLICY_ATTACHMENT,
-                        f"{policy.name} @ {target}",
+                if not policy.aws_managed and policy.name not in expected[target_id]:
+                    records.attachment(
+                        target,
+                        policy.name,
                         "drift",
                         expected="not attached",
                         actual="attached",
@@ -514,26 +486,23 @@ def compare_organization(
             kind = kind_of.get(ptype)
             if kind is None:
                 continue
-            limit = spec.limits.max_per_target(kind)
+            limit = records.spec.limits.max_per_target(kind)
+            owner = target if target.isdigit() else records.mgmt
+            resource = f"{ptype} @ {target}"
             if len(held) > limit:
-                add(
-                    _owner(spec, target),
+                records.add(
+                    owner,
                     ATTACHMENT_COUNT,
-                    f"{ptype} @ {target}",
+                    resource,
                     "drift",
                     expected=f"at most {limit}",
                     actual=len(held),
                     detail=", ".join(sorted(p.name for p in held)),
                 )
-            elif tid in expected_here:
-                add(
-                    _owner(spec, target),
-                    ATTACHMENT_COUNT,
-                    f"{ptype} @ {target}",
-                    "pass",
-                    detail=f"{len(held)} of {limit}",
+            elif target_id in expected:
+                records.add(
+                    owner, ATTACHMENT_COUNT, resource, "pass", detail=f"{len(held)} of {limit}"
                 )
-    return checks
 
 
 def _review(spec: Spec, today: dt.date) -> tuple[str, str, Status, dict[str, Any]]:
