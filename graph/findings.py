@@ -103,11 +103,12 @@ def run_exposure(
     with without_gc():
         graph = build_graph(load_snapshot(snapshot))
         document = analyse_graph(graph, zones, exposure)
-    result = ExposureResult(document, graph)
-    if fmt == "json":
-        atomic_write_text(out, render_json(document))
-    else:
-        _report_module(fmt, out).render(result, out)
+        result = ExposureResult(document, graph)
+        if fmt == "json":
+            atomic_write_text(out, render_json(document))
+        else:
+            _report_module(fmt, out).render(result, out)
+        del graph, result  # freed by reference counting, before the collector resumes
     if publish is not None:
         publish(document)
     if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
@@ -641,13 +642,13 @@ class _Findings:
             prefixes = {e.cidr for e in acl.inbound}
             for family in (4, 6):
                 hit = None
-                for cell in net._regions(prefixes, family):
+                for cell in net.internet_regions(prefixes, family):
                     if net.acl_allows(acl, False, cell).is_everything:
                         hit = cell
                         break
                 if hit is None:
                     continue
-                evidence = net._acl_evidence(acl, False, hit, Traffic.everything())
+                evidence = net.acl_evidence(acl, False, hit, Traffic.everything())
                 why = "; ".join(f"inbound rule {n} allows {t.render()}" for n, t in evidence[:3])
                 source = max(hit, key=lambda p: p.length)
                 self.add(

@@ -476,9 +476,11 @@ class Network:
         self._acl_cache[key] = allowed
         return allowed
 
-    def _acl_evidence(
+    def acl_evidence(
         self, acl: m.NetworkAcl, egress: bool, cell: Cell, wanted: Traffic
     ) -> list[tuple[int, Traffic]]:
+        """(rule number, rule traffic) of the allow rules that let part of ``wanted`` through
+        (first match, in rule order), for a finding's path."""
         out: list[tuple[int, Traffic]] = []
         remaining = EVERYTHING
         for entry in acl.outbound if egress else acl.inbound:
@@ -870,7 +872,7 @@ class Network:
                     yield from by_vpc.get(vpc, ())
 
     # ---- the internet -------------------------------------------------------------------
-    def _regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
+    def internet_regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
         """Cells of the public address space, split by ``prefixes`` (one per region)."""
         key = (frozenset(prefixes), family)
         found = self._regions_cache.get(key)
@@ -979,7 +981,7 @@ class Network:
         if found is not None:
             return found
         allowed = NOTHING
-        for cell in self._regions(self._internet_prefixes(unit, False), unit.family):
+        for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
             allowed = allowed | self._internet_in_region(unit, cell, need_route)
             if allowed.is_everything:
                 break
@@ -1012,7 +1014,7 @@ class Network:
         return {"hop": _member_name(unit, member), "why": _address_why(unit, member)}
 
     def _explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool) -> list[Hop]:
-        for cell in self._regions(self._internet_prefixes(unit, False), unit.family):
+        for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
             passed = self._internet_in_region(unit, cell, need_route) & wanted
             if passed.is_empty:
                 continue
@@ -1034,7 +1036,7 @@ class Network:
     def internet_egress(self, unit: Unit) -> tuple[Traffic, list[Hop]]:
         """What ``unit`` can open to the internet, with the path of the first region."""
         total, first = NOTHING, list[Hop]()
-        for cell in self._regions(self._internet_prefixes(unit, True), unit.family):
+        for cell in self.internet_regions(self._internet_prefixes(unit, True), unit.family):
             via = self._egress_route(unit, cell)
             if via is None:
                 continue
@@ -1132,8 +1134,8 @@ def _address_why(unit: Unit, member: Member) -> str:
 def _acl_why(net: Network, acl: m.NetworkAcl, cell: Cell, wanted: Traffic, outbound: bool) -> str:
     first = "outbound" if outbound else "inbound"
     second = "inbound" if outbound else "outbound"
-    there = net._acl_evidence(acl, outbound, cell, wanted)
-    back = net._acl_evidence(acl, not outbound, cell, returnable_mask(wanted))
+    there = net.acl_evidence(acl, outbound, cell, wanted)
+    back = net.acl_evidence(acl, not outbound, cell, returnable_mask(wanted))
     parts = [f"{first} rule {n} allows {t.render()}" for n, t in there[:3]]
     parts += [f"{second} rule {n} allows the return ({t.render()})" for n, t in back[:1]]
     return "; ".join(parts) or f"{first} allowed"
