@@ -292,7 +292,7 @@ def test_cli_writes_each_format(fmt: str, tmp_path: Path) -> None:
     text = out.read_text()
     marker = {
         "html": "<!doctype html>",
-        "sarif": '"version": "2.1.0"',
+        "sarif": '"version":"2.1.0"',
         "graphml": "<graphml",
         "md": "## IVS exposure",
     }

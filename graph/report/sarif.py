@@ -47,13 +47,15 @@ _RECORD_FILE = {
 
 def render(result: Any, out: Path) -> None:
     """Write the SARIF log of ``result`` (a ``graph.findings.ExposureResult``) to ``out``."""
-    write_json(out, sarif_log(result.document))
+    # compact: a large organization's log is tens of MB when indented
+    write_json(out, sarif_log(result.document), compact=True)
 
 
 def sarif_log(document: dict[str, Any]) -> dict[str, Any]:
     """The SARIF 2.1.0 log of a findings document (plain data)."""
     index = {rule.id: i for i, rule in enumerate(RULES)}
     snapshot = document.get("snapshot")
+    layout = _Layout(snapshot)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -65,7 +67,7 @@ def sarif_log(document: dict[str, Any]) -> dict[str, Any]:
         },
         "automationDetails": {"id": "ivs-exposure/"},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index, snapshot) for f in document["findings"]],
+        "results": [_result(f, index, layout) for f in document["findings"]],
         "invocations": [_invocation(document)],
         "properties": {
             "assessed": document.get("assessed", []),
@@ -132,7 +134,7 @@ def message_text(finding: dict[str, Any]) -> str:
     return f"{rule.title}: {finding['resource']}{origin}{traffic} in {where}."
 
 
-def _result(finding: dict[str, Any], index: dict[str, int], snapshot: str | None) -> dict[str, Any]:
+def _result(finding: dict[str, Any], index: dict[str, int], layout: _Layout) -> dict[str, Any]:
     rule = rule_of(finding)
     logical_parts = [finding["account"], finding["region"], finding.get("vpc"), finding["resource"]]
     location: dict[str, Any] = {
@@ -144,7 +146,7 @@ def _result(finding: dict[str, Any], index: dict[str, int], snapshot: str | None
             }
         ]
     }
-    record = _record_file(finding, snapshot)
+    record = layout.record_file(finding)
     if record is not None:
         location["physicalLocation"] = {
             "artifactLocation": {"uri": record, "uriBaseId": "SNAPSHOT"}
@@ -193,20 +195,39 @@ def _result(finding: dict[str, Any], index: dict[str, int], snapshot: str | None
     return result
 
 
-def _record_file(finding: dict[str, Any], snapshot: str | None) -> str | None:
-    resource = finding["resource"]
-    if resource.startswith("arn:aws:elasticloadbalancing"):
-        name = "LoadBalancers.json"
-    else:
-        name = _RECORD_FILE.get(resource.split("-", 1)[0], "")
-    if not name or not finding.get("region"):
-        return None
-    with_account = f"{finding['account']}/{finding['region']}/{name}"
-    if snapshot and finding.get("account"):
-        root = Path(snapshot)
-        if not (root / with_account).exists() and (root / finding["region"] / name).exists():
-            return f"{finding['region']}/{name}"
-    return with_account if finding.get("account") else f"{finding['region']}/{name}"
+class _Layout:
+    """Where a snapshot keeps a resource's record: ``account/region/`` or ``region/``."""
+
+    def __init__(self, snapshot: str | None) -> None:
+        self.root = Path(snapshot) if snapshot else None
+        self.flat: dict[tuple[str, str], bool] = {}
+
+    def record_file(self, finding: dict[str, Any]) -> str | None:
+        resource, region, account = (
+            finding["resource"],
+            finding.get("region"),
+            finding.get("account"),
+        )
+        if resource.startswith("arn:aws:elasticloadbalancing"):
+            name = "LoadBalancers.json"
+        else:
+            name = _RECORD_FILE.get(resource.split("-", 1)[0], "")
+        if not name or not region:
+            return None
+        if not account or self._flat(account, region):
+            return f"{region}/{name}"
+        return f"{account}/{region}/{name}"
+
+    def _flat(self, account: str, region: str) -> bool:
+        key = (account, region)
+        if key not in self.flat:
+            root = self.root
+            self.flat[key] = (
+                root is not None
+                and not (root / account / region).is_dir()
+                and (root / region).is_dir()
+            )
+        return self.flat[key]
 
 
 def _invocation(document: dict[str, Any]) -> dict[str, Any]:
