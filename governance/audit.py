@@ -733,7 +733,7 @@ def print_tables(result: AuditResult, spec: Spec, console: Console) -> None:
         for column in ("region", "control", "resource", "status", "detail"):
             table.add_column(column, overflow="fold")
         for check in checks:
-            resource = "" if check.resource == check.control else check.resource
+            resource = "" if check.resource in (check.control, check.account) else check.resource
             style = _STYLE[check.status]
             table.add_row(
                 check.region,
