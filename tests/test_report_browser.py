@@ -192,3 +192,23 @@ def test_attacker_controlled_tags_render_as_text(
     assert injected == 0
     assert page.dialogs == []
     assert page.errors == []
+
+
+def test_an_empty_snapshot_is_not_shown_as_clean(browser: Any, tmp_path: Path) -> None:
+    from governance.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+
+    (tmp_path / "snapshot").mkdir()
+    graph = build_graph(load_snapshot(tmp_path / "snapshot"))
+    out = tmp_path / "report.html"
+    html.render(ExposureResult(analyse_graph(graph, Zones(), Exposure()), graph), out)
+    loaded = Page(browser, out)
+    try:
+        assert _count(loaded, "#total-findings") == 0
+        assert loaded.page.inner_text("#verdict .v-main") == "Nothing assessed"
+        assert "No findings" in loaded.page.inner_text("#findings-body")
+        assert loaded.errors == [] and loaded.requests == []
+    finally:
+        loaded.page.close()

@@ -104,7 +104,8 @@
     verdict.className = "top-right verdict";
     var worstSev = SEVERITIES.filter(function (x) { return s.severity[x] > 0; })[0];
     add(verdict, el("div", "v-title", "Highest severity"));
-    add(verdict, el("div", "v-main " + (worstSev ? "bad" : "good"), worstSev ? worstSev.toUpperCase() : "No findings"));
+    var verdictText = worstSev ? worstSev.toUpperCase() : (s.places ? "No findings" : "Nothing assessed");
+    add(verdict, el("div", "v-main " + (worstSev || !s.places ? "bad" : "good"), verdictText));
     if (s.not_assessed) add(verdict, el("div", "v-title", plural(s.not_assessed, "account-region") + " not assessed"));
   }
 
@@ -254,7 +255,7 @@
     var legend = byId("heat-legend");
     function sw(color, text) { var s = el("span"); var b = el("span", "sw"); b.style.background = color; add(s, b, text); return s; }
     add(legend, sw("rgba(201,42,42,0.75)", "forbidden by the zone policy"), sw("rgba(66,99,235,0.45)", "allowed"), sw("#f6f8fa", "no path"));
-    if (!z.order.length) { add(table, el("caption", "empty", "No zone-to-zone paths in this snapshot.")); return; }
+    if (!z.order.length) { table.parentNode.replaceChild(el("div", "empty", "No zone-to-zone paths in this snapshot."), table); return; }
     var cells = {};
     z.cells.forEach(function (c) { cells[c.from + "\u0000" + c.to] = c; });
     var head = el("thead"), hr = el("tr");
