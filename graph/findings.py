@@ -108,6 +108,7 @@ def run_exposure(
             atomic_write_text(out, render_json(document))
         else:
             _report_module(fmt, out).render(result, out)
+        release(graph)
         del graph, result  # freed by reference counting, before the collector resumes
     if publish is not None:
         publish(document)
@@ -197,6 +198,13 @@ def without_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def release(graph: nx.MultiDiGraph) -> None:
+    """Drop the views NetworkX caches on a graph (each refers back to it), so that the
+    graph is freed by reference counting once unused, not by a full collection."""
+    for name in [key for key, value in vars(graph).items() if getattr(value, "_graph", None)]:
+        del vars(graph)[name]
 
 
 def finding_id(
@@ -312,6 +320,9 @@ class _Findings:
                 f["protocol"] or "",
             )
         )
+        # The path closures refer back to this object: drop them so that everything is
+        # freed by reference counting, without waiting for the cyclic collector.
+        self.items.clear()
         return out
 
     def resource_of(self, eni_id: str) -> str:
