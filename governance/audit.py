@@ -36,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
+from governance.account_settings import AccountSettings, expected_account_settings
 from governance.aws import Aws, error_code, error_message
 from governance.catalog import POLICY_TYPES
 from governance.errors import InputError
@@ -62,11 +63,6 @@ IMAGE_BPA = "image-block-public-access"
 SNAPSHOT_BPA = "snapshot-block-public-access"
 IMDS_DEFAULTS = "imds-defaults"
 REVIEW_OVERDUE = "review-overdue"
-
-#: What the ``baseline-<account-id>`` stack sets (``AccountBaseline``); the test suite
-#: checks these against the stack's plan so the two cannot drift apart.
-IMAGE_BPA_STATE = "block-new-sharing"
-SNAPSHOT_BPA_STATE = "block-all-sharing"
 
 ERRORS = (ClientError, BotoCoreError)
 
@@ -100,35 +96,6 @@ def _failed(err: BaseException) -> str:
 
 
 # ---- what the spec expects --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountSettings:
-    """The per-account EC2 defaults the spec expects in one region."""
-
-    kms_key: str | None  # None: the spec sets no key that can serve this region
-    image_block_public_access: str
-    snapshot_block_public_access: str
-    imds: dict[str, Any]
-
-
-def expected_account_settings(spec: Spec, account_id: str, region: str) -> AccountSettings:
-    """What the account's ``baseline-<account-id>`` stack sets in ``region``."""
-    from governance.components.account import ebs_kms_key_in_region
-
-    _, ou_path = spec.account(account_id)
-    params = spec.parameters_for(ou_path)
-    key = ebs_kms_key_in_region(params.ebs_kms_key_arn, region) if params.ebs_kms_key_arn else None
-    return AccountSettings(
-        kms_key=key,
-        image_block_public_access=IMAGE_BPA_STATE,
-        snapshot_block_public_access=SNAPSHOT_BPA_STATE,
-        imds={
-            "HttpTokens": params.imds.http_tokens,
-            "HttpPutResponseHopLimit": params.imds.http_put_response_hop_limit,
-            "InstanceMetadataTags": params.imds.instance_metadata_tags,
-        },
-    )
 
 
 # ---- the organization: read ---------------------------------------------------------------

@@ -51,7 +51,7 @@ _KIND_WORDS = {
 
 
 def _key_words(params: Parameters, regions: list[str]) -> str:
-    from governance.components.account import ebs_kms_key_in_region
+    from governance.account_settings import ebs_kms_key_in_region
 
     key = params.ebs_kms_key_arn
     if not key:
@@ -133,7 +133,7 @@ def render_policy_doc(
     spec: Spec, documents: list[PolicyDocument] | None = None, *, today: dt.date | None = None
 ) -> str:
     """The policy as Markdown."""
-    from governance.audit import IMAGE_BPA_STATE, SNAPSHOT_BPA_STATE
+    from governance.account_settings import IMAGE_BPA_STATE, SNAPSHOT_BPA_STATE
 
     if documents is None:
         from governance.policies import build_documents

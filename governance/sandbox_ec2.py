@@ -274,7 +274,7 @@ def seed_account_baseline(
     EBS encryption by default and its key (where the key serves the region), image and
     snapshot block public access, and the OU's IMDS defaults, in every governed region.
     """
-    from governance.audit import expected_account_settings
+    from governance.account_settings import expected_account_settings
 
     chosen = set(account_ids) if account_ids is not None else None
     members = [(a.id, p) for a, p in spec.accounts() if chosen is None or a.id in chosen]
@@ -292,9 +292,9 @@ def seed_account_baseline(
             )
             ec2.enable_snapshot_block_public_access(State=expected.snapshot_block_public_access)
             ec2.modify_instance_metadata_defaults(
-                HttpTokens=expected.imds["HttpTokens"],
-                HttpPutResponseHopLimit=expected.imds["HttpPutResponseHopLimit"],
-                InstanceMetadataTags=expected.imds["InstanceMetadataTags"],
+                HttpTokens=expected.http_tokens,
+                HttpPutResponseHopLimit=expected.http_put_response_hop_limit,
+                InstanceMetadataTags=expected.instance_metadata_tags,
             )
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

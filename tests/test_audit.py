@@ -21,13 +21,13 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from governance import audit, sandbox_ec2
+from governance.account_settings import expected_account_settings
 from governance.audit import (
     Check,
     OrganizationState,
     audit_account,
     audit_organization,
     compare_organization,
-    expected_account_settings,
     first_difference,
     read_policies,
     run_audit,

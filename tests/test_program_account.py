@@ -14,7 +14,8 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
-from governance.components import AccountBaseline, ebs_kms_key_in_region, partition_of
+from governance.account_settings import ebs_kms_key_in_region, partition_of
+from governance.components import AccountBaseline
 from governance.errors import InputError
 from governance.plan import Plan, evaluate, plan_stack
 from governance.program import spec_from_pulumi_config

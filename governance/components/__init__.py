@@ -7,13 +7,11 @@ for the organization, the policy documents already built and linted) and read no
 else: no config, no files, no AWS calls.
 """
 
-from governance.components.account import AccountBaseline, ebs_kms_key_in_region, partition_of
+from governance.components.account import AccountBaseline
 from governance.components.org import OrganizationBaseline, organization_policy_types
 
 __all__ = [
     "AccountBaseline",
     "OrganizationBaseline",
-    "ebs_kms_key_in_region",
     "organization_policy_types",
-    "partition_of",
 ]

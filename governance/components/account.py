@@ -11,55 +11,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from governance.account_settings import expected_account_settings, partition_of
 from governance.errors import InputError
 from governance.spec import Spec
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
 SESSION_NAME = "ivs-baseline"
-
-# Region prefixes of the partitions other than `aws`; longest prefix first.
-_PARTITIONS = (
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-    ("us-gov-", "aws-us-gov"),
-    ("cn-", "aws-cn"),
-)
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of a region: ``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-iso``..."""
-    for prefix, partition in _PARTITIONS:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
-def ebs_kms_key_in_region(key: str, region: str) -> str | None:
-    """The key to make EBS's default in ``region``, or None when ``key`` cannot serve it.
-
-    KMS keys are regional and EBS only encrypts with a key of the volume's region; a
-    default key that names another region makes every encrypted launch there fail. So:
-    a key or alias ARN serves its own region; a multi-Region key (``key/mrk-...``) serves
-    every region through its replica of the same id; a bare key id or alias name is
-    resolved by AWS in each region and is used as given.
-
-    >>> ebs_kms_key_in_region("arn:aws:kms:us-east-1:111122223333:key/mrk-1a2b", "eu-west-1")
-    'arn:aws:kms:eu-west-1:111122223333:key/mrk-1a2b'
-    >>> ebs_kms_key_in_region("arn:aws:kms:us-east-1:111122223333:alias/ebs", "eu-west-1")
-    """
-    if not key.startswith("arn:"):
-        return key
-    parts = key.split(":", 5)
-    if len(parts) != 6:
-        return None
-    _, partition, service, key_region, account, resource = parts
-    if key_region == region:
-        return key
-    if resource.startswith("key/mrk-"):
-        return ":".join(("arn", partition, service, region, account, resource))
-    return None
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -68,7 +25,7 @@ class AccountBaseline(pulumi.ComponentResource):
     Children: one ``aws.Provider`` assuming ``<member_role_name>`` in the account (and
     refusing any other account), then in every governed region
     ``ebs.EncryptionByDefault``, ``ebs.DefaultKmsKey`` (where the spec names a key that
-    serves the region, see :func:`ebs_kms_key_in_region`),
+    serves the region, see ``governance.account_settings``),
     ``ec2.ImageBlockPublicAccess``, ``ebs.SnapshotBlockPublicAccess`` and
     ``ec2.InstanceMetadataDefaults``, with the parameters of the account's OU.
     """
@@ -85,14 +42,9 @@ class AccountBaseline(pulumi.ComponentResource):
         account_id: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        try:
-            _, ou_path = spec.account(account_id)
-        except KeyError:
-            raise InputError(
-                "spec", f"account {account_id} is not a member account of the spec"
-            ) from None
+        if account_id not in {account.id for account, _ in spec.accounts()}:
+            raise InputError("spec", f"account {account_id} is not a member account of the spec")
         super().__init__(TYPE_TOKEN, name, None, opts)
-        params = spec.parameters_for(ou_path)
         partition = partition_of(spec.regions[0])
         role_arn = f"arn:{partition}:iam::{account_id}:role/{spec.member_role_name}"
 
@@ -109,6 +61,7 @@ class AccountBaseline(pulumi.ComponentResource):
         self.kms_key_regions = []
         self.resources = {}
         for region in self.regions:
+            want = expected_account_settings(spec, account_id, region)
             made: list[pulumi.CustomResource] = [
                 aws.ebs.EncryptionByDefault(
                     f"{name}-{region}-ebs-encryption-by-default",
@@ -117,17 +70,12 @@ class AccountBaseline(pulumi.ComponentResource):
                     opts=child,
                 )
             ]
-            key = (
-                ebs_kms_key_in_region(params.ebs_kms_key_arn, region)
-                if params.ebs_kms_key_arn
-                else None
-            )
-            if key is not None:
+            if want.kms_key is not None:
                 self.kms_key_regions.append(region)
                 made.append(
                     aws.ebs.DefaultKmsKey(
                         f"{name}-{region}-ebs-default-kms-key",
-                        key_arn=key,
+                        key_arn=want.kms_key,
                         region=region,
                         opts=child,
                     )
@@ -135,21 +83,21 @@ class AccountBaseline(pulumi.ComponentResource):
             made += [
                 aws.ec2.ImageBlockPublicAccess(
                     f"{name}-{region}-image-block-public-access",
-                    state="block-new-sharing",
+                    state=want.image_block_public_access,
                     region=region,
                     opts=child,
                 ),
                 aws.ebs.SnapshotBlockPublicAccess(
                     f"{name}-{region}-snapshot-block-public-access",
-                    state="block-all-sharing",
+                    state=want.snapshot_block_public_access,
                     region=region,
                     opts=child,
                 ),
                 aws.ec2.InstanceMetadataDefaults(
                     f"{name}-{region}-instance-metadata-defaults",
-                    http_tokens=params.imds.http_tokens,
-                    http_put_response_hop_limit=params.imds.http_put_response_hop_limit,
-                    instance_metadata_tags=params.imds.instance_metadata_tags,
+                    http_tokens=want.http_tokens,
+                    http_put_response_hop_limit=want.http_put_response_hop_limit,
+                    instance_metadata_tags=want.instance_metadata_tags,
                     region=region,
                     opts=child,
                 ),
