@@ -555,26 +555,33 @@ class _Findings:
                 return tags[key].lower() in values
         return False
 
-    def placement(self) -> None:
+    def _igw_hops(self, subnet_id: str, vpc_id: str) -> list[Hop]:
+        """The active routes of a subnet's route table to its VPC's internet gateway."""
         net = self.net
+        rtb = net.subnet_rtb.get(subnet_id)
+        if rtb is None:
+            return []
+        hops = []
+        for cidr, route in net.routes.get(rtb.id, []):
+            if route.kind != "internet-gateway" or route.state != "active":
+                continue
+            gateway = net.gateways.get(route.target)
+            if gateway is None or vpc_id not in gateway.vpc_ids:
+                continue
+            hops.append({"hop": route.target, "why": f"route {cidr} in {rtb.id}"})
+        return hops
+
+    def placement(self) -> None:
+        public: dict[str, list[Hop]] = {}
         for eni_id, data in self.graph.nodes(data=True):
-            if data["kind"] != "eni" or not self._sensitive(eni_id, data):
+            if data["kind"] != "eni":
                 continue
             subnet_id = data["subnet"]
-            rtb = net.subnet_rtb.get(subnet_id)
-            if rtb is None:
+            hops = public.get(subnet_id)
+            if hops is None:
+                hops = public[subnet_id] = self._igw_hops(subnet_id, data["vpc"])
+            if not hops or not self._sensitive(eni_id, data):
                 continue
-            hops = []
-            for cidr, route in net.routes.get(rtb.id, []):
-                if route.kind != "internet-gateway" or route.state != "active":
-                    continue
-                gateway = net.gateways.get(route.target)
-                if gateway is None or data["vpc"] not in gateway.vpc_ids:
-                    continue
-                hops.append({"hop": route.target, "why": f"route {cidr} in {rtb.id}"})
-            if not hops:
-                continue
-            hops.append({"hop": subnet_id, "why": f"{data['service']} ENI {eni_id} in this subnet"})
             self.add(
                 "sensitive-in-public-subnet",
                 resource=self.resource_of(eni_id),
@@ -582,7 +589,10 @@ class _Findings:
                 region=data["region"],
                 vpc=data["vpc"],
                 source="internet",
-                path=hops,
+                path=[
+                    *hops,
+                    {"hop": subnet_id, "why": f"{data['service']} ENI {eni_id} in this subnet"},
+                ],
             )
 
     def configuration(self) -> None:

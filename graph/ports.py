@@ -121,7 +121,7 @@ class PortSet:
         return bool(self.intervals)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PortSet) and self.intervals == other.intervals
+        return self is other or (isinstance(other, PortSet) and self.intervals == other.intervals)
 
     def __hash__(self) -> int:
         return self._hash
@@ -304,7 +304,9 @@ class Traffic:
         return self.rest and not self.ports
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Traffic) and self.rest == other.rest and self.ports == other.ports
+        return self is other or (
+            isinstance(other, Traffic) and self.rest == other.rest and self.ports == other.ports
+        )
 
     def __hash__(self) -> int:
         return self._hash

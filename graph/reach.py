@@ -225,6 +225,7 @@ class Network:
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
         self._egress_ids: dict[frozenset[str], int] = {}
+        self._source_keys: dict[int, tuple[Any, ...]] = {}
         self._egress_rule_ids: dict[frozenset[Any], int] = {}
         self._candidates: dict[tuple[Any, ...], list[tuple[Unit, list[Unit]]]] = {}
         self._members: dict[int, dict[str, Member]] = {}
@@ -825,13 +826,15 @@ class Network:
                     seen.add(unit.index)
                     # Sources alike for this destination: same address and subnet, same
                     # egress rules, same membership of the groups its rules name.
-                    key = (
-                        unit.subnet_id,
-                        unit.cell,
-                        unit.no_groups,
-                        self._egress_signature(unit.groups),
-                        unit.groups & refs,
-                    )
+                    source_key = self._source_keys.get(unit.index)
+                    if source_key is None:
+                        source_key = self._source_keys[unit.index] = (
+                            unit.subnet_id,
+                            unit.cell,
+                            unit.no_groups,
+                            self._egress_signature(unit.groups),
+                        )
+                    key = (source_key, unit.groups & refs if refs else None)
                     grouped.setdefault(key, []).append(unit)
         return [(units[0], units) for units in grouped.values()]
 

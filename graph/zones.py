@@ -31,42 +31,59 @@ UNKNOWN = "unknown"
 
 def zone_from_tags(levels: Iterable[dict[str, str] | None], zones: Zones) -> str:
     """The zone named by the first level of tags that has a zone tag key."""
-    aliases = {
+    return _first_zone(levels, zones.tag_keys, _aliases(zones)) or UNKNOWN
+
+
+def _aliases(zones: Zones) -> dict[str, str]:
+    return {
         value.lower(): zone for zone, values in zones.names.items() for value in [zone, *values]
     }
+
+
+def _first_zone(
+    levels: Iterable[dict[str, str] | None], keys: list[str], aliases: dict[str, str]
+) -> str | None:
     for tags in levels:
         if not tags:
             continue
-        for key in zones.tag_keys:
+        for key in keys:
             value = tags.get(key)
             if value is not None and value.strip():
                 lowered = value.strip().lower()
                 return aliases.get(lowered, lowered)
-    return UNKNOWN
+    return None
 
 
 def assign_zones(graph: nx.MultiDiGraph, zones: Zones) -> dict[str, str]:
     """Zone of every ENI and load balancer (keyed by node id); also set as node ``zone``."""
     out: dict[str, str] = {}
     nodes = graph.nodes
+    keys, aliases = zones.tag_keys, _aliases(zones)
+    # the subnet-then-VPC fallback, once per subnet
+    fallback: dict[str, str] = {}
+
+    def place_zone(subnet_id: str, vpc_id: str) -> str:
+        found = fallback.get(subnet_id)
+        if found is None:
+            subnet = nodes.get(subnet_id, None)
+            vpc = nodes.get(vpc_id, None)
+            found = _first_zone([_tags(subnet), _tags(vpc)], keys, aliases) or UNKNOWN
+            fallback[subnet_id] = found
+        return found
+
     for key, data in graph.nodes(data=True):
         kind = data["kind"]
         if kind == "eni":
-            subnet = nodes.get(data["subnet"], {})
-            vpc = nodes.get(data["vpc"], {})
-            levels = [
-                data.get("instance_tags"),
-                data.get("tags"),
-                _tags(subnet),
-                _tags(vpc),
-            ]
+            zone = _first_zone(
+                [data.get("instance_tags"), data.get("tags")], keys, aliases
+            ) or place_zone(data["subnet"], data["vpc"])
         elif kind == "load-balancer":
             record = data["record"]
             levels = [_tags(nodes[s]) for s in record.subnet_ids if s in nodes]
             levels.append(_tags(nodes[record.vpc_id]) if record.vpc_id in nodes else None)
+            zone = _first_zone(levels, keys, aliases) or UNKNOWN
         else:
             continue
-        zone = zone_from_tags(levels, zones)
         data["zone"] = zone
         out[key] = zone
     return out
