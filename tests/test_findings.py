@@ -228,3 +228,30 @@ def test_rules_are_declared_as_data() -> None:
         assert rule.severity in ("critical", "high", "medium", "low")
         assert rule.controls and all(c.startswith("CCM ") for c in rule.controls)
         assert rule.rationale and rule.remediation
+
+
+def test_zone_precedence_instance_then_eni_then_subnet_then_vpc(tmp_path: Path) -> None:
+    from governance.spec import Zones
+    from graph.build import build_graph
+    from graph.snapshot import load_snapshot
+    from graph.zones import assign_zones
+
+    r = RawRegion()
+    vpc = r.vpc("10.0.0.0/16", tag={"Environment": "Production"})
+    tagged = r.subnet(vpc, "10.0.1.0/24", tag={"Environment": "staging"})
+    plain = r.subnet(vpc, "10.0.2.0/24")
+    bare_vpc = r.vpc("10.1.0.0/16")
+    bare = r.subnet(bare_vpc, "10.1.1.0/24")
+    sg = r.sg(vpc, [])
+    by_instance = r.instance(tagged, (sg,), "10.0.1.10", tag={"Environment": "dev"})
+    by_eni = r.eni(tagged, (sg,), "10.0.1.11", tag={"Environment": "shared"})
+    by_subnet = r.eni(tagged, (sg,), "10.0.1.12")
+    by_vpc = r.eni(plain, (sg,), "10.0.2.10")
+    untagged = r.eni(bare, (r.sg(bare_vpc, []),), "10.1.1.10")
+    r.write(tmp_path)
+    zones = assign_zones(build_graph(load_snapshot(tmp_path)), Zones())
+    assert zones[r.eni_of(by_instance)] == "dev"
+    assert zones[by_eni] == "shared"
+    assert zones[by_subnet] == "staging"
+    assert zones[by_vpc] == "prod"  # "Production" is an alias of prod
+    assert zones[untagged] == "unknown"
