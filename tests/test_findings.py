@@ -10,8 +10,12 @@ from snapshots.raw import ALL, RawRegion, acl_entry, perm
 from typer.testing import CliRunner
 
 from governance.cli import app
+from governance.spec import Zones
+from graph.build import build_graph
 from graph.findings import analyse
 from graph.rules import RULES, RULES_BY_ID
+from graph.snapshot import load_snapshot
+from graph.zones import assign_zones
 
 WORLD = ("0.0.0.0/0",)
 REPO = Path(__file__).resolve().parent.parent
@@ -231,11 +235,6 @@ def test_rules_are_declared_as_data() -> None:
 
 
 def test_zone_precedence_instance_then_eni_then_subnet_then_vpc(tmp_path: Path) -> None:
-    from governance.spec import Zones
-    from graph.build import build_graph
-    from graph.snapshot import load_snapshot
-    from graph.zones import assign_zones
-
     r = RawRegion()
     vpc = r.vpc("10.0.0.0/16", tag={"Environment": "Production"})
     tagged = r.subnet(vpc, "10.0.1.0/24", tag={"Environment": "staging"})
