@@ -3,8 +3,8 @@
 ``analyse(snapshot, zones, exposure)`` returns the findings document (DESIGN.md,
 "Findings (JSON)") as plain data::
 
-    {"snapshot", "generated_at", "assessed", "not_assessed", "kinds_not_seen",
-     "summary", "findings": [...], "zone_matrix": [...]}
+    {"snapshot", "generated_at", "collected_at", "assessed", "not_assessed",
+     "kinds_not_seen", "enis_not_placed", "summary", "findings": [...], "zone_matrix": [...]}
 
 Each finding has ``id`` (a stable hash of rule, resource, protocol, ports and source),
 ``rule``, ``severity``, ``controls``, ``account``, ``region``, ``vpc``, ``resource``
@@ -14,6 +14,7 @@ rules about those), ``protocol`` and ``ports`` (``"22,3389"``, ``"0-65535"``; bo
 ``zone:dev``, a VPC id), ``path`` (hop-by-hop: the route and table, the network-ACL rule
 number, the security-group rule that allowed each hop) and ``remediation``.
 
+``enis_not_placed`` counts the ENIs whose subnet the snapshot lacks (not assessed).
 ``zone_matrix`` lists, for each (from zone, to zone) that some path joins, the traffic
 the path carries and the part the zone policy forbids. ``kinds_not_seen`` maps each
 snapshot file kind to the ``account/region`` places that had no such file.
@@ -176,6 +177,8 @@ def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> d
         "assessed": graph.graph.get("assessed", []),
         "not_assessed": graph.graph.get("not_assessed", []),
         "kinds_not_seen": graph.graph.get("kinds_not_seen", {}),
+        # ENIs whose subnet the snapshot lacks cannot be placed, hence not assessed
+        "enis_not_placed": {"count": len(net.unplaced), "sample": sorted(net.unplaced)[:20]},
         "summary": summary,
         "findings": findings,
         "zone_matrix": collector.matrix_rows(),

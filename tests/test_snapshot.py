@@ -76,6 +76,16 @@ def test_enis_from_reservations_when_network_interfaces_file_is_missing(tmp_path
     assert doc["kinds_not_seen"]["NetworkInterfaces"] == ["111111111111/eu-west-1"]
 
 
+def test_enis_without_a_known_subnet_are_counted_not_hidden(tmp_path: Path) -> None:
+    r, instance = exposed_region()
+    folder = r.write(tmp_path)
+    (folder / "Subnets.json").unlink()
+    doc = analyse(tmp_path)
+    assert doc["enis_not_placed"] == {"count": 1, "sample": [r.eni_of(instance)]}
+    assert "Subnets" in doc["kinds_not_seen"]
+    assert not [f for f in doc["findings"] if f["rule"].startswith("internet-exposed")]
+
+
 def test_account_less_layout_is_read_as_one_account(tmp_path: Path) -> None:
     r, instance = exposed_region(account="222222222222")
     r.write(tmp_path, account_level=False)
