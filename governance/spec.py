@@ -10,6 +10,7 @@ mapping of the same fields. Errors name the source and the field path, for examp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -321,11 +322,17 @@ class Spec(_Model):
 
         return walk("", self.organization.units)
 
+    @functools.cached_property
+    def _unit_index(self) -> dict[str, OrganizationalUnit]:
+        return dict(self.units())
+
+    @functools.cached_property
+    def _account_index(self) -> dict[str, tuple[Account, str]]:
+        return {account.id: (account, path) for account, path in self.accounts()}
+
     def unit(self, path: str) -> OrganizationalUnit:
-        for unit_path, unit in self.units():
-            if unit_path == path:
-                return unit
-        raise KeyError(path)
+        """The OU at ``path`` (raises KeyError)."""
+        return self._unit_index[path]
 
     def accounts(self) -> Iterator[tuple[Account, str]]:
         """Every member account with the path of its OU (``root`` for the root)."""
@@ -336,10 +343,8 @@ class Spec(_Model):
                 yield account, path
 
     def account(self, account_id: str) -> tuple[Account, str]:
-        for account, path in self.accounts():
-            if account.id == account_id:
-                return account, path
-        raise KeyError(account_id)
+        """A member account and its OU path (raises KeyError)."""
+        return self._account_index[account_id]
 
     def targets(self) -> Iterator[tuple[str, list[str]]]:
         """Every target (``root``, OU path) with the controls switched on there."""
@@ -396,42 +401,68 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return merged
 
 
+class _FieldError(ValueError):
+    """A whole-spec check that knows the field path it is about (relative to ``ivs``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _unit_fields(
+    units: list[OrganizationalUnit], prefix: str = "organization", path: str = ""
+) -> Iterator[tuple[str, str, OrganizationalUnit]]:
+    """Every OU with its field path (``organization.units[2].units[0]``) and OU path."""
+    for index, unit in enumerate(units):
+        field = f"{prefix}.units[{index}]"
+        ou_path = f"{path}/{unit.name}" if path else unit.name
+        yield field, ou_path, unit
+        yield from _unit_fields(unit.units, field, ou_path)
+
+
 def _check_tree(spec: Spec) -> None:
     seen: dict[str, str] = {}
     mgmt = spec.organization.management_account_id
-    for account, path in spec.accounts():
-        if account.id in seen:
-            raise ValueError(f"account {account.id} is listed twice ({seen[account.id]}, {path})")
-        if account.id == mgmt:
-            raise ValueError(f"management account {mgmt} must not be listed as a member")
-        seen[account.id] = path
+    placed = [("organization.root", ROOT, spec.organization.root.accounts)] + [
+        (field, ou_path, unit.accounts)
+        for field, ou_path, unit in _unit_fields(spec.organization.units)
+    ]
+    for field, ou_path, accounts in placed:
+        for index, account in enumerate(accounts):
+            where = f"{field}.accounts[{index}].id"
+            if account.id in seen:
+                raise _FieldError(
+                    where, f"account {account.id} is listed twice ({seen[account.id]}, {ou_path})"
+                )
+            if account.id == mgmt:
+                raise _FieldError(where, f"management account {mgmt} must not be a member")
+            seen[account.id] = ou_path
     names: set[str] = set()
-    for path, unit in spec.units():
-        if path in names:
-            raise ValueError(f"OU path {path!r} appears twice")
-        names.add(path)
-        for control in unit.controls:
-            _known_control(control, path)
+    for field, ou_path, unit in _unit_fields(spec.organization.units):
+        if ou_path in names:
+            raise _FieldError(f"{field}.name", f"OU path {ou_path!r} appears twice")
+        names.add(ou_path)
+        _known_controls(unit.controls, f"{field}.controls")
         unknown = set(unit.parameters) - set(Parameters.model_fields)
         if unknown:
-            raise ValueError(f"OU {path!r}: unknown parameters {sorted(unknown)}")
-    for control in spec.organization.root.controls:
-        _known_control(control, ROOT)
-    for policy in spec.policies:
-        for target in policy.targets:
+            raise _FieldError(f"{field}.parameters", f"unknown parameters {sorted(unknown)}")
+    _known_controls(spec.organization.root.controls, "organization.root.controls")
+    for p_index, policy in enumerate(spec.policies):
+        for t_index, target in enumerate(policy.targets):
             try:
                 spec.resolve_target(target)
             except KeyError:
-                raise ValueError(
-                    f"policy {policy.name!r}: target {target!r} is not 'root', an OU path "
-                    "or an account of the spec"
+                raise _FieldError(
+                    f"policies[{p_index}].targets[{t_index}]",
+                    f"target {target!r} is not 'root', an OU path or an account of the spec",
                 ) from None
 
 
-def _known_control(control: str, where: str) -> None:
-    if control not in CONTROLS_BY_ID:
-        known = ", ".join(sorted(CONTROLS_BY_ID))
-        raise ValueError(f"{where}: unknown control {control!r} (known: {known})")
+def _known_controls(controls: list[str], field: str) -> None:
+    for index, control in enumerate(controls):
+        if control not in CONTROLS_BY_ID:
+            known = ", ".join(sorted(CONTROLS_BY_ID))
+            raise _FieldError(f"{field}[{index}]", f"unknown control {control!r} (known: {known})")
 
 
 # ---- loading ----------------------------------------------------------------------------
@@ -454,6 +485,9 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, base_dir: str = ".")
         first = err.errors()[0]
         loc = tuple(p for p in first["loc"] if not str(p).startswith("function-after"))
         message = str(first["msg"]).removeprefix("Value error, ")
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            raise InputError(source, str(cause), f"{NAMESPACE}.{cause.field}") from None
         if first["type"] == "extra_forbidden":
             message = "unknown field"
         elif first["type"] == "missing":
