@@ -524,6 +524,14 @@ def test_caller_policy_lists_accounts_and_assumes_only_the_member_role() -> None
     assert assume[0]["Resource"] == "arn:aws:iam::*:role/OrganizationAccountAccessRole"
 
 
+@pytest.mark.parametrize("path", [ROLE_POLICY, CALLER_POLICY], ids=lambda p: p.name)
+def test_collector_policies_pass_lint(path: Path) -> None:
+    from governance.lint import lint_file
+
+    report = lint_file(path, "scp")
+    assert report.findings == [], [f.message for f in report.findings]
+
+
 def test_every_call_made_is_covered_by_the_policies(
     member: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
