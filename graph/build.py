@@ -256,9 +256,7 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
     enis = merged_enis(r)
     # ENIs are most of the graph: add them in bulk
     eni_nodes = []
-    eni_edges: list[tuple[str, str, dict[str, str]]] = []
-    in_subnet = {"kind": "in-subnet"}
-    member_of = {"kind": "member-of"}
+    eni_edges: list[tuple[str, str, str]] = []
     for eni in enis:
         instance = instances.get(eni.instance_id or "")
         instance_tags = instance.tags if instance is not None else None
@@ -282,10 +280,12 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
                 },
             )
         )
-        eni_edges.append((eni.id, eni.subnet_id, in_subnet))
-        eni_edges.extend((eni.id, group, member_of) for group in eni.group_ids)
+        eni_edges.append((eni.id, eni.subnet_id, "in-subnet"))
+        eni_edges.extend((eni.id, group, "member-of") for group in eni.group_ids)
     g.add_nodes_from(eni_nodes)
-    g.add_edges_from(eni_edges)
+    add_edge = g.add_edge  # faster than add_edges_from for a MultiDiGraph
+    for source, target, kind in eni_edges:
+        add_edge(source, target, kind=kind)
     for nat in r.nat_gateways:
         _node(g, nat.id, "nat-gateway", nat, vpc=nat.vpc_id, label=_label(nat.tags, nat.id), **base)
         g.add_edge(nat.id, nat.subnet_id, kind="in-subnet")
