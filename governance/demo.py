@@ -1,22 +1,46 @@
-"""``ivs demo``: the product end to end on the example organization.
+"""``ivs demo``: the product end to end on the example organization, with no AWS account.
 
 The demo is a list of steps (:data:`STEPS`) run in order on one :class:`DemoRun`; each
 step prints its part, records the files it wrote, and may stop the run with an exit code.
-This version loads the example spec, lints it, renders the policies and shows the
-deployment plan of the org stack and one account stack. Later steps (the AWS stand-in,
-collect, exposure, audit, report) append themselves to :data:`STEPS`.
+
+1. load the example spec (``stacks/Pulumi.org.yaml``), lint and render its policy documents,
+   show what ``pulumi up`` would create for the org stack and one account stack (Pulumi
+   under mocks), and write the IVS policy in words;
+2. start an AWS stand-in: a moto server on 127.0.0.1 in this process, with fake
+   credentials for the demo only (``governance.demo_world.aws_stand_in``); create the
+   spec's organization in it with every policy attached, and apply each member's
+   per-account baseline as the account stacks would;
+3. build the workloads of ``governance.demo_world``: networks in two regions with peering,
+   a transit gateway, an internet-facing load balancer, managed-service interfaces, and a
+   handful of planted mistakes and traps;
+4. audit the organization against the spec, collect every account and region into a
+   snapshot, analyse it, and write the reports;
+5. check that every planted mistake was found and no trap was flagged.
+
+The server is stopped, its socket closed and the environment restored when the run ends,
+however it ends. Exit code 0 when the demo ran (its planted findings are expected), 1 when
+lint found errors or the analysis did not find exactly what was planted.
 
 Files under ``OUT``::
 
     OUT/lint.json                    the lint report
     OUT/policies/...                 every document as deployed and readable (ivs policies render)
     OUT/plan/<stack>.json            the resources `pulumi up` would create, per stack
+    OUT/policy.md                    the IVS policy in words (ivs policy-doc)
+    OUT/demo-world.json              what was seeded, and what each planted item must produce
+    OUT/audit.json                   ivs audit --format json
+    OUT/snapshot/...                 ivs collect
+    OUT/findings.json                ivs exposure --format json
+    OUT/findings.sarif               ivs exposure --format sarif
+    OUT/report.html                  ivs exposure --format html
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +48,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from governance.aws import Aws
 from governance.errors import InputError
 from governance.jsonio import atomic_write_text, write_json
 from governance.spec import Spec, load_spec
@@ -45,11 +70,23 @@ class DemoRun:
     #: Results one step leaves for the next (``lint``, ``plans``...).
     results: dict[str, Any] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
+    #: What must be undone when the run ends (the AWS stand-in).
+    cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    endpoint: str | None = None
+    #: Clients with the operator's credentials (the management account), once seeded.
+    aws: Aws | None = None
+    #: Shows what a long step is doing (a spinner on a terminal; nothing in a log).
+    say: Callable[[str], None] = lambda _text: None
 
     def require_spec(self) -> Spec:
         if self.spec is None:
             raise RuntimeError("the spec step has not run")
         return self.spec
+
+    def require_aws(self) -> tuple[Aws, str]:
+        if self.aws is None or self.endpoint is None:
+            raise RuntimeError("the AWS stand-in step has not run")
+        return self.aws, self.endpoint
 
     def stop(self, code: int, reason: str) -> None:
         self.console.print(f"[red]demo stopped:[/] {reason}")
@@ -61,6 +98,8 @@ class DemoRun:
 class Step:
     title: str
     run: Callable[[DemoRun], None]
+    #: False for a step that draws its own progress display (only one can be live).
+    spinner: bool = True
 
 
 def find_example_spec() -> Path:
@@ -122,27 +161,247 @@ def step_plan(run: DemoRun) -> None:
             run.console.print(_regions_table(plan))
 
 
+def step_policy_text(run: DemoRun) -> None:
+    from governance.policydoc import write_policy_doc
+
+    path = run.out / "policy.md"
+    write_policy_doc(run.require_spec(), path)
+    run.written.append(path)
+    headings = [
+        line[3:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("## ")
+    ]
+    run.console.print(f"{_display(path)}: {'; '.join(headings)}", soft_wrap=True)
+
+
+def step_stand_in(run: DemoRun) -> None:
+    from governance import sandbox_ec2
+    from governance.demo_world import aws_stand_in, check_spec, operator_credentials
+    from governance.sandbox import seed_organization
+
+    spec = run.require_spec()
+    check_spec(spec, _display(run.spec_path))
+    run.say("starting moto on 127.0.0.1")
+    endpoint = run.cleanup.enter_context(aws_stand_in())
+    run.endpoint = endpoint
+    run.say("creating the organization")
+    bootstrap = Aws(endpoint_url=endpoint)
+    seeded = seed_organization(spec, bootstrap)
+    sandbox_ec2.seed_unsupported_documents(spec, bootstrap, seeded)
+    # From here on the demo runs as an operator of the management account would.
+    os.environ.update(operator_credentials(spec, bootstrap))  # undone with the stand-in
+    run.aws = Aws(endpoint_url=endpoint)
+    run.results["organization"] = seeded
+    run.console.print(
+        f"AWS stand-in: moto on {endpoint} (this process; fake credentials for the demo only)"
+    )
+    run.console.print(_organization_table(spec, seeded))
+
+
+def step_baseline(run: DemoRun) -> None:
+    from governance.demo_world import PLANTED_BY_KEY, plant_account_drift
+    from governance.sandbox_ec2 import seed_account_baseline
+
+    spec = run.require_spec()
+    aws, _ = run.require_aws()
+    members = [a.id for a, _ in spec.accounts()]
+    seed_account_baseline(aws, spec, members)
+    run.console.print(
+        f"baseline applied to {len(members)} member accounts in {', '.join(spec.regions)}: "
+        "EBS encryption by default (and its KMS key), image and snapshot block public "
+        "access, IMDS defaults"
+    )
+    plant_account_drift(spec, aws)
+    drift = PLANTED_BY_KEY["ebs-encryption-off"]
+    run.console.print(
+        f"[yellow]planted:[/] EBS encryption by default turned off again in "
+        f"{drift.account} {drift.region}"
+    )
+
+
+def step_workloads(run: DemoRun) -> None:
+    from governance.demo_world import seed_workloads
+
+    spec = run.require_spec()
+    aws, endpoint = run.require_aws()
+    world = seed_workloads(spec, aws, endpoint, run.results["organization"], progress=run.say)
+    run.results["world"] = world
+    run.written.append(write_json(run.out / "demo-world.json", world.as_dict(spec)))
+    run.console.print(_estates_table(spec, world))
+    run.console.print(_planted_table(spec))
+    run.console.print(
+        f"default VPC removed in the {len(world.cleared)} other account-regions", soft_wrap=True
+    )
+
+
+def step_audit(run: DemoRun) -> None:
+    from governance.audit import audit_organization, report_json
+
+    spec = run.require_spec()
+    aws, _ = run.require_aws()
+    result = audit_organization(spec, aws)
+    run.results["audit"] = result
+    document = report_json(result, _display(run.spec_path))
+    run.written.append(write_json(run.out / "audit.json", document))
+    counts = result.counts()
+    run.console.print(
+        f"{counts['pass']} pass, {counts['drift']} drift, {counts['not_assessed']} not assessed"
+    )
+    flagged = [c for c in result.checks if c.status != "pass"]
+    if flagged:
+        run.console.print(_audit_table(flagged))
+
+
+def step_collect(run: DemoRun) -> None:
+    from graph.collect import collect_snapshot
+
+    spec = run.require_spec()
+    _, endpoint = run.require_aws()
+    out = run.out / "snapshot"
+    result = collect_snapshot(
+        out,
+        endpoint_url=endpoint,
+        regions=list(spec.regions),
+        role_name=spec.member_role_name,
+        console=run.console,
+    )
+    run.results["collect"] = result
+    run.written.extend(sorted(p for p in out.rglob("*") if p.is_file()))
+
+
+def step_exposure(run: DemoRun) -> None:
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph, render_json, without_gc
+    from graph.report import html, sarif
+    from graph.snapshot import load_snapshot
+
+    spec = run.require_spec()
+    with without_gc():
+        graph = build_graph(load_snapshot(run.out / "snapshot"))
+        document = analyse_graph(graph, spec.zones, spec.exposure)
+    run.results["findings"] = document
+    result = ExposureResult(document, graph)
+    run.written.append(atomic_write_text(run.out / "findings.json", render_json(document)))
+    for module, name in ((sarif, "findings.sarif"), (html, "report.html")):
+        module.render(result, run.out / name)
+        run.written.append(run.out / name)
+    run.console.print(
+        f"{len(document['assessed'])} account-regions assessed, "
+        f"{len(document['not_assessed'])} not assessed; findings by severity: "
+        + ", ".join(f"{sev} {n}" for sev, n in document["summary"].items())
+    )
+    run.console.print(_findings_table(document["findings"]))
+
+
+def step_check(run: DemoRun) -> None:
+    """Every planted mistake found, and nothing else; no trap flagged."""
+    from governance.demo_world import PLANTED
+
+    world = run.results["world"]
+    findings = run.results["findings"]["findings"]
+    found = {(f["rule"], f["resource"], f["ports"]) for f in findings}
+    drift = {
+        (c.account, c.region, c.control) for c in run.results["audit"].checks if c.status == "drift"
+    }
+    table = Table(title="planted in the stand-in, and what the product reported")
+    for column in ("Kind", "Planted", "Expected", "Reported"):
+        table.add_column(column, overflow="fold")
+    expected_findings: set[tuple[str | None, str | None, str | None]] = set()
+    expected_drift: set[tuple[str | None, str | None, str | None]] = set()
+    for item in PLANTED:
+        if item.kind == "trap":
+            resources = set(world.trap_resources(item.key))
+            hits = [f for f in findings if f["resource"] in resources]
+            shown = (
+                "[red]flagged: " + ", ".join(f["rule"] for f in hits) + "[/]"
+                if hits
+                else "[green]no finding[/]"
+            )
+            table.add_row(item.kind, item.title, "no finding", shown)
+            continue
+        for exp in world.findings(item.key):
+            if exp.control is not None:
+                key = (exp.account, exp.region, exp.control)
+                expected_drift.add(key)
+                seen = key in drift
+                what = f"audit drift {exp.control} in {exp.account} {exp.region}"
+            else:
+                key = (exp.rule, exp.resource, exp.ports)
+                expected_findings.add(key)
+                seen = key in found
+                what = f"{exp.rule} {exp.resource}" + (f" {exp.ports}" if exp.ports else "")
+            table.add_row(
+                item.kind, item.title, what, "[green]found[/]" if seen else "[red]missing[/]"
+            )
+    run.console.print(table)
+    trapped = [
+        f
+        for item in PLANTED
+        if item.kind == "trap"
+        for f in findings
+        if f["resource"] in set(world.trap_resources(item.key))
+    ]
+    unexpected = sorted(found - expected_findings, key=str)
+    missing = sorted(expected_findings - found, key=str) + sorted(expected_drift - drift, key=str)
+    extra_drift = sorted(drift - expected_drift, key=str)
+    for rule, resource, ports in unexpected:
+        run.console.print(f"[red]not planted:[/] {rule} {resource} {ports or ''}")
+    for account, region, control in extra_drift:
+        run.console.print(f"[red]not planted:[/] audit drift {control} in {account} {region}")
+    if missing or unexpected or extra_drift or trapped:
+        run.stop(1, "the findings differ from what the demo planted (see above)")
+    else:
+        run.console.print("[green]every planted mistake was reported, and nothing else[/]")
+
+
 STEPS: list[Step] = [
     Step("Spec", step_spec),
     Step("Lint the policy documents", step_lint),
     Step("Render the policy documents", step_render),
     Step("Deployment plan (pulumi up, under mocks)", step_plan),
+    Step("The IVS policy in words", step_policy_text),
+    Step("AWS stand-in and the organization", step_stand_in),
+    Step("Per-account baseline (the account stacks)", step_baseline),
+    Step("Workloads: networks, planted mistakes and traps", step_workloads),
+    Step("Audit (ivs audit)", step_audit),
+    Step("Collect (ivs collect)", step_collect, spinner=False),
+    Step("Exposure analysis and reports (ivs exposure)", step_exposure),
+    Step("Check against what was planted", step_check),
 ]
 
 
 def run_demo(out: Path, steps: list[Step] | None = None, console: Console | None = None) -> int:
     """Run the demo steps, writing under ``out``; return the exit code (0, or 1 on lint
-    errors)."""
+    errors or findings that differ from what was planted).
+
+    Whatever a step started (the AWS stand-in) is stopped before this returns, also when
+    a step raises.
+    """
     run = DemoRun(out=Path(out), console=console or _console(), spec_path=find_example_spec())
-    for number, step in enumerate(steps or STEPS, start=1):
-        run.console.rule(f"{number}. {step.title}")
-        started = time.perf_counter()
-        step.run(run)
-        run.timings.append((step.title, time.perf_counter() - started))
-        if run.stopped:
-            break
+    with run.cleanup:
+        for number, step in enumerate(steps or STEPS, start=1):
+            title = f"{number}. {step.title}"
+            run.console.rule(title)
+            started = time.perf_counter()
+            with _spinner(run, title if step.spinner else None):
+                step.run(run)
+            run.timings.append((step.title, time.perf_counter() - started))
+            if run.stopped:
+                break
     _summary(run)
     return run.exit_code
+
+
+@contextlib.contextmanager
+def _spinner(run: DemoRun, title: str | None) -> Iterator[None]:
+    if title is None or not run.console.is_terminal:
+        yield
+        return
+    with run.console.status(title) as status:
+        run.say = lambda text: status.update(f"{title}: {text}")
+        try:
+            yield
+        finally:
+            run.say = lambda _text: None
 
 
 # ---- presentation -----------------------------------------------------------------------
@@ -220,6 +479,129 @@ def _regions_table(plan: Any) -> Table:
 _OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 
 
+def _organization_table(spec: Spec, seeded: Any) -> Table:
+    table = Table(title=f"organization {seeded.organization_id}")
+    for column in ("OU", "Id", "Accounts", "Policies attached"):
+        table.add_column(column, overflow="fold")
+    docs = _documents_by_target(spec)
+    table.add_row(
+        "root",
+        seeded.root_id,
+        f"{seeded.management_account_id} (management)",
+        ", ".join(docs.get("root", [])),
+    )
+    for path, unit in spec.units():
+        accounts = ", ".join(f"{a.id} {a.name}" for a in unit.accounts)
+        table.add_row(path, seeded.units[path], accounts, ", ".join(docs.get(path, [])))
+    return table
+
+
+def _documents_by_target(spec: Spec) -> dict[str, list[str]]:
+    from governance.policies import build_documents
+
+    out: dict[str, list[str]] = {}
+    for doc in build_documents(spec, check_limits=False):
+        for target in doc.targets:
+            out.setdefault(target, []).append(doc.name)
+    return out
+
+
+def _estates_table(spec: Spec, world: Any) -> Table:
+    from governance.demo_world import ESTATES, STAGING_ACCOUNT, STAGING_REGION
+
+    names = {a.id: a.name for a, _ in spec.accounts()}
+    table = Table(title="workloads")
+    for column in ("Account", "Region", "VPCs", "Subnets", "Instances", "Network", "Purpose"):
+        table.add_column(column, overflow="fold")
+
+    def count(ids: dict[str, str], prefix: str) -> str:
+        return str(sum(1 for name in ids if name.startswith(prefix)))
+
+    for estate in ESTATES:
+        ids = world.networks[estate.key].ids
+        network = [
+            label
+            for prefix, label in (
+                ("tgw.", "transit gateway"),
+                ("pcx.", "peering"),
+                ("alb.", "internet-facing ALB"),
+                ("nat.", "NAT"),
+                ("igw.", "IGW"),
+            )
+            if any(name.startswith(prefix) for name in ids)
+        ]
+        table.add_row(
+            f"{estate.account} {names.get(estate.account, '')}",
+            estate.region,
+            count(ids, "vpc."),
+            count(ids, "subnet."),
+            count(ids, "i."),
+            ", ".join(network),
+            estate.purpose,
+        )
+    staging = {
+        k.removeprefix("staging."): v for k, v in world.ids.items() if k.startswith("staging.")
+    }
+    table.add_row(
+        f"{STAGING_ACCOUNT} {names.get(STAGING_ACCOUNT, '')}",
+        STAGING_REGION,
+        count(staging, "vpc"),
+        count(staging, "subnet."),
+        count(staging, "i."),
+        "IGW",
+        "staging (the traps)",
+    )
+    return table
+
+
+def _planted_table(spec: Spec) -> Table:
+    from governance.demo_world import PLANTED
+
+    names = {a.id: a.name for a, _ in spec.accounts()}
+    table = Table(title="planted on purpose")
+    for column in ("Kind", "What", "Where", "Detail"):
+        table.add_column(column, overflow="fold")
+    for item in PLANTED:
+        where = f"{item.account} {names.get(item.account, '')} {item.region}"
+        table.add_row(item.kind, item.title, where, item.detail)
+    return table
+
+
+def _audit_table(checks: list[Any]) -> Table:
+    from governance.audit import describe
+
+    table = Table(title="audit: records that did not pass")
+    for column in ("Account", "Region", "Control", "Status", "Detail"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        style = "red" if check.status == "drift" else "yellow"
+        table.add_row(
+            check.account,
+            check.region,
+            check.control,
+            f"[{style}]{check.status}[/]",
+            describe(check),
+        )
+    return table
+
+
+def _findings_table(findings: list[dict[str, Any]]) -> Table:
+    table = Table(title="findings (report.html shows each path on the graph)")
+    for column in ("Severity", "Rule", "Account", "Region", "Resource", "Ports", "Source"):
+        table.add_column(column, overflow="fold")
+    for finding in findings:
+        table.add_row(
+            finding["severity"],
+            finding["rule"],
+            finding["account"] or "",
+            finding["region"] or "",
+            finding["resource"],
+            finding["ports"] or "",
+            finding["source"],
+        )
+    return table
+
+
 def _console() -> Console:
     console = Console(highlight=False)
     if not console.is_terminal:  # a log or a pipe: wide enough that tables do not fold
@@ -238,12 +620,29 @@ def _summary(run: DemoRun) -> None:
     run.console.rule("Summary")
     for title, seconds in run.timings:
         run.console.print(f"{title}: {seconds:.1f} s")
+    total = sum(seconds for _, seconds in run.timings)
+    run.console.print(f"total: {total:.1f} s")
     run.console.print(f"{len(run.written)} files written under {_display(run.out)}:")
+    snapshot = run.out / "snapshot"
+    in_snapshot = [p for p in run.written if p.is_relative_to(snapshot)]
+    shown_snapshot = False
     for path in run.written:
+        if path.is_relative_to(snapshot):
+            if not shown_snapshot:  # hundreds of raw API responses: one line
+                run.console.print(
+                    f"  snapshot/ ({len(in_snapshot)} files: manifest.json and "
+                    "<account>/<region>/<Key>.json)",
+                    markup=False,
+                    soft_wrap=True,
+                )
+                shown_snapshot = True
+            continue
         try:
             shown = str(path.relative_to(run.out))
         except ValueError:
             shown = _display(path)
         run.console.print(f"  {shown}", markup=False, soft_wrap=True)
+    if (run.out / "report.html").is_file():
+        run.console.print(f"open {_display(run.out / 'report.html')} in a browser", soft_wrap=True)
     status = "[green]ok[/]" if run.exit_code == 0 else f"[red]exit {run.exit_code}[/]"
     run.console.print(f"demo {status}")

@@ -1,0 +1,882 @@
+"""The organization ``ivs demo`` builds in its AWS stand-in: who has which network, what
+was done wrong on purpose, and what only looks wrong.
+
+Everything is created through ordinary boto3 calls on a moto server in this process
+(:func:`aws_stand_in`), so the collector, the audit and the analysis read it exactly as
+they would read AWS. The organization itself is the example spec's
+(``governance.sandbox.seed_organization``); the networks are
+``governance.sandbox_network.seed_network`` estates, chosen per account and region in
+:data:`ESTATES` and then changed as listed in :data:`PLANTED`.
+
+The estates (CIDRs ``10.<base>.0.0/16``):
+
+========================  ==========  ====  =============================================
+account                   region      base  network
+========================  ==========  ====  =============================================
+400000000001 payments     us-east-1   10    prod (bastion, app, database) and shared
+                                            services over a transit gateway
+400000000001 payments     eu-west-1   30    prod, disaster recovery
+400000000002 web          us-east-1   40    prod behind an internet-facing load balancer
+400000000002 web          eu-west-1   50    prod, second region
+500000000001 payments-dev us-east-1   20    dev, peered with payments prod
+500000000002 web-staging  us-east-1   60    staging, built here (the two traps)
+========================  ==========  ====  =============================================
+
+Every other account-region of the organization has its default VPC removed and holds
+nothing. Beyond what the planted items change, every estate follows common practice, so
+that the analysis has nothing else to say: hosts are reached through Session Manager (no
+SSH rule), and each VPC's default network ACL admits the private range and return traffic
+only.
+
+The planted items (:data:`PLANTED`) are of three kinds:
+
+- ``mistake``: a real error that the analysis or the audit must report;
+- ``by-design``: exposure that is there on purpose and that the analysis rightly lists
+  for confirmation (the public web tier);
+- ``trap``: something that looks exposed but is not, which must produce no finding.
+
+:meth:`World.as_dict` (written as ``demo-world.json``) names every created id and, per
+planted item, the exact findings (rule, resource, ports) or audit records expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from governance.aws import Aws
+from governance.errors import InputError
+from governance.sandbox import SeededOrganization
+from governance.sandbox_network import (
+    AMI,
+    WORLD,
+    NetworkPlan,
+    SeededNetwork,
+    remove_default_vpc,
+    seed_network,
+    subnet_cidr,
+    tag_spec,
+)
+from governance.spec import Spec
+
+__all__ = [
+    "ESTATES",
+    "PLANTED",
+    "Estate",
+    "Expected",
+    "Planted",
+    "World",
+    "aws_stand_in",
+    "operator_credentials",
+    "plant_account_drift",
+    "seed_workloads",
+]
+
+PRIVATE_RANGE = "10.0.0.0/8"
+EPHEMERAL = (1024, 65535)
+
+PAYMENTS_PROD = "400000000001"
+WEB_PROD = "400000000002"
+PAYMENTS_DEV = "500000000001"
+WEB_STAGING = "500000000002"
+US = "us-east-1"
+EU = "eu-west-1"
+
+
+@dataclass(frozen=True)
+class Estate:
+    """One account-region's network, seeded by ``seed_network`` with ``plan``."""
+
+    account: str
+    region: str
+    plan: NetworkPlan
+    purpose: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.account}/{self.region}"
+
+
+ESTATES: tuple[Estate, ...] = (
+    Estate(
+        PAYMENTS_PROD,
+        US,
+        NetworkPlan(
+            base_octet=10,
+            dev=False,
+            load_balancer=False,
+            dev_reaches_prod_database=False,
+            flow_logs=("prod", "shared"),
+            strip_default_sg_rules=("prod", "shared"),
+        ),
+        "payments: bastion, app and database tiers; shared services over a transit gateway",
+    ),
+    Estate(
+        PAYMENTS_PROD,
+        EU,
+        NetworkPlan(
+            base_octet=30,
+            dev=False,
+            shared=False,
+            load_balancer=False,
+            ssh_open_to_world=False,
+            dev_reaches_prod_database=False,
+        ),
+        "payments disaster recovery",
+    ),
+    Estate(
+        WEB_PROD,
+        US,
+        NetworkPlan(
+            base_octet=40,
+            dev=False,
+            shared=False,
+            ssh_open_to_world=False,
+            dev_reaches_prod_database=False,
+        ),
+        "public web tier behind an internet-facing load balancer",
+    ),
+    Estate(
+        WEB_PROD,
+        EU,
+        NetworkPlan(
+            base_octet=50,
+            dev=False,
+            shared=False,
+            load_balancer=False,
+            ssh_open_to_world=False,
+            dev_reaches_prod_database=False,
+            flow_logs=(),
+        ),
+        "web tier, second region",
+    ),
+    Estate(
+        PAYMENTS_DEV,
+        US,
+        NetworkPlan(
+            base_octet=20,
+            prod=False,
+            shared=False,
+            flow_logs=("dev",),
+            strip_default_sg_rules=(),
+        ),
+        "payments developers",
+    ),
+)
+
+#: The staging VPC of ``web-staging`` (built here: ``seed_network`` has no staging zone).
+STAGING_ACCOUNT, STAGING_REGION, STAGING_CIDR = WEB_STAGING, US, "10.60.0.0/16"
+
+Kind = Literal["mistake", "by-design", "trap"]
+
+
+@dataclass(frozen=True)
+class Planted:
+    """One thing done on purpose, and why it is (or is not) exposed."""
+
+    key: str
+    kind: Kind
+    title: str
+    account: str
+    region: str
+    detail: str
+
+
+PLANTED: tuple[Planted, ...] = (
+    Planted(
+        "ssh-open-to-world",
+        "mistake",
+        "SSH open to the world on a public instance",
+        PAYMENTS_PROD,
+        US,
+        "The bastion's security group admits tcp 22 from 0.0.0.0/0; the bastion has a "
+        "public IP in a subnet routed to the internet gateway, and the subnet's ACL allows 22.",
+    ),
+    Planted(
+        "dev-peered-into-prod",
+        "mistake",
+        "A dev VPC peered into prod",
+        PAYMENTS_PROD,
+        US,
+        "payments-dev's dev VPC is peered with payments' prod VPC (another account), with "
+        "routes both ways, and the database group admits tcp 5432 from the dev CIDR.",
+    ),
+    Planted(
+        "database-subnet-on-public-route-table",
+        "mistake",
+        "A database subnet on the public route table",
+        PAYMENTS_PROD,
+        US,
+        "The database subnet, holding an RDS interface, is associated with the route table "
+        "whose default route goes to the internet gateway.",
+    ),
+    Planted(
+        "default-sg-has-rules",
+        "mistake",
+        "A default security group with rules",
+        PAYMENTS_DEV,
+        US,
+        "The dev VPC's default security group was given a rule (all traffic from "
+        "10.0.0.0/8) and keeps AWS's default allow-all egress; no instance uses it yet.",
+    ),
+    Planted(
+        "vpc-without-flow-logs",
+        "mistake",
+        "A VPC without flow logs",
+        WEB_PROD,
+        EU,
+        "The web prod VPC in eu-west-1 has no flow log.",
+    ),
+    Planted(
+        "ebs-encryption-off",
+        "mistake",
+        "EBS encryption by default off in one region",
+        PAYMENTS_DEV,
+        EU,
+        "The baseline turned EBS encryption by default on; it was turned off again in "
+        "payments-dev's eu-west-1.",
+    ),
+    Planted(
+        "public-web-tier",
+        "by-design",
+        "The public web tier",
+        WEB_PROD,
+        US,
+        "The internet-facing load balancer listens on 80 and 443 and forwards to two "
+        "private app instances on 8080: exposure on purpose, listed for confirmation.",
+    ),
+    Planted(
+        "sg-open-acl-denies",
+        "trap",
+        "SSH open to the world in the group, denied by the subnet's ACL",
+        WEB_STAGING,
+        US,
+        "A public instance whose group admits tcp 22 from 0.0.0.0/0, but whose subnet's "
+        "network ACL denies tcp 22 inbound (rule 90) before it allows everything else.",
+    ),
+    Planted(
+        "public-ip-without-igw-route",
+        "trap",
+        "A public IP in a subnet with no internet gateway route",
+        WEB_STAGING,
+        US,
+        "An instance with a public IP whose group and ACL admit tcp 22 and 443 from "
+        "0.0.0.0/0, in a subnet whose route table has no route to the internet gateway.",
+    ),
+)
+
+PLANTED_BY_KEY = {p.key: p for p in PLANTED}
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A finding (``rule``, ``resource``, ``ports``) or an audit drift (``account``,
+    ``region``, ``control``) that a planted item must produce."""
+
+    rule: str | None = None
+    resource: str | None = None
+    ports: str | None = None
+    account: str | None = None
+    region: str | None = None
+    control: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.control is not None:
+            return {"account": self.account, "region": self.region, "control": self.control}
+        return {"rule": self.rule, "resource": self.resource, "ports": self.ports}
+
+
+@dataclass
+class World:
+    """What was created, and what each planted item must (or must not) produce."""
+
+    endpoint: str
+    organization: SeededOrganization
+    networks: dict[str, SeededNetwork] = field(default_factory=dict)  # Estate.key -> ids
+    #: ids created here on top of the estates, by logical name (``staging.i.jump``)
+    ids: dict[str, str] = field(default_factory=dict)
+    cleared: list[tuple[str, str]] = field(default_factory=list)  # default VPCs removed
+
+    def net(self, account: str, region: str) -> SeededNetwork:
+        return self.networks[f"{account}/{region}"]
+
+    def findings(self, key: str) -> list[Expected]:
+        """The findings (or audit records) planted item ``key`` must produce."""
+        payments = self.networks.get(f"{PAYMENTS_PROD}/{US}")
+        dev = self.networks.get(f"{PAYMENTS_DEV}/{US}")
+        web = self.networks.get(f"{WEB_PROD}/{US}")
+        web_eu = self.networks.get(f"{WEB_PROD}/{EU}")
+        if key == "ssh-open-to-world" and payments is not None:
+            return [Expected("internet-exposed-admin-port", payments["i.bastion"], "22")]
+        if key == "dev-peered-into-prod" and payments is not None:
+            return [Expected("cross-zone-path", payments["i.db"], "5432")]
+        if key == "database-subnet-on-public-route-table":
+            return [Expected("sensitive-in-public-subnet", self.ids["payments.eni.rds"])]
+        if key == "default-sg-has-rules" and dev is not None:
+            return [Expected("default-sg-has-rules", dev["sg.dev.default"])]
+        if key == "vpc-without-flow-logs" and web_eu is not None:
+            return [Expected("vpc-flow-logs-missing", web_eu["vpc.prod"])]
+        if key == "ebs-encryption-off":
+            return [Expected(account=PAYMENTS_DEV, region=EU, control="ebs-encryption-by-default")]
+        if key == "public-web-tier" and web is not None:
+            return [
+                Expected("internet-exposed-port", web["alb.prod"], "80,443"),
+                Expected("internet-exposed-port", web["i.app-a"], "8080"),
+                Expected("internet-exposed-port", web["i.app-b"], "8080"),
+            ]
+        return []
+
+    def trap_resources(self, key: str) -> list[str]:
+        """The resources of trap ``key``: none may appear in any finding."""
+        names = {
+            "sg-open-acl-denies": ["staging.i.jump", "staging.sg.ssh-open"],
+            "public-ip-without-igw-route": ["staging.i.batch", "staging.sg.web-open"],
+        }[key]
+        return [self.ids[name] for name in names]
+
+    def as_dict(self, spec: Spec) -> dict[str, Any]:
+        names = {a.id: a.name for a, _ in spec.accounts()}
+        planted = []
+        for item in PLANTED:
+            entry: dict[str, Any] = {
+                "key": item.key,
+                "kind": item.kind,
+                "title": item.title,
+                "account": item.account,
+                "account_name": names.get(item.account),
+                "region": item.region,
+                "detail": item.detail,
+            }
+            if item.kind == "trap":
+                entry["resources"] = self.trap_resources(item.key)
+            else:
+                expected = self.findings(item.key)
+                entry["findings"] = [e.as_dict() for e in expected if e.control is None]
+                entry["audit"] = [e.as_dict() for e in expected if e.control is not None]
+            planted.append(entry)
+        org = self.organization
+        return {
+            "format": 1,
+            "endpoint": self.endpoint,
+            "organization": {
+                "id": org.organization_id,
+                "management_account": org.management_account_id,
+                "root": org.root_id,
+                "units": org.units,
+                "accounts": {a: names.get(a) for a in org.accounts},
+                "policies": org.policies,
+            },
+            "estates": [
+                {
+                    "account": estate.account,
+                    "account_name": names.get(estate.account),
+                    "region": estate.region,
+                    "purpose": estate.purpose,
+                    "ids": self.networks[estate.key].ids,
+                }
+                for estate in ESTATES
+                if estate.key in self.networks
+            ],
+            "staging": {
+                "account": STAGING_ACCOUNT,
+                "region": STAGING_REGION,
+                "ids": {
+                    k.removeprefix("staging."): v
+                    for k, v in self.ids.items()
+                    if k.startswith("staging.")
+                },
+            },
+            "extra": {k: v for k, v in self.ids.items() if not k.startswith("staging.")},
+            "default_vpcs_removed": [{"account": a, "region": r} for a, r in self.cleared],
+            "planted": planted,
+        }
+
+
+# ---- the stand-in ----------------------------------------------------------------------------
+
+
+#: What the demo sets in the environment for its own run (restored afterwards).
+FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": US,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    # moto's public AMI catalogue: thousands of images per account-region, unused here
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+
+
+def _is_demo_variable(name: str) -> bool:
+    return name.startswith(("AWS_", "BOTO_", "MOTO_"))
+
+
+@contextmanager
+def aws_stand_in() -> Iterator[str]:
+    """Start a moto server on 127.0.0.1 in this process; yield its endpoint URL.
+
+    For the length of the block the process environment holds fake credentials and
+    ``AWS_ENDPOINT_URL`` pointing at the server (every ``AWS_*``, ``BOTO_*`` and ``MOTO_*``
+    variable of the caller is set aside), so that no client can reach anything but
+    loopback or use real credentials. On exit the server is stopped, its socket closed
+    and the caller's environment put back exactly.
+    """
+    saved = {name: value for name, value in os.environ.items() if _is_demo_variable(name)}
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(FAKE_ENVIRONMENT)
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)
+    server = None
+    try:
+        from moto.server import ThreadedMotoServer
+
+        from governance import sandbox_ec2
+
+        sandbox_ec2.install()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        yield endpoint
+    finally:
+        if server is not None:
+            server.stop()
+            # stop() ends serve_forever but leaves the listening socket open
+            wsgi = getattr(server, "_server", None)
+            if wsgi is not None:
+                wsgi.server_close()
+        werkzeug.setLevel(level)
+        for name in [n for n in os.environ if _is_demo_variable(n)]:
+            del os.environ[name]
+        os.environ.update(saved)
+
+
+def operator_credentials(spec: Spec, aws: Aws, user: str = "ivs-demo-operator") -> dict[str, str]:
+    """An IAM user of the management account and its access key, as environment variables.
+
+    The demo then runs as an operator of the management account would: the collector
+    reads that account with these credentials and assumes the member role elsewhere.
+    """
+    from governance.sandbox import management_aws
+
+    iam = management_aws(spec, aws).client("iam")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+    }
+
+
+# ---- seeding ---------------------------------------------------------------------------------
+
+
+def check_spec(spec: Spec, source: str) -> None:
+    """The world names accounts of the example spec: say which one is missing."""
+    known = {a.id for a, _ in spec.accounts()}
+    needed = {e.account for e in ESTATES} | {p.account for p in PLANTED} | {STAGING_ACCOUNT}
+    for account in sorted(needed - known):
+        raise InputError(source, f"the demo needs member account {account}", "ivs.organization")
+    for region in sorted(({e.region for e in ESTATES} | {STAGING_REGION}) - set(spec.regions)):
+        raise InputError(source, f"the demo needs governed region {region}", "ivs.regions")
+
+
+def plant_account_drift(spec: Spec, aws: Aws) -> None:
+    """After the baseline: turn EBS encryption by default off where the world says."""
+    item = PLANTED_BY_KEY["ebs-encryption-off"]
+    member = aws.assume(item.account, spec.member_role_name)
+    member.client("ec2", item.region).disable_ebs_encryption_by_default()
+
+
+def seed_workloads(
+    spec: Spec,
+    aws: Aws,
+    endpoint: str,
+    organization: SeededOrganization,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> World:
+    """Seed every estate and the staging VPC, plant the items; clear the other regions.
+
+    ``aws`` holds the management account's credentials; members are reached through
+    ``spec.member_role_name``.
+    """
+    world = World(endpoint=endpoint, organization=organization)
+    say = progress or (lambda _text: None)
+    management = organization.management_account_id
+    members: dict[str, Aws] = {}
+
+    def member(account: str) -> Aws:
+        if account == management:
+            return aws
+        if account not in members:
+            members[account] = aws.assume(account, spec.member_role_name, "ivs-demo")
+        return members[account]
+
+    for estate in ESTATES:
+        say(f"{estate.key}: {estate.purpose}")
+        world.networks[estate.key] = seed_network(
+            member(estate.account), estate.region, estate.plan
+        )
+    say(f"{STAGING_ACCOUNT}/{STAGING_REGION}: staging (the traps)")
+    _seed_staging(
+        member(STAGING_ACCOUNT).client("ec2", STAGING_REGION), member(STAGING_ACCOUNT), world
+    )
+
+    say("planting the mistakes")
+    _dev_peered_into_prod(member, world)
+    _database_subnet_on_public_route_table(member(PAYMENTS_PROD).client("ec2", US), world)
+    _managed_service_interface(member(PAYMENTS_PROD).client("ec2", US), world)
+    _default_group_given_a_rule(member(PAYMENTS_DEV).client("ec2", US), world)
+
+    say("common practice: no SSH rules, private default network ACLs")
+    for estate in ESTATES:
+        net = world.networks[estate.key]
+        ec2 = member(estate.account).client("ec2", estate.region)
+        if estate.key != f"{PAYMENTS_PROD}/{US}":  # the planted open SSH stays
+            _close_ssh(ec2, net)
+        for name, acl in net.named("acl."):
+            if name.endswith(".default"):
+                _private_default_acl(ec2, acl)
+
+    say("removing the default VPC of every other account-region")
+    seeded = {(e.account, e.region) for e in ESTATES} | {(STAGING_ACCOUNT, STAGING_REGION)}
+    accounts = [management, *organization.accounts]
+    for account in accounts:
+        for region in spec.regions:
+            if (account, region) in seeded:
+                continue
+            remove_default_vpc(member(account).client("ec2", region))
+            world.cleared.append((account, region))
+    return world
+
+
+# ---- the planted items -----------------------------------------------------------------------
+
+
+def _dev_peered_into_prod(member: Callable[[str], Aws], world: World) -> None:
+    prod, dev = world.net(PAYMENTS_PROD, US), world.net(PAYMENTS_DEV, US)
+    prod_ec2 = member(PAYMENTS_PROD).client("ec2", US)
+    dev_ec2 = member(PAYMENTS_DEV).client("ec2", US)
+    pcx = prod_ec2.create_vpc_peering_connection(
+        VpcId=prod["vpc.prod"],
+        PeerVpcId=dev["vpc.dev"],
+        PeerOwnerId=PAYMENTS_DEV,
+        PeerRegion=US,
+        TagSpecifications=tag_spec("vpc-peering-connection", "payments-prod-to-dev"),
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    dev_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    world.ids["payments.pcx.prod-dev"] = pcx
+    prod_ec2.create_route(
+        RouteTableId=prod["rtb.prod.private"],
+        DestinationCidrBlock=dev.plan.cidr("dev"),
+        VpcPeeringConnectionId=pcx,
+    )
+    dev_ec2.create_route(
+        RouteTableId=dev["rtb.dev.public"],
+        DestinationCidrBlock=prod.plan.cidr("prod"),
+        VpcPeeringConnectionId=pcx,
+    )
+    prod_ec2.authorize_security_group_ingress(
+        GroupId=prod["sg.db"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "IpRanges": [{"CidrIp": dev.plan.cidr("dev"), "Description": "payments-dev"}],
+            }
+        ],
+    )
+
+
+def _database_subnet_on_public_route_table(ec2: Any, world: World) -> None:
+    net = world.net(PAYMENTS_PROD, US)
+    subnet = ec2.create_subnet(
+        VpcId=net["vpc.prod"],
+        CidrBlock=subnet_cidr(net.plan.cidr("prod"), 20),
+        AvailabilityZone=_first_zone(ec2),
+        TagSpecifications=tag_spec("subnet", "prod-database-a", "prod", Tier="database"),
+    )["Subnet"]["SubnetId"]
+    world.ids["payments.subnet.database-a"] = subnet
+    # the mistake: the public route table (0.0.0.0/0 -> internet gateway), not the private one
+    ec2.associate_route_table(RouteTableId=net["rtb.prod.public"], SubnetId=subnet)
+    group = _group(ec2, net["vpc.prod"], "prod-rds", "PostgreSQL (RDS)", "prod")
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "UserIdGroupPairs": [{"GroupId": net["sg.app"], "Description": "from the app"}],
+            }
+        ],
+    )
+    world.ids["payments.sg.rds"] = group
+    eni = ec2.create_network_interface(
+        SubnetId=subnet,
+        Groups=[group],
+        Description="RDSNetworkInterface",
+        TagSpecifications=tag_spec(
+            "network-interface", "payments-db", "prod", DataClassification="restricted"
+        ),
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    world.ids["payments.eni.rds"] = eni
+
+
+def _managed_service_interface(ec2: Any, world: World) -> None:
+    """A Lambda function's interface in a private subnet: managed, and rightly quiet."""
+    net = world.net(PAYMENTS_PROD, US)
+    group = _group(ec2, net["vpc.prod"], "prod-worker", "Payments worker function", "prod")
+    world.ids["payments.sg.worker"] = group
+    eni = ec2.create_network_interface(
+        SubnetId=net["subnet.prod.private-b"],
+        Groups=[group],
+        Description="AWS Lambda VPC ENI-payments-worker",
+        TagSpecifications=tag_spec("network-interface", "payments-worker", "prod"),
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    world.ids["payments.eni.lambda"] = eni
+
+
+def _default_group_given_a_rule(ec2: Any, world: World) -> None:
+    group = world.net(PAYMENTS_DEV, US)["sg.dev.default"]
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "-1",
+                "IpRanges": [{"CidrIp": PRIVATE_RANGE, "Description": "anything internal"}],
+            }
+        ],
+    )
+
+
+def _close_ssh(ec2: Any, net: SeededNetwork) -> None:
+    """Hosts are reached through Session Manager: drop the bastion's and dev's SSH rules."""
+    for name in ("sg.bastion", "sg.dev"):
+        if name not in net:
+            continue
+        group = ec2.describe_security_groups(GroupIds=[net[name]])["SecurityGroups"][0]
+        if group.get("IpPermissions"):
+            ec2.revoke_security_group_ingress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissions"]
+            )
+
+
+def _private_default_acl(ec2: Any, acl: str) -> None:
+    """The default ACL admits the private range, and from elsewhere only return traffic."""
+    ec2.replace_network_acl_entry(
+        NetworkAclId=acl,
+        RuleNumber=100,
+        Protocol="-1",
+        RuleAction="allow",
+        Egress=False,
+        CidrBlock=PRIVATE_RANGE,
+    )
+    _acl_entry(ec2, acl, 200, "allow", WORLD, EPHEMERAL)
+
+
+# ---- the staging VPC and its traps -----------------------------------------------------------
+
+
+def _seed_staging(ec2: Any, member: Aws, world: World) -> None:
+    ids = world.ids
+
+    def put(name: str, value: str) -> str:
+        ids[f"staging.{name}"] = value
+        return value
+
+    remove_default_vpc(ec2)
+    vpc = put(
+        "vpc",
+        ec2.create_vpc(
+            CidrBlock=STAGING_CIDR,
+            TagSpecifications=tag_spec(
+                "vpc", "staging-vpc", "staging", DataClassification="internal"
+            ),
+        )["Vpc"]["VpcId"],
+    )
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc]}]
+    default_sg = ec2.describe_security_groups(
+        Filters=[*in_vpc, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]
+    put("sg.default", default_sg["GroupId"])
+    if default_sg.get("IpPermissions"):
+        ec2.revoke_security_group_ingress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
+        )
+    if default_sg.get("IpPermissionsEgress"):
+        ec2.revoke_security_group_egress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
+        )
+    default_acl = ec2.describe_network_acls(
+        Filters=[*in_vpc, {"Name": "default", "Values": ["true"]}]
+    )["NetworkAcls"][0]["NetworkAclId"]
+    _private_default_acl(ec2, put("acl.default", default_acl))
+    logs = member.client("logs", STAGING_REGION)
+    logs.create_log_group(logGroupName="/ivs/flow-logs/staging")
+    put(
+        "fl",
+        ec2.create_flow_logs(
+            ResourceIds=[vpc],
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogDestinationType="cloud-watch-logs",
+            LogGroupName="/ivs/flow-logs/staging",
+            DeliverLogsPermissionArn=f"arn:aws:iam::{STAGING_ACCOUNT}:role/ivs-flow-logs",
+        )["FlowLogIds"][0],
+    )
+    igw = put(
+        "igw",
+        ec2.create_internet_gateway(
+            TagSpecifications=tag_spec("internet-gateway", "staging-igw", "staging")
+        )["InternetGateway"]["InternetGatewayId"],
+    )
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    zone = _first_zone(ec2)
+
+    def subnet(name: str, index: int) -> str:
+        subnet_id = ec2.create_subnet(
+            VpcId=vpc,
+            CidrBlock=subnet_cidr(STAGING_CIDR, index),
+            AvailabilityZone=zone,
+            TagSpecifications=tag_spec("subnet", f"staging-{name}", "staging"),
+        )["Subnet"]["SubnetId"]
+        return put(f"subnet.{name}", subnet_id)
+
+    public, isolated = subnet("public-a", 0), subnet("isolated-a", 10)
+    public_rtb = put("rtb.public", _route_table(ec2, vpc, "staging-public", public))
+    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock=WORLD, GatewayId=igw)
+    # no route to the internet gateway: the local route only
+    put("rtb.isolated", _route_table(ec2, vpc, "staging-isolated", isolated))
+
+    # Trap 1: the ACL denies SSH from anywhere (rule 90), then allows everything else.
+    public_acl = put("acl.public", _acl(ec2, vpc, "staging-public", public))
+    _acl_entry(ec2, public_acl, 90, "deny", WORLD, (22, 22))
+    _acl_entry(ec2, public_acl, 100, "allow", WORLD, None)
+    _acl_entry(ec2, public_acl, 100, "allow", WORLD, None, egress=True)
+    ssh_open = put(
+        "sg.ssh-open", _group(ec2, vpc, "staging-ssh-open", "SSH from anywhere", "staging")
+    )
+    _open(ec2, ssh_open, 22)
+    put("i.jump", _public_instance(ec2, public, ssh_open, "staging-jump"))
+
+    # Trap 2: group and ACL admit the world, the route table does not lead there.
+    isolated_acl = put("acl.isolated", _acl(ec2, vpc, "staging-isolated", isolated))
+    _acl_entry(ec2, isolated_acl, 100, "allow", WORLD, (22, 22))
+    _acl_entry(ec2, isolated_acl, 110, "allow", WORLD, (443, 443))
+    _acl_entry(ec2, isolated_acl, 120, "allow", PRIVATE_RANGE, None)
+    _acl_entry(ec2, isolated_acl, 200, "allow", WORLD, EPHEMERAL)
+    _acl_entry(ec2, isolated_acl, 100, "allow", WORLD, None, egress=True)
+    web_open = put("sg.web-open", _group(ec2, vpc, "staging-web-open", "SSH and HTTPS", "staging"))
+    _open(ec2, web_open, 22)
+    _open(ec2, web_open, 443)
+    put("i.batch", _public_instance(ec2, isolated, web_open, "staging-batch"))
+
+
+# ---- small boto3 helpers ---------------------------------------------------------------------
+
+
+def _first_zone(ec2: Any) -> str:
+    return str(ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"])
+
+
+def _group(ec2: Any, vpc: str, name: str, description: str, env: str) -> str:
+    return str(
+        ec2.create_security_group(
+            GroupName=name,
+            Description=description,
+            VpcId=vpc,
+            TagSpecifications=tag_spec("security-group", name, env),
+        )["GroupId"]
+    )
+
+
+def _open(ec2: Any, group: str, port: int) -> None:
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": port,
+                "ToPort": port,
+                "IpRanges": [{"CidrIp": WORLD, "Description": "anywhere"}],
+            }
+        ],
+    )
+
+
+def _route_table(ec2: Any, vpc: str, name: str, subnet: str) -> str:
+    rtb = ec2.create_route_table(
+        VpcId=vpc, TagSpecifications=tag_spec("route-table", name, "staging")
+    )["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet)
+    return str(rtb)
+
+
+def _acl(ec2: Any, vpc: str, name: str, subnet: str) -> str:
+    acl = ec2.create_network_acl(
+        VpcId=vpc, TagSpecifications=tag_spec("network-acl", name, "staging")
+    )["NetworkAcl"]["NetworkAclId"]
+    current = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+    )["NetworkAcls"]
+    for found in current:
+        for association in found.get("Associations", []):
+            if association["SubnetId"] == subnet:
+                ec2.replace_network_acl_association(
+                    AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl
+                )
+    return str(acl)
+
+
+def _acl_entry(
+    ec2: Any,
+    acl: str,
+    number: int,
+    action: str,
+    cidr: str,
+    ports: tuple[int, int] | None,
+    *,
+    egress: bool = False,
+) -> None:
+    entry: dict[str, Any] = {
+        "NetworkAclId": acl,
+        "RuleNumber": number,
+        "RuleAction": action,
+        "Egress": egress,
+        "CidrBlock": cidr,
+    }
+    if ports is None:
+        entry["Protocol"] = "-1"
+    else:
+        entry["Protocol"] = "6"
+        entry["PortRange"] = {"From": ports[0], "To": ports[1]}
+    ec2.create_network_acl_entry(**entry)
+
+
+def _public_instance(ec2: Any, subnet: str, group: str, name: str) -> str:
+    instance = ec2.run_instances(
+        ImageId=AMI,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        NetworkInterfaces=[
+            {
+                "DeviceIndex": 0,
+                "SubnetId": subnet,
+                "Groups": [group],
+                "AssociatePublicIpAddress": True,
+            }
+        ],
+        TagSpecifications=tag_spec("instance", name, "staging", DataClassification="internal"),
+    )["Instances"][0]
+    return str(instance["InstanceId"])
