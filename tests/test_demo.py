@@ -1,63 +1,68 @@
-"""``ivs demo``: lint report, rendered policies, the deployment plan of both stacks."""
+"""``ivs demo`` in this process: its steps, the AWS stand-in's lifetime, and the final check.
+
+The whole demo as a user runs it (a subprocess, once per session) is
+``tests/test_demo_e2e.py``; these tests cover the parts without running it all.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
-from governance.cli import app
-from governance.demo import DemoRun, Step, run_demo, step_lint, step_plan
-from governance.jsonio import minify
-from governance.policies import build_documents
-from governance.spec import Spec, load_spec
+from governance.audit import AuditResult, Check
+from governance.aws import Aws
+from governance.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
+from governance.demo_world import (
+    ESTATES,
+    PAYMENTS_DEV,
+    PAYMENTS_PROD,
+    PLANTED,
+    WEB_PROD,
+    World,
+    aws_stand_in,
+    check_spec,
+)
+from governance.errors import InputError
+from governance.sandbox import SeededOrganization
+from governance.sandbox_network import SeededNetwork
+from governance.spec import Spec, load_spec, spec_from_mapping
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    out = tmp_path_factory.mktemp("demo") / "out"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
-    return result, out
+def console() -> Console:
+    return Console(record=True, width=160)
 
 
-def test_demo_exits_zero_and_writes_every_policy_as_deployed(demo: tuple[Any, Path]) -> None:
-    result, out = demo
-    assert result.exit_code == 0, result.output
-    documents = build_documents(load_spec(REPO / "stacks" / "Pulumi.org.yaml"))
-    assert documents
-    for doc in documents:
-        deployed = out / "policies" / doc.kind / f"{doc.name}.json"
-        assert deployed.read_text(encoding="utf-8") == minify(doc.content)
-        readable = out / "policies" / doc.kind / f"{doc.name}.pretty.json"
-        assert json.loads(readable.read_text(encoding="utf-8")) == doc.content
+def refused(endpoint: str) -> bool:
+    host, port = endpoint.removeprefix("http://").rsplit(":", 1)
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex((host, int(port))) != 0
 
 
-def test_demo_prints_lint_report_and_both_plans(demo: tuple[Any, Path]) -> None:
-    result, out = demo
-    assert "0 errors" in result.output
-    assert "stack org: policy attachments" in result.output
-    assert "stack baseline-400000000001: baseline per region" in result.output
-    org = json.loads((out / "plan" / "org.json").read_text(encoding="utf-8"))
-    account = json.loads((out / "plan" / "baseline-400000000001.json").read_text("utf-8"))
-    assert org["counts"]["aws:organizations/policy:Policy"] == len(org["outputs"]["policy_ids"])
-    assert org["counts"]["pulumi:providers:aws"] == account["counts"]["pulumi:providers:aws"] == 1
-    assert account["outputs"]["account_id"] == "400000000001"
-    assert json.loads((out / "lint.json").read_text(encoding="utf-8"))["errors"] == 0
+# ---- the first steps (no AWS) -------------------------------------------------------------
 
 
-def test_demo_summary_names_every_file_it_wrote(demo: tuple[Any, Path]) -> None:
-    result, out = demo
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert len(files) > 3
-    listed = result.output.split("files written under", 1)[1]
+def test_steps_without_aws_write_and_name_their_files(tmp_path: Path) -> None:
+    titles = [step.title for step in STEPS]
+    first = STEPS[: titles.index("The IVS policy in words") + 1]
+    shown = console()
+    assert run_demo(tmp_path, steps=first, console=shown) == 0
+    output = shown.export_text()
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert {"lint.json", "policy.md", "plan/org.json", "policies/index.json"} <= set(files)
+    listed = output.split("files written under", 1)[1]
     for name in files:
         assert f"  {name}\n" in listed
+    assert "1. Purpose" in output  # the policy's headings
+    assert "demo ok" in output
 
 
 def test_a_lint_error_stops_the_demo_before_the_plan(tmp_path: Path) -> None:
@@ -84,10 +89,10 @@ def test_a_lint_error_stops_the_demo_before_the_plan(tmp_path: Path) -> None:
     def use_bad_spec(run: DemoRun) -> None:
         run.spec = bad
 
-    console = Console(record=True, width=120)
+    shown = console()
     steps = [Step("spec", use_bad_spec), Step("lint", step_lint), Step("plan", step_plan)]
-    assert run_demo(tmp_path, steps=steps, console=console) == 1
-    assert "lint found errors" in console.export_text()
+    assert run_demo(tmp_path, steps=steps, console=shown) == 1
+    assert "lint found errors" in shown.export_text()
     assert (tmp_path / "lint.json").is_file()
     assert not (tmp_path / "plan").exists()
     report = json.loads((tmp_path / "lint.json").read_text(encoding="utf-8"))
@@ -98,9 +103,177 @@ def test_plan_step_uses_the_shipped_account_stack(tmp_path: Path, spec: Spec) ->
     def use_spec(run: DemoRun) -> None:
         run.spec = spec
 
-    console = Console(record=True, width=120)
-    assert run_demo(tmp_path, [Step("spec", use_spec), Step("plan", step_plan)], console) == 0
+    assert run_demo(tmp_path, [Step("spec", use_spec), Step("plan", step_plan)], console()) == 0
     assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == [
         "baseline-400000000001.json",
         "org.json",
+    ]
+
+
+def test_the_world_needs_the_example_accounts_and_regions(spec_fields: dict[str, Any]) -> None:
+    check_spec(spec_from_mapping(spec_fields, "org.yaml", str(REPO / "stacks")), "org.yaml")
+    nonprod = spec_fields["organization"]["units"][2]["units"][1]
+    nonprod["accounts"] = [a for a in nonprod["accounts"] if a["id"] != "500000000002"]
+    with pytest.raises(InputError) as err:
+        check_spec(spec_from_mapping(spec_fields, "org.yaml", str(REPO / "stacks")), "org.yaml")
+    assert str(err.value) == (
+        "org.yaml: ivs.organization: the demo needs member account 500000000002"
+    )
+
+
+# ---- the AWS stand-in --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def callers_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller with a profile, real-looking keys and an endpoint of their own."""
+    monkeypatch.setenv("AWS_PROFILE", "production-admin")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("MOTO_CALL_RESET_API", "false")
+
+
+@pytest.mark.usefixtures("callers_environment")
+def test_stand_in_sets_the_callers_aws_environment_aside_and_restores_it() -> None:
+    before = dict(os.environ)
+    with aws_stand_in() as endpoint:
+        assert endpoint.startswith("http://127.0.0.1:")
+        assert "AWS_PROFILE" not in os.environ
+        assert "MOTO_CALL_RESET_API" not in os.environ
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+        assert os.environ["AWS_ENDPOINT_URL"] == endpoint
+        # a client made the ordinary way reaches the stand-in, with moto's default account
+        identity = Aws().client("sts").get_caller_identity()
+        assert identity["Account"] == "123456789012"
+    assert dict(os.environ) == before
+    assert refused(endpoint)
+
+
+@pytest.mark.usefixtures("callers_environment")
+def test_stand_in_is_stopped_when_a_step_fails(tmp_path: Path) -> None:
+    before = dict(os.environ)
+    seen: dict[str, str] = {}
+
+    def start(run: DemoRun) -> None:
+        run.endpoint = seen["endpoint"] = run.cleanup.enter_context(aws_stand_in())
+
+    def fail(run: DemoRun) -> None:
+        assert not refused(seen["endpoint"])
+        raise RuntimeError("a step failed")
+
+    with pytest.raises(RuntimeError, match="a step failed"):
+        run_demo(tmp_path, [Step("start", start), Step("fail", fail)], console())
+    assert refused(seen["endpoint"])
+    assert dict(os.environ) == before
+
+
+# ---- the check against what was planted ----------------------------------------------------------
+
+
+def fake_world() -> World:
+    """A world with made-up ids, shaped as ``seed_workloads`` leaves it."""
+    org = SeededOrganization("o-demo", "100000000001", "r-demo")
+    world = World(endpoint="http://127.0.0.1:1", organization=org)
+    ids = {
+        f"{PAYMENTS_PROD}/us-east-1": {"i.bastion": "i-bastion", "i.db": "i-db"},
+        f"{PAYMENTS_DEV}/us-east-1": {"sg.dev.default": "sg-devdefault"},
+        f"{WEB_PROD}/us-east-1": {"alb.prod": "arn:alb", "i.app-a": "i-a", "i.app-b": "i-b"},
+        f"{WEB_PROD}/eu-west-1": {"vpc.prod": "vpc-weu"},
+    }
+    for estate in ESTATES:
+        world.networks[estate.key] = SeededNetwork(
+            estate.account, estate.region, estate.plan, dict(ids.get(estate.key, {}))
+        )
+    world.ids.update(
+        {
+            "payments.eni.rds": "eni-rds",
+            "staging.i.jump": "i-jump",
+            "staging.sg.ssh-open": "sg-sshopen",
+            "staging.i.batch": "i-batch",
+            "staging.sg.web-open": "sg-webopen",
+        }
+    )
+    return world
+
+
+def finding(rule: str, resource: str, ports: str | None) -> dict[str, Any]:
+    return {"rule": rule, "resource": resource, "ports": ports}
+
+
+PLANTED_FINDINGS = [
+    finding("internet-exposed-admin-port", "i-bastion", "22"),
+    finding("cross-zone-path", "i-db", "5432"),
+    finding("sensitive-in-public-subnet", "eni-rds", None),
+    finding("default-sg-has-rules", "sg-devdefault", None),
+    finding("vpc-flow-logs-missing", "vpc-weu", None),
+    finding("internet-exposed-port", "arn:alb", "80,443"),
+    finding("internet-exposed-port", "i-a", "8080"),
+    finding("internet-exposed-port", "i-b", "8080"),
+]
+EBS_DRIFT = Check("500000000001", "eu-west-1", "ebs-encryption-by-default", "x", "drift")
+
+
+def check(findings: list[dict[str, Any]], checks: list[Check]) -> tuple[DemoRun, str]:
+    shown = console()
+    run = DemoRun(out=Path("unused"), console=shown, spec_path=REPO / "stacks")
+    run.results.update(
+        world=fake_world(),
+        findings={"findings": findings},
+        audit=AuditResult(checks),
+    )
+    step_check(run)
+    return run, shown.export_text()
+
+
+def test_check_passes_when_the_findings_are_exactly_the_planted_ones() -> None:
+    run, output = check(PLANTED_FINDINGS, [EBS_DRIFT])
+    assert run.exit_code == 0 and not run.stopped
+    assert output.count(" found ") == len(PLANTED_FINDINGS) + 1
+    assert output.count("no finding") == 2 * 2  # expected and reported, per trap
+
+
+@pytest.mark.parametrize(
+    ("findings", "checks", "message"),
+    [
+        (PLANTED_FINDINGS[1:], [EBS_DRIFT], "missing"),
+        (PLANTED_FINDINGS, [], "missing"),
+        (
+            [*PLANTED_FINDINGS, finding("flat-network", "vpc-x", "0-65535")],
+            [EBS_DRIFT],
+            "not planted: flat-network vpc-x 0-65535",
+        ),
+        (
+            PLANTED_FINDINGS,
+            [EBS_DRIFT, Check("500000000002", "us-east-1", "imds-defaults", "x", "drift")],
+            "not planted: audit drift imds-defaults in 500000000002 us-east-1",
+        ),
+        (
+            [*PLANTED_FINDINGS, finding("internet-exposed-admin-port", "i-jump", "22")],
+            [EBS_DRIFT],
+            "flagged: internet-exposed-admin-port",
+        ),
+    ],
+    ids=["mistake-missed", "drift-missed", "extra-finding", "extra-drift", "trap-flagged"],
+)
+def test_check_stops_with_exit_1_when_the_findings_differ(
+    findings: list[dict[str, Any]], checks: list[Check], message: str
+) -> None:
+    run, output = check(findings, checks)
+    assert run.exit_code == 1 and run.stopped
+    assert message in output
+    assert "the findings differ from what the demo planted" in output
+
+
+def test_world_record_names_what_each_planted_item_must_produce(spec: Spec) -> None:
+    record = fake_world().as_dict(spec)
+    assert [item["key"] for item in record["planted"]] == [p.key for p in PLANTED]
+    for item in record["planted"]:
+        if item["kind"] == "trap":
+            assert item["resources"]
+        else:
+            assert item["findings"] or item["audit"], item["key"]
+    produced = [f for item in record["planted"] for f in item.get("findings", [])]
+    assert sorted(map(str, produced)) == sorted(map(str, PLANTED_FINDINGS))
+    assert [a for item in record["planted"] for a in item.get("audit", [])] == [
+        {"account": "500000000001", "region": "eu-west-1", "control": "ebs-encryption-by-default"}
     ]
