@@ -65,7 +65,7 @@ class Aws:
         # boto3 sessions are not thread-safe to create clients from concurrently.
         with self._lock:
             return self.session.client(
-                service,  # type: ignore[call-overload]
+                service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
                 config=RETRY_CONFIG,
