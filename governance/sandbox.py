@@ -173,13 +173,18 @@ def seed_organization(
                 AccountId=account.id, SourceParentId=root_id, DestinationParentId=seeded.units[path]
             )
         seeded.accounts[account.id] = account.id
+    supported = [d for d in docs if d.policy_type in MOTO_POLICY_TYPES]
+    seeded.skipped.extend(d.name for d in docs if d.policy_type not in MOTO_POLICY_TYPES)
+    deploy_documents(org, seeded, supported)
+    return seeded
+
+
+def deploy_documents(org: Any, seeded: SeededOrganization, docs: list[PolicyDocument]) -> None:
+    """Enable the documents' policy types on the root, create each one and attach it."""
     enabled = {t["Type"] for t in org.list_roots()["Roots"][0].get("PolicyTypes", [])}
-    for policy_type in sorted({d.policy_type for d in docs} & MOTO_POLICY_TYPES - enabled):
-        org.enable_policy_type(RootId=root_id, PolicyType=policy_type)
+    for policy_type in sorted({d.policy_type for d in docs} - enabled):
+        org.enable_policy_type(RootId=seeded.root_id, PolicyType=policy_type)
     for doc in docs:
-        if doc.policy_type not in MOTO_POLICY_TYPES:
-            seeded.skipped.append(doc.name)
-            continue
         policy = org.create_policy(
             Name=doc.name,
             Description=doc.description,
@@ -189,4 +194,3 @@ def seed_organization(
         seeded.policies[doc.name] = policy["Id"]
         for target in doc.targets:
             org.attach_policy(PolicyId=policy["Id"], TargetId=seeded.target_id(target))
-    return seeded

@@ -235,25 +235,12 @@ def seed_unsupported_documents(spec: Spec, aws: Aws, seeded: Any) -> list[str]:
 
     ``seeded`` is its ``SeededOrganization``; returns the names created.
     """
-    from governance.jsonio import minify
     from governance.policies import build_documents
-    from governance.sandbox import management_aws
+    from governance.sandbox import deploy_documents, management_aws
 
     org = management_aws(spec, aws).client("organizations")
     docs = [d for d in build_documents(spec) if d.name in set(seeded.skipped)]
-    enabled = {t["Type"] for t in org.list_roots()["Roots"][0].get("PolicyTypes", [])}
-    for policy_type in sorted({d.policy_type for d in docs} - enabled):
-        org.enable_policy_type(RootId=seeded.root_id, PolicyType=policy_type)
-    for doc in docs:
-        policy = org.create_policy(
-            Name=doc.name,
-            Description=doc.description,
-            Type=doc.policy_type,
-            Content=minify(doc.content),
-        )["Policy"]["PolicySummary"]
-        seeded.policies[doc.name] = policy["Id"]
-        for target in doc.targets:
-            org.attach_policy(PolicyId=policy["Id"], TargetId=seeded.target_id(target))
+    deploy_documents(org, seeded, docs)
     seeded.skipped = [name for name in seeded.skipped if name not in seeded.policies]
     return [d.name for d in docs]
 
