@@ -848,36 +848,25 @@ def _attached(item: dict[str, Any], s: _Shape, where: str) -> list[str]:
     ]
 
 
-def _internet_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"InternetGateways[{pos}]"
-        item = s.obj(raw, where)
-        snap.gateways.append(
-            m.Gateway(
-                s.text(item, "InternetGatewayId", where),
-                snap.account,
-                snap.region,
-                "internet-gateway",
-                _attached(item, s, where),
-                s.tags(item, where),
-            )
-        )
+def _gateways(key: str, id_field: str, kind: str) -> Any:
+    """A reader for internet gateways or egress-only internet gateways."""
 
-
-def _egress_only(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"EgressOnlyInternetGateways[{pos}]"
-        item = s.obj(raw, where)
-        snap.gateways.append(
-            m.Gateway(
-                s.text(item, "EgressOnlyInternetGatewayId", where),
-                snap.account,
-                snap.region,
-                "egress-only-internet-gateway",
-                _attached(item, s, where),
-                s.tags(item, where),
+    def read(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+        for pos, raw in enumerate(items):
+            where = f"{key}[{pos}]"
+            item = s.obj(raw, where)
+            snap.gateways.append(
+                m.Gateway(
+                    s.text(item, id_field, where),
+                    snap.account,
+                    snap.region,
+                    kind,
+                    _attached(item, s, where),
+                    s.tags(item, where),
+                )
             )
-        )
+
+    return read
 
 
 def _nat_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
@@ -1237,8 +1226,10 @@ _READERS: dict[str, Reader] = {
     "SecurityGroups": _security_groups,
     "NetworkInterfaces": _network_interfaces,
     "Reservations": _reservations,
-    "InternetGateways": _internet_gateways,
-    "EgressOnlyInternetGateways": _egress_only,
+    "InternetGateways": _gateways("InternetGateways", "InternetGatewayId", "internet-gateway"),
+    "EgressOnlyInternetGateways": _gateways(
+        "EgressOnlyInternetGateways", "EgressOnlyInternetGatewayId", "egress-only-internet-gateway"
+    ),
     "NatGateways": _nat_gateways,
     "VpcPeeringConnections": _peerings,
     "Addresses": _addresses,
