@@ -54,6 +54,10 @@ from governance.jsonio import atomic_write_text, write_json
 from governance.spec import Spec, load_spec
 
 EXAMPLE_SPEC = Path("stacks") / "Pulumi.org.yaml"
+#: Thread pools of the baseline, the audit and the collector. The stand-in answers from
+#: this process, so more threads only contend for the interpreter: measured on 2 cores,
+#: 8 workers took the demo from 16 s to 25 s and its peak memory from 480 MB to 690 MB.
+WORKERS = 2
 
 
 @dataclass
@@ -204,7 +208,7 @@ def step_baseline(run: DemoRun) -> None:
     spec = run.require_spec()
     aws, _ = run.require_aws()
     members = [a.id for a, _ in spec.accounts()]
-    seed_account_baseline(aws, spec, members)
+    seed_account_baseline(aws, spec, members, workers=WORKERS)
     run.console.print(
         f"baseline applied to {len(members)} member accounts in {', '.join(spec.regions)}: "
         "EBS encryption by default (and its KMS key), image and snapshot block public "
@@ -238,7 +242,7 @@ def step_audit(run: DemoRun) -> None:
 
     spec = run.require_spec()
     aws, _ = run.require_aws()
-    result = audit_organization(spec, aws)
+    result = audit_organization(spec, aws, workers=WORKERS)
     run.results["audit"] = result
     document = report_json(result, _display(run.spec_path))
     run.written.append(write_json(run.out / "audit.json", document))
@@ -262,6 +266,7 @@ def step_collect(run: DemoRun) -> None:
         endpoint_url=endpoint,
         regions=list(spec.regions),
         role_name=spec.member_role_name,
+        workers=WORKERS,
         console=run.console,
     )
     run.results["collect"] = result
