@@ -381,7 +381,14 @@ def run_demo(out: Path, steps: list[Step] | None = None, console: Console | None
     Whatever a step started (the AWS stand-in) is stopped before this returns, also when
     a step raises.
     """
-    run = DemoRun(out=Path(out), console=console or _console(), spec_path=find_example_spec())
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(str(out), f"--out cannot be created: {err.strerror or err}") from None
+    run = DemoRun(out=out, console=console or _console(), spec_path=find_example_spec())
     with run.cleanup:
         for number, step in enumerate(steps or STEPS, start=1):
             title = f"{number}. {step.title}"

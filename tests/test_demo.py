@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from governance.audit import AuditResult, Check
 from governance.aws import Aws
+from governance.cli import app
 from governance.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
 from governance.demo_world import (
     ESTATES,
@@ -108,6 +110,19 @@ def test_plan_step_uses_the_shipped_account_stack(tmp_path: Path, spec: Spec) ->
         "baseline-400000000001.json",
         "org.json",
     ]
+
+
+def test_out_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    result = CliRunner().invoke(app, ["demo", "--out", str(taken)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .endswith(f"{taken}: --out exists and is not a directory")
+    )
+    assert taken.read_text() == "not a directory"
 
 
 def test_the_world_needs_the_example_accounts_and_regions(spec_fields: dict[str, Any]) -> None:
