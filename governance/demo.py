@@ -312,10 +312,12 @@ def step_check(run: DemoRun) -> None:
         table.add_column(column, overflow="fold")
     expected_findings: set[tuple[str | None, str | None, str | None]] = set()
     expected_drift: set[tuple[str | None, str | None, str | None]] = set()
+    trapped: list[dict[str, Any]] = []
     for item in PLANTED:
         if item.kind == "trap":
             resources = set(world.trap_resources(item.key))
             hits = [f for f in findings if f["resource"] in resources]
+            trapped += hits
             shown = (
                 "[red]flagged: " + ", ".join(f["rule"] for f in hits) + "[/]"
                 if hits
@@ -338,13 +340,6 @@ def step_check(run: DemoRun) -> None:
                 item.kind, item.title, what, "[green]found[/]" if seen else "[red]missing[/]"
             )
     run.console.print(table)
-    trapped = [
-        f
-        for item in PLANTED
-        if item.kind == "trap"
-        for f in findings
-        if f["resource"] in set(world.trap_resources(item.key))
-    ]
     unexpected = sorted(found - expected_findings, key=str)
     missing = sorted(expected_findings - found, key=str) + sorted(expected_drift - drift, key=str)
     extra_drift = sorted(drift - expected_drift, key=str)
