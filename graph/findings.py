@@ -14,6 +14,14 @@ rules about those), ``protocol`` and ``ports`` (``"22,3389"``, ``"0-65535"``; bo
 ``zone:dev``, a VPC id), ``path`` (hop-by-hop: the route and table, the network-ACL rule
 number, the security-group rule that allowed each hop) and ``remediation``.
 
+Findings of the ``internet-exposed-*`` rules also have ``source_cidrs``: the public
+prefixes the path really admits (security-group rules and prefix lists, narrowed by the
+network ACL; as few prefixes as say it, at most ``SOURCE_CIDRS_SHOWN``) and
+``source_cidrs_total``, how many prefixes that takes in all. When those sources are narrow
+(``graph.rules.NARROW_SOURCE_ADDRESSES``) the severity is the rule's
+``narrow_source_severity`` and the path's internet hop says ``from 203.0.113.0/24 only``.
+The id does not depend on them, so a finding keeps its id when its sources change.
+
 ``enis_not_placed`` counts the ENIs whose subnet the snapshot lacks (not assessed).
 ``zone_matrix`` lists, for each (from zone, to zone) that some path joins, the traffic
 the path carries and the part the zone policy forbids. ``kinds_not_seen`` maps each
@@ -61,8 +69,18 @@ from governance.spec import Exposure, Zones, load_spec
 from graph.build import build_graph
 from graph.cidr import ANY_V4, ANY_V6
 from graph.ports import PortSet, Traffic, port_list
-from graph.reach import Hop, Network, Unit, lb_protocols
-from graph.rules import RULES_BY_ID, SEVERITY_RANK, at_or_above
+from graph.reach import (
+    Hop,
+    Network,
+    Sources,
+    Unit,
+    lb_protocols,
+    source_cidrs,
+    spans_intersection,
+    spans_size,
+    spans_union,
+)
+from graph.rules import RULES_BY_ID, SEVERITY_RANK, at_or_above, graded_severity
 from graph.snapshot import load_snapshot
 from graph.zones import ZonePolicy, assign_zones
 
@@ -71,6 +89,10 @@ SENSITIVE_SERVICES = frozenset(
 )
 #: Formats another module renders: ``graph.report.<name>`` with ``render(result, out)``.
 REPORT_FORMATS = ("sarif", "html", "graphml", "md")
+#: Source prefixes listed in a finding (``source_cidrs_total`` counts them all).
+SOURCE_CIDRS_SHOWN = 20
+#: Source prefixes named in the path's internet hop of a narrow finding.
+SOURCE_CIDRS_IN_PATH = 3
 
 
 class ExposureResult:
@@ -250,6 +272,7 @@ class _Findings:
         # (rule, resource, protocol, source) -> finding under construction
         self.items: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
         self.matrix: dict[tuple[str, str], set[Traffic]] = {}
+        self._source_text: dict[Sources, tuple[list[str], dict[int, int]]] = {}
 
     # ---- recording ----------------------------------------------------------------------
     def add(
@@ -265,12 +288,16 @@ class _Findings:
         ports: PortSet | None = None,
         path: list[Hop] | None = None,
         path_fn: Any = None,
+        sources_fn: Callable[[], Sources] | None = None,
     ) -> None:
+        """Record a finding; a second one with the same key adds its ports and sources."""
         key = (rule_id, resource, protocol, source)
         found = self.items.get(key)
         if found is not None:
             if ports is not None:
                 found["_ports"] = found["_ports"] | ports
+            if sources_fn is not None:
+                found["_sources"].append(sources_fn)
             return
         self.items[key] = {
             "rule": rule_id,
@@ -283,6 +310,7 @@ class _Findings:
             "source": source,
             "_path": path,
             "_path_fn": path_fn,
+            "_sources": [sources_fn] if sources_fn is not None else [],
         }
 
     def finish(self) -> list[dict[str, Any]]:
@@ -293,13 +321,25 @@ class _Findings:
             path = item["_path"]
             if path is None and item["_path_fn"] is not None:
                 path = item["_path_fn"]()
+            path = path or []
+            extra: dict[str, Any] = {}
+            severity = rule.severity
+            if item["_sources"]:
+                cidrs, addresses = self._sources([fn() for fn in item["_sources"]])
+                extra = {
+                    "source_cidrs": cidrs[:SOURCE_CIDRS_SHOWN],
+                    "source_cidrs_total": len(cidrs),
+                }
+                severity = graded_severity(rule, addresses)
+                if severity != rule.severity and cidrs:
+                    path = _say_only(path, cidrs)
             out.append(
                 {
                     "id": finding_id(
                         rule.id, item["resource"], item["protocol"], ports, item["source"]
                     ),
                     "rule": rule.id,
-                    "severity": rule.severity,
+                    "severity": severity,
                     "controls": list(rule.controls),
                     "account": item["account"],
                     "region": item["region"],
@@ -308,7 +348,8 @@ class _Findings:
                     "protocol": item["protocol"],
                     "ports": ports,
                     "source": item["source"],
-                    "path": path or [],
+                    **extra,
+                    "path": path,
                     "remediation": rule.remediation,
                 }
             )
@@ -328,6 +369,22 @@ class _Findings:
         self.items.clear()
         return out
 
+    def _sources(self, found: list[Sources]) -> tuple[list[str], dict[int, int]]:
+        """The prefixes of the admitted sources (spanning no routed public address that is
+        not admitted), and how many addresses they hold per family."""
+        if len(found) == 1:
+            key = found[0]  # the usual case: one path, its sources already normal
+        else:
+            key = Sources(
+                spans_union(s for f in found for s in f.admitted),
+                spans_union(s for f in found for s in f.routed),
+            )
+        known = self._source_text.get(key)
+        if known is None:
+            cidrs = [str(p) for p in source_cidrs(key.admitted, key.routed)]
+            known = self._source_text[key] = (cidrs, spans_size(key.admitted))
+        return known
+
     def resource_of(self, eni_id: str) -> str:
         node = self.graph.nodes.get(eni_id)
         if node is None:
@@ -336,8 +393,16 @@ class _Findings:
 
     # ---- internet -----------------------------------------------------------------------
     def _exposure(
-        self, unit: Unit, eni: str, exposed: Traffic, path_fn: Any, resource: str | None = None
+        self,
+        unit: Unit,
+        eni: str,
+        exposed: Traffic,
+        path_fn: Any,
+        sources_fn: Callable[[str, PortSet], Sources],
+        resource: str | None = None,
     ) -> None:
+        """Internet findings of ``exposed`` on ``eni``; ``path_fn(wanted, eni)`` explains
+        a part of it, ``sources_fn(protocol, ports)`` says from which public addresses."""
         resource = resource or self.resource_of(eni)
         common: dict[str, Any] = {
             "resource": resource,
@@ -354,6 +419,7 @@ class _Findings:
                 protocol="tcp",
                 ports=admin,
                 path_fn=lambda: path_fn(Traffic({"tcp": admin}), eni),
+                sources_fn=lambda: sources_fn("tcp", admin),
                 **common,
             )
         if database:
@@ -362,14 +428,17 @@ class _Findings:
                 protocol="tcp",
                 ports=database,
                 path_fn=lambda: path_fn(Traffic({"tcp": database}), eni),
+                sources_fn=lambda: sources_fn("tcp", database),
                 **common,
             )
-        if tcp - self.admin - self.database:
+        other = tcp - self.admin - self.database
+        if other:
             self.add(
                 "internet-exposed-port",
                 protocol="tcp",
                 ports=tcp,
-                path_fn=lambda: path_fn(Traffic({"tcp": tcp - self.admin - self.database}), eni),
+                path_fn=lambda: path_fn(Traffic({"tcp": other}), eni),
+                sources_fn=lambda: sources_fn("tcp", other),
                 **common,
             )
         udp = exposed.get("udp")
@@ -379,6 +448,7 @@ class _Findings:
                 protocol="udp",
                 ports=udp,
                 path_fn=lambda: path_fn(Traffic({"udp": udp}), eni),
+                sources_fn=lambda: sources_fn("udp", udp),
                 **common,
             )
 
@@ -404,11 +474,14 @@ class _Findings:
             if exposed.is_empty:
                 continue
             path_fn = _bind(net.explain_internet, unit)
+            sources_fn = _bind_sources(net, unit)
             if unit.kind == "load-balancer":
-                self._exposure(unit, unit.members[0].eni, exposed, path_fn, resource=unit.owner)
+                self._exposure(
+                    unit, unit.members[0].eni, exposed, path_fn, sources_fn, resource=unit.owner
+                )
                 continue
             for eni in unit.enis:
-                self._exposure(unit, eni, exposed, path_fn)
+                self._exposure(unit, eni, exposed, path_fn, sources_fn)
 
     def load_balancers(self) -> None:
         net = self.net
@@ -440,6 +513,7 @@ class _Findings:
                             eni,
                             passed,
                             _lb_path(net, front, target, reached, hop, keeps_client),
+                            _lb_sources(net, front, target, reached, keeps_client),
                         )
 
     # ---- east-west ----------------------------------------------------------------------
@@ -694,6 +768,53 @@ class _Findings:
 
 def _bind(fn: Any, unit: Unit) -> Any:
     return lambda wanted, eni=None: fn(unit, wanted, eni=eni)
+
+
+def _bind_sources(net: Network, unit: Unit) -> Callable[[str, PortSet], Sources]:
+    """``internet_sources`` of ``unit`` by protocol and ports, remembered: every ENI of a
+    unit asks the same."""
+    memo: dict[tuple[str, PortSet], Sources] = {}
+
+    def sources(protocol: str, ports: PortSet) -> Sources:
+        found = memo.get((protocol, ports))
+        if found is None:
+            wanted = Traffic({protocol: ports})
+            found = memo[(protocol, ports)] = net.internet_sources(unit, wanted)
+        return found
+
+    return sources
+
+
+def _lb_sources(
+    net: Network, front: Unit, target: Unit, reached: Traffic, keeps_client: bool
+) -> Callable[[str, PortSet], Sources]:
+    """Who reaches a load balancer's target: whoever reaches its listener; for a network
+    load balancer that keeps the client's address, only those the target admits too."""
+
+    def sources(protocol: str, ports: PortSet) -> Sources:
+        front_sources = net.internet_sources(front, reached)
+        if not keeps_client:
+            return front_sources
+        wanted = Traffic({protocol: ports})
+        kept = net.internet_sources(target, wanted, need_route=False)
+        return Sources(
+            spans_intersection(front_sources.admitted, kept.admitted), front_sources.routed
+        )
+
+    return sources
+
+
+def _say_only(path: list[Hop], cidrs: list[str]) -> list[Hop]:
+    """``path`` with its internet hop naming the narrow sources: ``from X only``."""
+    named = ", ".join(cidrs[:SOURCE_CIDRS_IN_PATH])
+    if len(cidrs) > SOURCE_CIDRS_IN_PATH:
+        named += f" and {len(cidrs) - SOURCE_CIDRS_IN_PATH} more"
+    out = list(path)
+    for n, hop in enumerate(out):
+        if hop["hop"] == "internet":
+            out[n] = {"hop": "internet", "why": f"from {named} only"}
+            break
+    return out
 
 
 def _bind_between(net: Network, src: Unit, dst: Unit, wanted: Traffic | None = None) -> Any:

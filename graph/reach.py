@@ -36,15 +36,20 @@ Semantics (DESIGN.md, "what exposed means"):
 Every check has a fast form returning ``graph.ports.Traffic`` and an ``explain_*`` form
 returning the hop-by-hop path (``[{"hop": id, "why": text}]``) for a finding.
 
+``internet_sources`` says which public addresses really reach a unit on some traffic (the
+regions of the address space that pass route, network ACL and security group), as
+``Spans``: sorted, disjoint address ranges; ``source_cidrs`` writes them as few prefixes.
+
 >>> net = Network(build_graph(load_snapshot("snap")))      # doctest: +SKIP
 >>> [u for u in net.units if net.internet_to(u)]           # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import bisect
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -63,6 +68,23 @@ from graph.ports import EPHEMERAL, NAMED_PROTOCOLS, PortSet, Traffic
 
 Hop = dict[str, str]
 Cell = frozenset[Prefix]
+#: An address range ``(version, first, last)``; ``Spans`` are sorted, disjoint and
+#: non-adjacent (what ``spans_union`` returns), so equal sets are equal tuples.
+Span = tuple[int, int, int]
+Spans = tuple[Span, ...]
+
+
+class Sources(NamedTuple):
+    """Internet sources of a path: ``admitted`` reach the unit; ``routed`` are all public
+    addresses whose traffic the unit's route table returns to the internet gateway (what
+    the internet is, seen from the unit). ``routed - admitted`` is what a finding's
+    ``source_cidrs`` must not include; the rest (non-public space, the VPC's own blocks,
+    ranges routed elsewhere) no internet source has, so a prefix may span it."""
+
+    admitted: Spans
+    routed: Spans
+
+
 NOTHING = Traffic.nothing()
 EVERYTHING = Traffic.everything()
 #: ENIs that accept no connections of their own.
@@ -221,6 +243,8 @@ class Network:
         self._sg_prefixes: dict[frozenset[str], frozenset[Prefix]] = {}
         self._rtb_prefixes: dict[str, frozenset[Prefix]] = {}
         self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
+        self._parts_cache: dict[tuple[frozenset[Prefix], int], list[tuple[Cell, Spans]]] = {}
+        self._sources_cache: dict[Any, Sources] = {}
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
@@ -880,10 +904,19 @@ class Network:
         key = (frozenset(prefixes), family)
         found = self._regions_cache.get(key)
         if found is None:
-            found = self._regions_cache[key] = self._compute_regions(prefixes, family)
+            found = self._regions_cache[key] = [cell for cell, _ in self._region_parts(key)]
         return found
 
-    def _compute_regions(self, prefixes: set[Prefix], family: int) -> list[Cell]:
+    def _region_parts(self, key: tuple[frozenset[Prefix], int]) -> list[tuple[Cell, Spans]]:
+        """The regions of ``internet_regions``, each with the addresses it holds."""
+        found = self._parts_cache.get(key)
+        if found is None:
+            found = self._parts_cache[key] = self._compute_regions(*key)
+        return found
+
+    def _compute_regions(
+        self, prefixes: frozenset[Prefix], family: int
+    ) -> list[tuple[Cell, Spans]]:
         any_prefix = ANY_V4 if family == 4 else ANY_V6
         markers = set(NON_PUBLIC_V4) if family == 4 else {GLOBAL_V6}
         pool = sorted(
@@ -912,7 +945,9 @@ class Network:
                 continue
             if family == 6 and GLOBAL_V6 not in cell:
                 continue
-            cells.append(cell)
+            # the region: the prefix less its nested prefixes (the direct ones suffice)
+            holes = spans_union(_span(q) for q in children)
+            cells.append((cell, spans_difference((_span(prefix),), holes)))
         return cells
 
     def _internet_prefixes(self, unit: Unit, egress: bool) -> set[Prefix]:
@@ -969,17 +1004,7 @@ class Network:
         """
         if need_route and not unit.public:
             return NOTHING
-        rtb = self.subnet_rtb.get(unit.subnet_id)
-        acl = self.subnet_acl.get(unit.subnet_id)
-        key = (
-            rtb.id if rtb else None,
-            acl.id if acl else None,
-            unit.groups,
-            unit.family,
-            unit.vpc_id,
-            unit.no_groups,
-            need_route,
-        )
+        key = self._internet_key(unit, need_route)
         found = self._internet_cache.get(key)
         if found is not None:
             return found
@@ -990,6 +1015,47 @@ class Network:
                 break
         self._internet_cache[key] = allowed
         return allowed
+
+    def _internet_key(self, unit: Unit, need_route: bool) -> tuple[Any, ...]:
+        """What decides the internet's reach to ``unit`` (besides its public address)."""
+        rtb = self.subnet_rtb.get(unit.subnet_id)
+        acl = self.subnet_acl.get(unit.subnet_id)
+        return (
+            rtb.id if rtb else None,
+            acl.id if acl else None,
+            unit.groups,
+            unit.family,
+            unit.vpc_id,
+            unit.no_groups,
+            need_route,
+        )
+
+    def internet_sources(self, unit: Unit, wanted: Traffic, need_route: bool = True) -> Sources:
+        """The public addresses from which some of ``wanted`` reaches ``unit``.
+
+        The union of the regions of the address space (split by every prefix the
+        subnet's routes, its network ACL and the unit's ingress rules and prefix lists
+        name) where route, ACL both ways and security group let ``wanted`` through: an
+        ingress rule from 0.0.0.0/0 behind an ACL that admits only 198.51.100.0/24 gives
+        that /24. Non-public space never counts (``internet_regions`` leaves it out).
+        """
+        if need_route and not unit.public:
+            return Sources((), ())
+        key = (self._internet_key(unit, need_route), wanted)
+        found = self._sources_cache.get(key)
+        if found is None:
+            admitted: list[Span] = []
+            routed: list[Span] = []
+            pool = (frozenset(self._internet_prefixes(unit, False)), unit.family)
+            for cell, spans in self._region_parts(pool):
+                if need_route and self._igw_route(unit, cell) is None:
+                    continue
+                routed.extend(spans)
+                if not (self._internet_in_region(unit, cell, need_route) & wanted).is_empty:
+                    admitted.extend(spans)
+            found = Sources(spans_union(admitted), spans_union(routed))
+            self._sources_cache[key] = found
+        return found
 
     def explain_internet(
         self, unit: Unit, wanted: Traffic, need_route: bool = True, eni: str | None = None
@@ -1154,3 +1220,108 @@ def returnable_mask(wanted: Traffic) -> Traffic:
     if wanted.rest:
         return Traffic({"tcp": EPHEMERAL, "udp": EPHEMERAL}, rest=True)
     return Traffic(ports)
+
+
+# ---- sets of addresses ------------------------------------------------------------------
+
+
+def _span(prefix: Prefix) -> Span:
+    return (prefix.version, prefix.network, prefix.last)
+
+
+def spans_union(parts: Iterable[Span]) -> Spans:
+    """``parts`` as sorted, disjoint, non-adjacent ranges (adjacent and overlapping merged).
+
+    >>> spans_union([(4, 10, 19), (4, 0, 9), (6, 0, 0)])
+    ((4, 0, 19), (6, 0, 0))
+    """
+    out: list[list[int]] = []
+    for version, first, last in sorted(parts):
+        if out and out[-1][0] == version and first <= out[-1][2] + 1:
+            if last > out[-1][2]:
+                out[-1][2] = last
+        else:
+            out.append([version, first, last])
+    return tuple((v, f, la) for v, f, la in out)
+
+
+def spans_intersection(a: Spans, b: Spans) -> Spans:
+    """The addresses in both ``a`` and ``b`` (each as ``spans_union`` returns)."""
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        (va, fa, la), (vb, fb, lb) = a[i], b[j]
+        if va == vb:
+            first, last = max(fa, fb), min(la, lb)
+            if first <= last:
+                out.append((va, first, last))
+        if (va, la) < (vb, lb):
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def spans_difference(a: Spans, b: Spans) -> Spans:
+    """The addresses of ``a`` not in ``b`` (each as ``spans_union`` returns)."""
+    out: list[Span] = []
+    j = 0
+    for version, first, last in a:
+        while j < len(b) and (b[j][0], b[j][2]) < (version, first):
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] == version and b[k][1] <= last:
+            if b[k][1] > first:
+                out.append((version, first, b[k][1] - 1))
+            first = max(first, b[k][2] + 1)
+            k += 1
+        if first <= last:
+            out.append((version, first, last))
+    return tuple(out)
+
+
+def spans_size(spans: Spans) -> dict[int, int]:
+    """Addresses per family: ``{4: n, 6: n}``."""
+    out = {4: 0, 6: 0}
+    for version, first, last in spans:
+        out[version] += last - first + 1
+    return out
+
+
+def source_cidrs(admitted: Spans, excluded: Spans = ()) -> list[Prefix]:
+    """Few prefixes that hold every address of ``admitted`` and none of ``excluded``.
+
+    Each prefix is as wide as it can be: it may span addresses in neither set (space no
+    internet source has), so sources from 0.0.0.0/0 read ``0.0.0.0/0``, not the 30-odd
+    blocks of public space around the private ranges.
+
+    >>> [str(p) for p in source_cidrs(((4, 3405803776, 3405804031),), ((4, 0, 2**32 - 1),))]
+    ['203.0.113.0/24']
+    """
+    excluded = spans_difference(excluded, admitted)  # admitted wins where both say
+    out: list[Prefix] = []
+    for version in (4, 6):
+        if any(v == version for v, _, _ in admitted):
+            _cover(Prefix(version, 0, 0), admitted, excluded, out)
+    return out
+
+
+def _cover(prefix: Prefix, admitted: Spans, excluded: Spans, out: list[Prefix]) -> None:
+    span = _span(prefix)
+    if not _meets(admitted, span):
+        return
+    if not _meets(excluded, span):
+        out.append(prefix)
+        return
+    # both meet it, so it holds two addresses at least: halve it
+    half = 1 << (prefix.bits - prefix.length - 1)
+    for network in (prefix.network, prefix.network + half):
+        _cover(Prefix(prefix.version, network, prefix.length + 1), admitted, excluded, out)
+
+
+def _meets(spans: Spans, span: Span) -> bool:
+    index = bisect.bisect_left(spans, (span[0], span[1], span[1]))
+    for item in spans[max(0, index - 1) : index + 1]:
+        if item[0] == span[0] and item[1] <= span[2] and item[2] >= span[1]:
+            return True
+    return False

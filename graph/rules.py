@@ -16,14 +16,31 @@ Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 99}
 
 
+#: Internet sources holding fewer public addresses than this, per address family, are
+#: named parties (an office, a partner, a vendor's ranges), not the internet at large.
+#: IPv4: 2**24 addresses, a /8 in total: the largest single allocations ever made (whole
+#: legacy class A blocks) are /8s, so anything narrower is a bounded set of networks that
+#: someone chose, while 0.0.0.0/0 and its big halves are every scanner on earth. IPv6:
+#: 2**96, a /32 in total: the usual allocation to one ISP, which plays the /8's part (an
+#: IPv4 /24 and an IPv6 /48 are both one site; /8 and /32 are 2**16 sites each).
+NARROW_SOURCE_ADDRESSES: dict[int, int] = {4: 2**24, 6: 2**96}
+
+
 @dataclass(frozen=True)
 class ExposureRule:
+    """One rule. ``narrow_source_severity``, for rules about the internet, is the severity
+    when the admitted internet sources are narrow (``NARROW_SOURCE_ADDRESSES``): one level
+    below ``severity``, since a path from named networks is real but not the open door
+    that AWS Security Hub (EC2.13, EC2.14, EC2.19) and Prowler mean by "unrestricted".
+    ``None``: the rule is not graded by its source."""
+
     id: str
     title: str
     severity: Severity
     controls: tuple[str, ...]
     rationale: str
     remediation: str
+    narrow_source_severity: Severity | None = None
 
 
 RULES: tuple[ExposureRule, ...] = (
@@ -38,6 +55,7 @@ RULES: tuple[ExposureRule, ...] = (
         "Remove the security-group rule that admits the internet on the port (or narrow it "
         "to a known range), and reach hosts through Systems Manager Session Manager or a "
         "bastion in a private subnet instead.",
+        narrow_source_severity="high",
     ),
     ExposureRule(
         "internet-exposed-database-port",
@@ -48,6 +66,7 @@ RULES: tuple[ExposureRule, ...] = (
         "are a leading cause of data breaches and ransom wipes.",
         "Move the database to private subnets without an internet-gateway route, and admit "
         "only the application tier's security group on the database port.",
+        narrow_source_severity="high",
     ),
     ExposureRule(
         "internet-exposed-port",
@@ -59,6 +78,7 @@ RULES: tuple[ExposureRule, ...] = (
         "Confirm the exposure is intended; otherwise remove the rule that admits the "
         "internet, or put the service behind a load balancer in public subnets and keep "
         "the instance private.",
+        narrow_source_severity="low",
     ),
     ExposureRule(
         "cross-zone-path",
@@ -133,6 +153,21 @@ RULES: tuple[ExposureRule, ...] = (
 )
 
 RULES_BY_ID: dict[str, ExposureRule] = {rule.id: rule for rule in RULES}
+
+
+def graded_severity(rule: ExposureRule, addresses: dict[int, int] | None) -> Severity:
+    """The severity of a finding of ``rule`` whose internet sources hold ``addresses``
+    public addresses per family (``None``: not a finding about internet sources).
+
+    >>> rule = RULES_BY_ID["internet-exposed-admin-port"]
+    >>> graded_severity(rule, {4: 256, 6: 0}), graded_severity(rule, {4: 2**32, 6: 0})
+    ('high', 'critical')
+    """
+    if rule.narrow_source_severity is None or addresses is None:
+        return rule.severity
+    if all(addresses.get(v, 0) < limit for v, limit in NARROW_SOURCE_ADDRESSES.items()):
+        return rule.narrow_source_severity
+    return rule.severity
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from governance.aws import Aws
 from governance.cli import app
 from governance.sandbox_network import (
+    OFFICE_CIDR,
     RETIRED_CIDR,
     WORLD,
     NetworkPlan,
@@ -346,6 +347,21 @@ def test_analysis_finds_exactly_what_was_seeded(estate: Estate, exposure: dict[s
     by_resource = {f["resource"]: f for f in exposure["findings"]}
     assert by_resource[estate.alpha["i.db"]]["source"] == "zone:dev"
     assert by_resource[estate.alpha["i.bastion"]]["source"] == "internet"
+    # SSH from the office range only is a real path, one level below SSH from anywhere
+    for net in (estate.alpha, estate.beta):
+        ssh = {
+            f["resource"]: f
+            for f in exposure["findings"]
+            if f["rule"] == "internet-exposed-admin-port"
+        }
+        office = ssh[net["i.dev"]]
+        assert (office["severity"], office["source_cidrs"]) == ("high", [OFFICE_CIDR])
+        assert office["path"][0] == {"hop": "internet", "why": f"from {OFFICE_CIDR} only"}
+        bastion = ssh[net["i.bastion"]]
+        world = net.plan.ssh_open_to_world
+        assert (bastion["severity"], bastion["source_cidrs"]) == (
+            ("critical", [WORLD]) if world else ("high", [OFFICE_CIDR])
+        )
 
 
 def test_transit_gateway_path_reaches_the_shared_zone(exposure: dict[str, Any]) -> None:

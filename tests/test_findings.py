@@ -23,6 +23,8 @@ FINDING_KEYS = {
     "id", "rule", "severity", "controls", "account", "region", "vpc", "resource",
     "protocol", "ports", "source", "path", "remediation",
 }  # fmt: skip
+#: internet-exposed-* findings also say which public sources reach (additive keys)
+SOURCE_KEYS = {"source_cidrs", "source_cidrs_total"}
 
 
 def exposure(args: list[str]) -> Any:
@@ -58,7 +60,8 @@ def test_cli_writes_the_findings_document(tmp_path: Path) -> None:
         "kinds_not_seen",
     }  # fmt: skip
     for finding in doc["findings"]:
-        assert set(finding) == FINDING_KEYS
+        graded = finding["rule"].startswith("internet-exposed-")
+        assert set(finding) == FINDING_KEYS | (SOURCE_KEYS if graded else set())
         rule = RULES_BY_ID[finding["rule"]]
         assert finding["severity"] == rule.severity
         assert finding["controls"] == list(rule.controls)
@@ -72,6 +75,7 @@ def test_cli_writes_the_findings_document(tmp_path: Path) -> None:
         "internet",
     )
     assert [h["hop"] for h in admin["path"]][-2:] == [sg, r.eni_of(host)]
+    assert admin["source_cidrs"] == ["0.0.0.0/0"]
     assert doc["summary"]["critical"] == 1
     # ids are stable from run to run
     again = tmp_path / "again.json"

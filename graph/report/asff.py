@@ -62,7 +62,9 @@ def to_asff(
     """The ASFF finding of one finding; ``created_at`` keeps a known finding's first date."""
     rule = rule_of(finding)
     partition = product.split(":")[1]
-    label = rule.severity.upper()
+    # the finding's own severity: internet findings from narrow sources are graded down
+    severity = finding["severity"]
+    label = severity.upper()
     requirements = list(rule.controls)[:_REQUIREMENTS_MAX]
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
@@ -74,7 +76,7 @@ def to_asff(
         "Types": list(TYPES),
         "CreatedAt": created_at or now,
         "UpdatedAt": now,
-        "Severity": {"Label": label, "Original": rule.severity},
+        "Severity": {"Label": label, "Original": severity},
         "Title": _cut(f"{rule.title}: {finding['resource']}", _TITLE_MAX),
         "Description": _cut(description(finding), _DESCRIPTION_MAX),
         "Remediation": {"Recommendation": {"Text": _cut(rule.remediation, _RECOMMENDATION_MAX)}},
@@ -82,7 +84,7 @@ def to_asff(
         "Compliance": {"Status": "FAILED", "RelatedRequirements": requirements},
         "RecordState": "ACTIVE",
         "FindingProviderFields": {
-            "Severity": {"Label": label, "Original": rule.severity},
+            "Severity": {"Label": label, "Original": severity},
             "Types": list(TYPES),
         },
         "ProductFields": _product_fields(finding),
