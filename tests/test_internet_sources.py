@@ -194,6 +194,63 @@ def test_load_balancer_target_inherits_the_listener_sources(tmp_path: Path) -> N
         assert internet_why(finding) == "from 203.0.113.0/24 only"
 
 
+def _nlb_in_front_of(
+    r: RawRegion,
+    target_ingress: list[dict[str, Any]],
+    listener_ingress: list[dict[str, Any]] | None = None,
+) -> tuple[str, str]:
+    """An internet-facing network load balancer (it keeps the client's address) forwarding
+    tcp 443 to a private instance on 8443, with a group admitting ``listener_ingress`` if
+    given, else none; (load balancer, instance)."""
+    vpc, public = public_vpc(r)
+    private = r.subnet(vpc, "10.0.2.0/24")
+    app = r.instance(private, (r.sg(vpc, target_ingress),), "10.0.2.10")
+    groups = (r.sg(vpc, listener_ingress),) if listener_ingress is not None else ()
+    lb = r.load_balancer("edge", vpc, (public,), groups, kind="network")
+    tg = r.target_group("app", vpc, 8443, lb)
+    r.listener(lb, 443, tg, "TCP")
+    r.register(tg, app, 8443)
+    return lb, app
+
+
+def test_network_load_balancer_target_is_reached_only_by_sources_it_admits(
+    tmp_path: Path,
+) -> None:
+    r = RawRegion()
+    _, app = _nlb_in_front_of(r, [perm("tcp", 8443, cidrs=("198.51.100.0/24",))])
+    r.write(tmp_path)
+    doc = analyse(tmp_path)
+    [target] = [f for f in doc["findings"] if f["resource"] == app]
+    assert (target["rule"], target["ports"]) == ("internet-exposed-port", "8443")
+    assert (target["severity"], target["source_cidrs"]) == ("low", ["198.51.100.0/24"])
+
+
+def test_network_load_balancer_target_admitting_no_public_source_is_not_exposed(
+    tmp_path: Path,
+) -> None:
+    r = RawRegion()
+    _, app = _nlb_in_front_of(r, [perm("tcp", 8443, cidrs=("10.0.0.0/8",))])
+    r.write(tmp_path)
+    doc = analyse(tmp_path)
+    exposed = {f["resource"] for f in doc["findings"] if f["rule"].startswith("internet-")}
+    assert app not in exposed
+
+
+def test_network_load_balancer_with_disjoint_listener_and_target_sources_is_no_path(
+    tmp_path: Path,
+) -> None:
+    # The listener admits one partner, the target another: no single client gets through.
+    r = RawRegion()
+    _, app = _nlb_in_front_of(
+        r,
+        [perm("tcp", 8443, cidrs=("198.51.100.0/24",))],
+        [perm("tcp", 443, cidrs=("203.0.113.0/24",))],
+    )
+    r.write(tmp_path)
+    doc = analyse(tmp_path)
+    assert app not in {f["resource"] for f in doc["findings"] if f["rule"].startswith("internet-")}
+
+
 def test_reports_carry_the_graded_severity(tmp_path: Path) -> None:
     r = RawRegion()
     ssh_host(r, [perm("tcp", 22, cidrs=("203.0.113.0/24",))])
