@@ -41,6 +41,7 @@ from governance.aws import Aws, error_code, error_message
 from governance.catalog import POLICY_TYPES
 from governance.errors import InputError
 from governance.jsonio import normalized, pretty
+from governance.policies import FULL_AWS_ACCESS, build_documents
 from governance.policies.model import PolicyDocument
 from governance.spec import ROOT, Spec, load_spec
 
@@ -427,6 +428,8 @@ def _attached_checks(
     target_names = {target_id: target for target, target_id in target_ids.items()}
     kind_of = {ptype: kind for kind, ptype in POLICY_TYPES.items()}
     for ptype, policies in state.policies.items():
+        if ptype == POLICY_TYPES["scp"]:
+            _full_access_checks(records, policies, target_ids)
         expected: dict[str, set[str]] = defaultdict(set)  # target id -> expected names
         for doc in docs:
             if doc.policy_type == ptype:
@@ -470,6 +473,26 @@ def _attached_checks(
                 records.add(
                     owner, ATTACHMENT_COUNT, resource, "pass", detail=f"{len(held)} of {limit}"
                 )
+
+
+def _full_access_checks(
+    records: _Records, scps: Sequence[PolicyState], target_ids: dict[str, str]
+) -> None:
+    """The baseline's SCPs only deny: each target also needs AWS's ``FullAWSAccess``, or
+    every action not allowed by another SCP is denied there (and packing counted it)."""
+    full = next((p for p in scps if p.aws_managed and p.name == FULL_AWS_ACCESS), None)
+    for target, target_id in target_ids.items():
+        if full is not None and target_id in full.targets:
+            records.attachment(target, FULL_AWS_ACCESS, "pass")
+        else:
+            records.attachment(
+                target,
+                FULL_AWS_ACCESS,
+                "drift",
+                expected="attached",
+                actual="not attached",
+                detail="every action no other SCP allows is denied at this target",
+            )
 
 
 def _review(spec: Spec, today: dt.date) -> tuple[str, str, Status, dict[str, Any]]:
@@ -641,7 +664,6 @@ def audit_organization(
     workers: int = 16,
 ) -> AuditResult:
     """Audit the organization and its member accounts (only ``accounts`` when given)."""
-    from governance.policies import build_documents
 
     docs = list(build_documents(spec, check_limits=False) if documents is None else documents)
     members = [a.id for a, _ in spec.accounts() if accounts is None or a.id in accounts]

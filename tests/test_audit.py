@@ -513,7 +513,7 @@ def test_the_audit_command_line(
     table = CliRunner().invoke(app, [*args, "--account-id", "600000000001"])
     assert table.exit_code == 0
     assert "600000000001 (sandbox-alice)" in table.stdout
-    assert "10 pass, 0 drift, 0 not assessed" in table.stdout
+    assert "11 pass, 0 drift, 0 not assessed" in table.stdout
     bad = CliRunner().invoke(app, [*args, "--account-id", "999999999999"])
     assert bad.exit_code == 2
     assert "--account-id: 999999999999 is not a member account in the spec" in bad.stderr
@@ -587,6 +587,13 @@ def _wrong_ou(box: Sandbox) -> Callable[[], None]:
     )
 
 
+def _full_access_detached(box: Sandbox) -> Callable[[], None]:
+    # AWS refuses to detach a target's last SCP: Workloads/Prod keeps its own.
+    org, target = box.org(), box.seeded.units["Workloads/Prod"]
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=target)
+    return lambda: org.attach_policy(PolicyId="p-FullAWSAccess", TargetId=target)
+
+
 DRIFTS: dict[str, tuple[Callable[[Sandbox], Callable[[], None]], dict[str, Any] | None]] = {
     "policy content edited": (
         _edit_policy,
@@ -618,6 +625,17 @@ DRIFTS: dict[str, tuple[Callable[[Sandbox], Callable[[], None]], dict[str, Any] 
             "resource": "console-hotfix @ 500000000001",
             "expected": "not attached",
             "actual": "attached",
+        },
+    ),
+    "FullAWSAccess detached from an OU": (
+        _full_access_detached,
+        {
+            "account": MGMT,
+            "region": "global",
+            "control": "policy-attachment",
+            "resource": "FullAWSAccess @ Workloads/Prod",
+            "expected": "attached",
+            "actual": "not attached",
         },
     ),
     "EBS encryption off in one region of one account": (
@@ -727,7 +745,7 @@ def test_the_tables_show_each_account(sandbox: Sandbox) -> None:
     assert code == 1
     assert "400000000002 (web-prod)" in text
     assert "expected true, found false" in text
-    assert "9 pass, 1 drift, 0 not assessed" in text
+    assert "10 pass, 1 drift, 0 not assessed" in text
 
 
 def test_audit_organization_scoped_to_accounts_reads_only_those(spec: Spec) -> None:
