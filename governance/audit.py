@@ -22,6 +22,7 @@ Exit code 1 on any drift.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from governance.account_settings import AccountSettings, expected_account_settings
@@ -654,6 +656,10 @@ class AuditResult:
         return any(c.status == "drift" for c in self.checks)
 
 
+def _report_done(callback: Callable[[str], None], account_id: str, _future: Any) -> None:
+    callback(account_id)
+
+
 def audit_organization(
     spec: Spec,
     aws: Aws,
@@ -662,8 +668,13 @@ def audit_organization(
     documents: Sequence[PolicyDocument] | None = None,
     today: dt.date | None = None,
     workers: int = 16,
+    on_account_done: Callable[[str], None] | None = None,
 ) -> AuditResult:
-    """Audit the organization and its member accounts (only ``accounts`` when given)."""
+    """Audit the organization and its member accounts (only ``accounts`` when given).
+
+    ``on_account_done(account_id)`` is called from a worker thread as each member account's
+    checks finish (for a progress display).
+    """
 
     docs = list(build_documents(spec, check_limits=False) if documents is None else documents)
     members = [a.id for a, _ in spec.accounts() if accounts is None or a.id in accounts]
@@ -671,6 +682,11 @@ def audit_organization(
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ivs-audit") as pool:
         # member accounts in the background while the organization is read
         member_futures = [pool.submit(audit_account, aws, spec, a) for a in members]
+        if on_account_done is not None:
+            for account_id, future in zip(members, member_futures, strict=True):
+                future.add_done_callback(
+                    functools.partial(_report_done, on_account_done, account_id)
+                )
         with ThreadPoolExecutor(max_workers=max(1, min(8, workers))) as org_pool:
             state = read_organization(aws.client("organizations"), policy_types, org_pool)
         org_checks = compare_organization(
@@ -772,9 +788,26 @@ def run_audit(
     """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift."""
     spec = load_spec(Path(spec_path))
     chosen = _account_filter(spec, accounts)
-    result = audit_organization(
-        spec, aws or Aws(endpoint_url=endpoint_url), accounts=chosen, today=today
-    )
+    total = len(chosen) if chosen is not None else sum(1 for _ in spec.accounts())
+    # Progress goes to stderr, and only to a terminal: stdout stays the report.
+    status = Console(stderr=True)
+    with Progress(
+        TextColumn("auditing member accounts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=status,
+        transient=True,
+        disable=not status.is_terminal,
+    ) as progress:
+        task = progress.add_task("audit", total=total)
+        result = audit_organization(
+            spec,
+            aws or Aws(endpoint_url=endpoint_url),
+            accounts=chosen,
+            today=today,
+            on_account_done=lambda _account: progress.advance(task),
+        )
     if fmt == "json":
         text = pretty(report_json(result, str(Path(spec_path))))
         if console is not None:

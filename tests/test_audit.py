@@ -762,3 +762,21 @@ def test_audit_organization_scoped_to_accounts_reads_only_those(spec: Spec) -> N
     result = audit_organization(spec, Unreachable(), accounts=["600000000001"], today=TODAY)
     assert {c.account for c in result.checks} == {"600000000001"}
     assert {c.status for c in result.checks} == {"not_assessed"}
+
+
+def test_each_member_account_is_reported_done_once(spec: Spec) -> None:
+    class Unreachable(StubbedAws):
+        def client(self, service: str, region: str | None = None) -> Any:
+            client, stub = stubbed(service, region or "us-east-1")
+            stub.activate()
+            return client
+
+        def assume(self, account_id: str, role_name: str, session_name: str = "") -> Aws:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRole")
+
+    done: list[str] = []
+    chosen = ["600000000001", "400000000001", "500000000002"]
+    audit_organization(
+        spec, Unreachable(), accounts=chosen, today=TODAY, on_account_done=done.append
+    )
+    assert sorted(done) == sorted(chosen)
