@@ -11,6 +11,7 @@ not skip), saying how to install it.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,6 +210,125 @@ def test_an_empty_snapshot_is_not_shown_as_clean(browser: Any, tmp_path: Path) -
         assert _count(loaded, "#total-findings") == 0
         assert loaded.page.inner_text("#verdict .v-main") == "Nothing assessed"
         assert "No findings" in loaded.page.inner_text("#findings-body")
+        assert loaded.errors == [] and loaded.requests == []
+    finally:
+        loaded.page.close()
+
+
+# ---- the zone level -------------------------------------------------------------------------
+
+
+def _embedded(path: Path) -> dict[str, Any]:
+    text = path.read_text()
+    start = text.index('id="ivs-data">') + len('id="ivs-data">')
+    return json.loads(text[start : text.index("</script>", start)])
+
+
+def _drawn(page: Page, kind: str) -> list[str]:
+    return sorted(
+        page.page.evaluate(
+            "kind => window.ivsReport.net.nodes.get().filter(n => n.kind === kind).map(n => n.id)",
+            kind,
+        )
+    )
+
+
+def _group_by(page: Page, mode: str) -> None:
+    page.page.click(f'#net-group button[data-mode="{mode}"]')
+    page.page.wait_for_selector(f'#graph[data-mode="{mode}"]')
+    assert page.page.get_attribute(f'#net-group [data-mode="{mode}"]', "aria-pressed") == "true"
+
+
+def test_zone_mode_starts_with_one_node_per_zone_and_opens_a_zone_into_its_vpcs(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    vpcs = _embedded(report[0])["net"]["vpcs"]
+    zones = {v["zone"] or "unknown" for v in vpcs}
+    assert page.page.get_attribute("#graph", "data-mode") == "account"  # few VPCs: VPC level
+    assert len(_drawn(page, "vpc")) == len(vpcs)
+    page.page.evaluate("() => window.ivsReport.clearHighlight()")  # a highlight stays open
+    _group_by(page, "zone")
+    assert _drawn(page, "zone") == sorted(f"zone:{z}" for z in zones)
+    assert _drawn(page, "vpc") == [] and _drawn(page, "account") == []
+    # the zone matrix's forbidden dev -> prod traffic is a red edge between the two zones
+    edge = page.page.evaluate(
+        "() => window.ivsReport.net.visEdges.get()"
+        ".find(e => e.from === 'zone:dev' && e.to === 'zone:prod')"
+    )
+    assert edge["forbidden"] is True and edge["color"]["color"] == "#e03131"
+    page.page.evaluate("id => window.ivsReport.open(id)", "zone:prod")
+    prod = sorted(v["id"] for v in vpcs if v["zone"] == "prod")
+    assert _drawn(page, "vpc") == prod
+    assert page.page.locator("#panel h3").inner_text() == "prod"
+    assert _drawn(page, "zone") == sorted(f"zone:{z}" for z in zones)  # the others stay closed
+    _group_by(page, "account")
+    assert len(_drawn(page, "vpc")) == len(vpcs) and _drawn(page, "zone") == []
+    assert page.errors == []
+
+
+def test_a_finding_opens_its_zones_and_is_highlighted_in_zone_mode(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    document = report[1]
+    finding = next(f for f in document["findings"] if f["rule"] == "cross-zone-path")
+    page.page.evaluate("() => window.ivsReport.clearHighlight()")
+    _group_by(page, "zone")
+    assert _drawn(page, "vpc") == []
+    page.page.click(f'tr.f-row[data-id="{finding["id"]}"]')
+    page.page.wait_for_function(
+        "id => document.getElementById('graph').getAttribute('data-finding') === id",
+        arg=finding["id"],
+    )
+    highlighted = (page.page.get_attribute("#graph", "data-highlight") or "").split()
+    assert highlighted[0] == finding["path"][0]["hop"]
+    assert highlighted[-1].startswith("eni-")
+    on_path = {h for h in highlighted if h.startswith("vpc-")}
+    assert len(on_path) == 2 and on_path <= set(_drawn(page, "vpc"))
+    # both zones of the path were opened for it; the drawn path is the highlighted chain
+    expanded = page.page.evaluate("() => Object.keys(window.ivsReport.net.expanded)")
+    assert {"zone:dev", "zone:prod"} <= set(expanded)
+    drawn = page.page.evaluate(
+        "() => window.ivsReport.net.visEdges.get().filter(e => String(e.id).startsWith('path:'))"
+        ".map(e => [e.from, e.to])"
+    )
+    assert [pair[0] for pair in drawn] + [drawn[-1][1]] == highlighted
+    page.page.evaluate("() => window.ivsReport.clearHighlight()")
+    _group_by(page, "account")
+    assert page.errors == []
+
+
+def test_a_large_organization_starts_at_the_zone_level(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph.synth as synth
+    from governance.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+
+    monkeypatch.setattr(synth, "ENIS_PER_ACCOUNT_REGION", 8)
+    synth.write_synthetic_snapshot(tmp_path / "snapshot", enis=96)  # 12 places, 48 VPCs
+    graph = build_graph(load_snapshot(tmp_path / "snapshot"))
+    document = analyse_graph(graph, Zones(), Exposure())
+    out = tmp_path / "report.html"
+    html.render(ExposureResult(document, graph), out)
+    vpcs = _embedded(out)["net"]["vpcs"]
+    assert len(vpcs) > 40
+    loaded = Page(browser, out)
+    try:
+        assert loaded.page.get_attribute("#graph", "data-mode") == "zone"
+        zones = sorted({f"zone:{v['zone'] or 'unknown'}" for v in vpcs})
+        assert _drawn(loaded, "zone") == zones and len(zones) > 1
+        assert _drawn(loaded, "vpc") == [] and _drawn(loaded, "account") == []
+        assert int(loaded.page.get_attribute("#graph", "data-nodes") or "0") == len(zones) + 1
+        finding = next(f for f in document["findings"] if f["source"] == "internet")
+        loaded.page.evaluate("id => window.ivsReport.openFinding(id)", finding["id"])
+        loaded.page.wait_for_function(
+            "id => document.getElementById('graph').getAttribute('data-finding') === id",
+            arg=finding["id"],
+        )
+        highlighted = (loaded.page.get_attribute("#graph", "data-highlight") or "").split()
+        assert highlighted[0] == "internet" and finding["vpc"] in highlighted
         assert loaded.errors == [] and loaded.requests == []
     finally:
         loaded.page.close()

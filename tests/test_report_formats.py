@@ -260,6 +260,36 @@ def test_html_zone_heat_includes_the_internet_row(result: Any) -> None:
     assert dev_to_prod["forbidden"] and dev_to_prod["findings"] == 2
 
 
+def test_html_zone_level_groups_vpcs_by_their_main_zone(result: Any) -> None:
+    from graph.report.topology import Topology
+
+    topo = Topology(result.graph, result.document["findings"])
+    overview = topo.overview()
+    zones = {z["id"]: z for z in overview["zones"]}
+    assert overview["zones"][0]["id"] == "prod"  # prod first, like the heat map
+    # one entry per zone, every VPC counted once, in the zone most of its ENIs are in
+    grouped = [v["zone"] or "unknown" for v in overview["vpcs"]]
+    assert {z: zones[z]["vpcs"] for z in zones} == {z: grouped.count(z) for z in zones}
+    assert sum(z["vpcs"] for z in zones.values()) == len(overview["vpcs"])
+    eni_zones = [
+        result.graph.nodes[e].get("zone") or "unknown"
+        for e, d in result.graph.nodes(data=True)
+        if d["kind"] == "eni" and d.get("vpc")
+    ]
+    assert {z: zones[z]["enis"] for z in zones} == {z: eni_zones.count(z) for z in zones}
+    # a finding counts for its resource's zone (else its VPC's): the admin port is prod's
+    prod = [
+        f
+        for f in result.document["findings"]
+        if (topo.zone_of(f) or grouped[[v["id"] for v in overview["vpcs"]].index(f["vpc"])])
+        == "prod"
+    ]
+    assert zones["prod"]["n"] == len(prod) and zones["prod"]["sev"] == "critical"
+    assert sum(z["n"] for z in zones.values()) == sum(
+        1 for f in result.document["findings"] if f.get("vpc")
+    )
+
+
 def test_traffic_weight_grows_with_ports() -> None:
     one = html.traffic_weight([{"protocol": "tcp", "ports": "22"}])
     some = html.traffic_weight([{"protocol": "tcp", "ports": "22,80-89"}])

@@ -8,8 +8,10 @@ drawing library is vis-network as the ``pyvis`` package ships it, read at render
   accounts and regions, what the snapshot did not contain;
 - the zone-to-zone matrix as a heat map (the ports on hover), with the internet as a
   source row;
-- an interactive graph that starts at accounts (or VPCs, when there are few) and opens
-  VPCs into subnets and subnets into ENIs on click: a VPC's detail is embedded as its
+- an interactive graph that starts at zones when there are many VPCs (one node per zone,
+  with the heat map's zone-to-zone paths as edges, red where forbidden) or at VPCs when
+  there are few, and can be grouped by account instead; it opens zones into VPCs, VPCs
+  into subnets and subnets into ENIs on click: a VPC's detail is embedded as its
   own JSON block and parsed only when the VPC is opened, so a thousand VPCs stay
   readable and the page stays light;
 - the findings table (filter by severity, rule, account, text); a row opens its

@@ -1,15 +1,18 @@
 """The layered view of the exposure graph that the HTML report draws.
 
 A thousand VPCs do not fit in one picture, so the report never draws the whole graph:
-it starts from accounts (or VPCs, when there are few) and opens one level on click.
-``overview`` is what the page needs at first: accounts, VPCs (with counts, zones, worst
-finding), transit gateways and peerings. ``vpc_detail`` is one VPC's subnets, ENIs,
-gateways and load balancers, embedded separately and parsed only when the VPC is opened.
+it starts from zones (or VPCs, when there are few; or accounts, on request) and opens one
+level on click. ``overview`` is what the page needs at first: zones and accounts, VPCs
+(with counts, zones, worst finding), transit gateways and peerings. ``vpc_detail`` is
+one VPC's subnets, ENIs, gateways and load balancers, embedded separately and parsed
+only when the VPC is opened.
 ``trail`` maps a finding's hop-by-hop path onto the nodes the page can show, so the
 page can open and highlight it.
 
 Node ids are AWS ids (ARNs for load balancers); ``internet`` is the internet; an account
-node is ``acct:<id>``. Keys are short because a large organization embeds many of them.
+node is ``acct:<id>``, a zone node ``zone:<name>``. A VPC belongs to the zone most of its
+ENIs are in (``unknown`` when it has none, or they are untagged). Keys are short because
+a large organization embeds many of them.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Topology:
         self.tgw_vpcs: dict[str, list[str]] = defaultdict(list)
         self.peerings: list[tuple[str, str, str, str]] = []  # (pcx, vpc a, vpc b, status)
         self.acl_subnets: dict[str, list[str]] = defaultdict(list)
+        self._zone_of: dict[str, str | None] = {}  # resource -> zone of its first ENI
         self._index()
         # severities of the findings about each node
         self.node_sev: dict[str, list[str]] = defaultdict(list)
@@ -187,11 +191,52 @@ class Topology:
             {"id": pcx, "a": a, "b": b, "status": status} for pcx, a, b, status in self.peerings
         ]
         return {
+            "zones": self.zones(vpcs),
             "accounts": sorted(accounts.values(), key=lambda a: a["id"]),
             "vpcs": vpcs,
             "tgws": tgws,
             "peerings": peerings,
         }
+
+    def zones(self, vpcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The zone level of the picture: one entry per zone, largest first (prod first).
+
+        ``vpcs`` is how many VPCs the zone groups (each VPC in its main zone), ``enis``
+        how many ENIs are in the zone wherever their VPC is, ``n`` and ``sev`` the count
+        and worst severity of the findings about the zone's resources (a finding without
+        an ENI counts for its VPC's zone).
+
+        >>> Topology(graph, findings).zones(overview_vpcs)  # doctest: +SKIP
+        [{"id": "prod", "vpcs": 250, "enis": 2500, "n": 1938, "sev": "critical"}, ...]
+        """
+        grouped: Counter[str] = Counter()
+        enis: Counter[str] = Counter()
+        vpc_zone: dict[str, str] = {}
+        for vpc in vpcs:
+            zone = vpc["zone"] or "unknown"
+            vpc_zone[vpc["id"]] = zone
+            grouped[zone] += 1
+            enis.update(vpc["zones"])
+        sevs: dict[str, list[str]] = defaultdict(list)
+        for finding in self.findings:
+            zone = self.zone_of(finding) or vpc_zone.get(str(finding.get("vpc")))
+            if zone is not None:
+                sevs[zone].append(finding["severity"])
+        names = set(grouped) | set(enis)
+
+        def order(zone: str) -> tuple[int, int, str]:
+            return (0 if zone == "prod" else 2 if zone == "unknown" else 1, -grouped[zone], zone)
+
+        return [
+            {
+                "id": zone,
+                "vpcs": grouped[zone],
+                "enis": enis[zone],
+                "n": len(sevs[zone]),
+                "sev": worst(sevs[zone]),
+            }
+            for zone in sorted(names, key=order)
+        ]
 
     # ---- one VPC, on demand ---------------------------------------------------------------
     def vpc_detail(self, vpc_id: str) -> dict[str, Any]:
@@ -318,9 +363,14 @@ class Topology:
 
     def zone_of(self, finding: dict[str, Any]) -> str | None:
         """The zone of the finding's resource (its first ENI's), when it has one."""
-        for eni in enis_of(self.graph, finding["resource"]):
-            return str(self.graph.nodes[eni].get("zone") or "unknown")
-        return None
+        resource = finding["resource"]
+        if resource not in self._zone_of:
+            zone = None
+            for eni in enis_of(self.graph, resource):
+                zone = str(self.graph.nodes[eni].get("zone") or "unknown")
+                break
+            self._zone_of[resource] = zone
+        return self._zone_of[resource]
 
 
 def _label(data: dict[str, Any], ident: str) -> str | None:

@@ -21,6 +21,8 @@
   });
   var PAGE = 100; // findings rows shown per step
   var ENI_LIMIT = 24; // ENIs drawn per opened subnet before "+N more"
+  var VPC_LIMIT = 24; // VPCs drawn per opened zone before "+N more"
+  var MANY_VPCS = 40; // above this many VPCs the graph starts at the zone level
 
   // ---- small DOM helpers (text only) ------------------------------------------------
   function el(tag, cls, text) {
@@ -347,6 +349,11 @@
     pinned: {}, // ENIs drawn even beyond the per-subnet limit
     extra: {}, // subnet -> ENIs drawn beyond the limit by "+N more"
     highlight: null,
+    mode: "account", // "zone": VPCs grouped under their zone; "account": under their account
+    acctKids: {}, // account node -> its VPCs and transit gateways
+    zoneKids: {}, // zone node -> its VPCs
+    vpcZone: {}, // VPC -> the zone it is grouped under
+    shownCache: {}, // parent -> drawn and hidden children, until the next refresh
     network: null,
     nodes: null,
     visEdges: null
@@ -359,10 +366,16 @@
 
   function buildOverview() {
     register("internet", "internet", null, {});
-    DATA.net.accounts.forEach(function (a) { register("acct:" + a.id, "account", null, a); });
+    DATA.net.accounts.forEach(function (a) { register("acct:" + a.id, "account", null, a); net.acctKids["acct:" + a.id] = []; });
+    DATA.net.zones.forEach(function (z) { register("zone:" + z.id, "zone", null, z); net.zoneKids["zone:" + z.id] = []; });
     DATA.net.vpcs.forEach(function (v) {
-      register(v.id, "vpc", "acct:" + v.a, v);
+      var zone = "zone:" + (v.zone || "unknown");
+      register(v.id, "vpc", null, v); // its parent is set by the grouping (applyMode)
+      net.vpcZone[v.id] = zone;
+      net.acctKids["acct:" + v.a].push(v.id);
+      if (net.zoneKids[zone]) net.zoneKids[zone].push(v.id);
       net.edges.push({ a: "acct:" + v.a, b: v.id, kind: "contains" });
+      net.edges.push({ a: zone, b: v.id, kind: "contains" });
       v.gw.forEach(function (gw) {
         register(gw, "internet-gateway", v.id, { id: gw });
         net.edges.push({ a: "internet", b: gw, kind: "internet", exposed: v.x > 0 });
@@ -370,12 +383,34 @@
       });
     });
     DATA.net.tgws.forEach(function (t) {
-      register(t.id, "transit-gateway", net.info["acct:" + t.a] ? "acct:" + t.a : null, t);
+      register(t.id, "transit-gateway", null, t);
+      if (net.acctKids["acct:" + t.a]) net.acctKids["acct:" + t.a].push(t.id);
       t.vpcs.forEach(function (v) { if (net.info[v]) net.edges.push({ a: v, b: t.id, kind: "tgw", id: t.id }); });
     });
     DATA.net.peerings.forEach(function (p) {
       net.edges.push({ a: p.a, b: p.b, kind: "peering", id: p.id, status: p.status });
     });
+    // zone to zone, as in the heat map: red where the zone policy forbids some of it
+    DATA.zones.cells.forEach(function (c) {
+      if (c.from === c.to || !c.traffic.length || !net.info["zone:" + c.from] || !net.info["zone:" + c.to]) return;
+      net.edges.push({ a: "zone:" + c.from, b: "zone:" + c.to, kind: "zone", forbidden: !!(c.forbidden && c.forbidden.length), weight: c.weight, findings: c.findings, traffic: c.traffic });
+    });
+  }
+
+  function applyMode(mode) {
+    // VPCs hang under their zone or their account; transit gateways under their account
+    // (in zone mode they show once one of their VPCs does)
+    net.mode = mode;
+    var byZone = mode === "zone";
+    Object.keys(net.acctKids).forEach(function (acct) {
+      net.children[acct] = byZone ? [] : net.acctKids[acct].slice();
+      net.acctKids[acct].forEach(function (id) { net.info[id].parent = byZone ? (net.info[id].kind === "vpc" ? net.vpcZone[id] : null) : acct; });
+    });
+    Object.keys(net.zoneKids).forEach(function (zone) { net.children[zone] = byZone ? net.zoneKids[zone].slice() : []; });
+    DATA.net.tgws.forEach(function (t) { if (!net.acctKids["acct:" + t.a]) net.info[t.id].parent = null; });
+    var graphEl = byId("graph");
+    if (graphEl) graphEl.setAttribute("data-mode", mode);
+    document.querySelectorAll("#net-group .seg-b").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-mode") === mode ? "true" : "false"); });
   }
 
   function loadVpc(vpcId) {
@@ -419,32 +454,46 @@
     return out;
   }
 
-  function shownEnis(subnetId) {
-    var kids = (net.children[subnetId] || []).filter(function (k) { return net.info[k].kind === "eni"; });
-    if (kids.length <= ENI_LIMIT + 1) return { shown: kids, hidden: [] };
-    var ranked = kids.slice().sort(function (a, b) {
-      var da = net.info[a].data, db = net.info[b].data;
-      return (SEV_RANK[db.sev] || 0) - (SEV_RANK[da.sev] || 0) || (db.n || 0) - (da.n || 0);
-    });
-    var limit = ENI_LIMIT + (net.extra[subnetId] || 0);
-    var shown = ranked.slice(0, limit);
-    var hidden = ranked.slice(limit).filter(function (k) {
-      if (net.pinned[k]) { shown.push(k); return false; }
-      return true;
-    });
-    return { shown: shown, hidden: hidden };
+  // an opened subnet draws its worst ENIs first, an opened zone its worst VPCs
+  var LIMITED = { subnet: { kind: "eni", limit: ENI_LIMIT, edge: "in" }, zone: { kind: "vpc", limit: VPC_LIMIT, edge: "contains" } };
+  function limitOf(parentId) { var p = parentId && net.info[parentId]; return p ? LIMITED[p.kind] || null : null; }
+
+  function shownChildren(parentId) {
+    if (net.shownCache[parentId]) return net.shownCache[parentId];
+    var rule = limitOf(parentId);
+    var kids = (net.children[parentId] || []).filter(function (k) { return net.info[k].kind === rule.kind; });
+    var result;
+    if (kids.length <= rule.limit + 1) {
+      result = { shown: kids, hidden: [] };
+    } else {
+      var ranked = kids.slice().sort(function (a, b) {
+        var da = net.info[a].data, db = net.info[b].data;
+        return (SEV_RANK[db.sev] || 0) - (SEV_RANK[da.sev] || 0) || (db.n || 0) - (da.n || 0);
+      });
+      var limit = rule.limit + (net.extra[parentId] || 0);
+      var shown = ranked.slice(0, limit);
+      var hidden = ranked.slice(limit).filter(function (k) {
+        if (net.pinned[k]) { shown.push(k); return false; }
+        return true;
+      });
+      result = { shown: shown, hidden: hidden };
+    }
+    result.set = {};
+    result.shown.forEach(function (k) { result.set[k] = true; });
+    net.shownCache[parentId] = result;
+    return result;
   }
 
   function isVisible(id) {
     var info = net.info[id];
     if (!info) return false;
-    if (info.kind === "account" && DATA.net.accounts.length === 1) return false; // no hub for one account
+    if (info.kind === "account" && (net.mode === "zone" || DATA.net.accounts.length === 1)) return false; // no hub for one account
+    if (info.kind === "zone" && net.mode !== "zone") return false;
+    // in zone mode a transit gateway shows once one of its VPCs is open (or it is on a path)
+    if (info.kind === "transit-gateway" && net.mode === "zone") return !!net.pinned[id] || (info.data.vpcs || []).some(function (v) { return net.expanded[v] && isVisible(v); });
     var anc = ancestors(id);
     for (var i = 0; i < anc.length; i++) if (!net.expanded[anc[i]]) return false;
-    if (info.kind === "eni") {
-      var s = shownEnis(info.parent);
-      return s.shown.indexOf(id) >= 0;
-    }
+    if (limitOf(info.parent)) return !!shownChildren(info.parent).set[id];
     return true;
   }
 
@@ -453,7 +502,7 @@
     if (!net.info[id]) return null;
     if (isVisible(id)) return id;
     var info = net.info[id];
-    if (info.kind === "eni") {
+    if (limitOf(info.parent)) {
       var anc = ancestors(id);
       var allOpen = anc.every(function (a) { return net.expanded[a]; });
       if (allOpen) return "more:" + info.parent;
@@ -469,7 +518,13 @@
     var base = { id: id, kind: info.kind, font: { face: "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif", size: 13, color: "#172033", multi: false } };
     var open = !!net.expanded[id];
     if (info.kind === "internet") {
-      return Object.assign(base, { label: "Internet", shape: "circle", color: { background: "#101a2e", border: "#101a2e", highlight: { background: "#1f2f52", border: "#101a2e" } }, font: { color: "#ffffff", size: 15, face: base.font.face }, margin: 16, borderWidth: 2 });
+      // on the zone ring the internet and the zones stay where they are put
+      return Object.assign(base, { label: "Internet", physics: net.mode !== "zone", shape: "circle", color: { background: "#101a2e", border: "#101a2e", highlight: { background: "#1f2f52", border: "#101a2e" } }, font: { color: "#ffffff", size: 15, face: base.font.face }, margin: 16, borderWidth: 2 });
+    }
+    if (info.kind === "zone") {
+      var zcol = zoneColor(d.id);
+      var zLabel = d.id + "\n" + plural(d.vpcs, "VPC") + " \u00b7 " + (d.n ? plural(d.n, "finding") : "no findings");
+      return Object.assign(base, { label: zLabel, shape: "dot", size: 14 + 4 * Math.log(1 + d.vpcs), physics: false, borderWidth: sevColor ? 4 : 2, color: { background: tint(zcol, open ? 0.25 : 0.85), border: sevColor || zcol, highlight: { background: tint(zcol, 0.6), border: "#3b5bdb" }, hover: { background: tint(zcol, 0.65), border: sevColor || zcol } }, shapeProperties: { borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 14, color: "#172033", strokeWidth: 4, strokeColor: "#ffffff" }) });
     }
     if (info.kind === "account") {
       var acctLabel = d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
@@ -479,6 +534,8 @@
     if (info.kind === "vpc") {
       var zc = zoneColor(d.zone);
       var vLabel = (d.label || d.id) + "\n" + (d.label ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + d.a + " \u00b7 " + d.r;
+      // under its zone a VPC needs neither its zone nor its CIDRs to be told apart
+      if (net.mode === "zone" && !open) vLabel = (d.label || d.id) + "\n" + d.a + " \u00b7 " + d.r;
       return Object.assign(base, { label: vLabel, shape: "box", margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 12 }) });
     }
     if (info.kind === "subnet") {
@@ -519,9 +576,9 @@
   function moreNodes() {
     var out = [];
     Object.keys(net.expanded).forEach(function (id) {
-      if (!net.expanded[id] || !net.info[id] || net.info[id].kind !== "subnet" || !isVisible(id)) return;
-      var s = shownEnis(id);
-      if (s.hidden.length) out.push({ id: "more:" + id, subnet: id, count: s.hidden.length });
+      if (!net.expanded[id] || !limitOf(id) || !isVisible(id)) return;
+      var s = shownChildren(id);
+      if (s.hidden.length) out.push({ id: "more:" + id, parent: id, count: s.hidden.length, edge: limitOf(id).edge });
     });
     return out;
   }
@@ -548,16 +605,19 @@
       // exposed through it, until its VPC is open
       if (e.kind === "internet" && !e.exposed && b !== e.b) return;
       var undirected = e.kind === "peering" || e.kind === "tgw";
+      // between two closed zones the zone edge says what matters; peerings show once opened
+      if (undirected && net.info[a] && net.info[b] && net.info[a].kind === "zone" && net.info[b].kind === "zone") return;
       if (undirected && a > b) { var t = a; a = b; b = t; }
       var key = a + "|" + b + "|" + e.kind;
       var item = agg[key];
-      if (!item) item = agg[key] = { id: key, from: a, to: b, kind: e.kind, count: 0, ids: [], exposed: false };
+      if (!item) item = agg[key] = { id: key, from: a, to: b, kind: e.kind, count: 0, ids: [], exposed: false, zone: e.kind === "zone" ? e : null };
       item.count += 1;
       if (e.exposed) item.exposed = true;
       if (e.id && item.ids.indexOf(e.id) < 0) item.ids.push(e.id);
     });
     return Object.keys(agg).map(function (k) {
       var e = agg[k], st = EDGE_STYLE[e.kind] || EDGE_STYLE.contains;
+      if (e.kind === "zone") return zoneEdge(e);
       if (e.kind === "internet" && !e.exposed) st = EDGE_STYLE.gateway;
       var width = st.width * (e.count > 1 ? Math.min(3, 1 + Math.log(e.count) / 2) : 1);
       var label;
@@ -568,22 +628,44 @@
     });
   }
 
+  function zoneEdge(e) {
+    var z = e.zone, color = z.forbidden ? "#e03131" : "#4c6ef5";
+    var width = 1.5 + 4 * (z.weight || 0.2);
+    var edge = { id: e.id, from: e.from, to: e.to, kind: "zone", ids: [], width: width, baseWidth: width, color: { color: color, highlight: "#3b5bdb", opacity: z.forbidden ? 0.9 : 0.55 }, dashes: false, arrows: { to: { enabled: true, scaleFactor: 0.8 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.18 }, traffic: z.traffic, forbidden: z.forbidden, findings: z.findings };
+    if (z.findings) { edge.label = plural(z.findings, "finding"); edge.font = { size: 11, color: z.forbidden ? "#c92a2a" : "#3b5bdb", strokeWidth: 4, strokeColor: "#ffffff", align: "middle" }; }
+    return edge;
+  }
+
   function refresh(focusIds) {
+    net.shownCache = {};
     var wanted = visibleNodeIds();
     var nodes = wanted.map(nodeStyle);
     moreNodes().forEach(function (m) {
       nodes.push({ id: m.id, kind: "more", label: "+" + fmt(m.count) + " more", shape: "dot", size: 7, color: { background: "#dfe4ec", border: "#a5adba" }, font: { size: 10, color: "#6b7789" } });
-      net.edges.push({ a: m.subnet, b: m.id, kind: "in", synthetic: true });
+      net.edges.push({ a: m.parent, b: m.id, kind: m.edge, synthetic: true });
     });
     var present = {};
     nodes.forEach(function (n) { present[n.id] = n; });
     // place new nodes next to their parent so the picture does not jump
     var positions = net.network ? net.network.getPositions(net.nodes.getIds()) : {};
+    var zonesFirst = nodes.filter(function (n) { return n.kind === "zone"; }), ringOf = {};
     nodes.forEach(function (n) {
       if (positions[n.id]) return;
+      // zones start on a ring with the internet (on its left), so their paths are chords
+      if (n.kind === "zone" || (n.kind === "internet" && zonesFirst.length)) {
+        var at = Math.PI + 2 * Math.PI * (zonesFirst.indexOf(n) + 1) / (zonesFirst.length + 1);
+        var radius = 140 + 40 * zonesFirst.length;
+        n.x = radius * Math.cos(at); n.y = radius * Math.sin(at);
+        return;
+      }
       var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && rep(net.info[n.id].parent || ""));
       var p = parent && positions[parent];
-      if (p) { n.x = p.x + (Math.random() - 0.5) * 160; n.y = p.y + (Math.random() - 0.5) * 160; }
+      if (p && net.info[parent].kind === "zone") {
+        // a zone's VPCs start on a ring around it, away from the other zones
+        var ring = ringOf[parent] || (ringOf[parent] = nodes.filter(function (m) { return !positions[m.id] && (m.kind === "more" ? m.id.slice(5) : net.info[m.id] && net.info[m.id].parent) === parent; }));
+        var turn = 2 * Math.PI * ring.indexOf(n) / ring.length, r = 160 + 22 * ring.length;
+        n.x = p.x + r * Math.cos(turn); n.y = p.y + r * Math.sin(turn);
+      } else if (p) { n.x = p.x + (Math.random() - 0.5) * 160; n.y = p.y + (Math.random() - 0.5) * 160; }
     });
     var edges = visibleEdges().filter(function (e) { return present[e.from] && present[e.to]; });
     net.edges = net.edges.filter(function (e) { return !e.synthetic; });
@@ -605,7 +687,9 @@
     byId("graph").setAttribute("data-settled", "0");
     function fit(animate) {
       var opts = { animation: animate ? { duration: 500, easingFunction: "easeInOutQuad" } : false };
-      if (ids) { opts.nodes = ids; opts.maxZoomLevel = maxZoom || 1.3; }
+      // the picture may have changed since (another grouping, a closed node)
+      var still = ids ? ids.filter(function (id) { return net.nodes.get(id); }) : [];
+      if (still.length) { opts.nodes = still; opts.maxZoomLevel = maxZoom || 1.3; }
       net.network.fit(opts);
     }
     function go() {
@@ -621,6 +705,7 @@
 
   function initialExpansion() {
     net.expanded = {};
+    if (net.mode === "zone") return; // zones start closed
     var accounts = DATA.net.accounts;
     var vpcCount = DATA.net.vpcs.length;
     // few VPCs: start at the VPC level; many: start at accounts
@@ -630,6 +715,7 @@
 
   function initGraph() {
     buildOverview();
+    applyMode(DATA.net.vpcs.length > MANY_VPCS && DATA.net.zones.length ? "zone" : "account");
     initialExpansion();
     net.nodes = new vis.DataSet([]);
     net.visEdges = new vis.DataSet([]);
@@ -663,33 +749,73 @@
       var id = params.node, info = net.info[id];
       var e = params.event && params.event.srcEvent;
       if (!e) return;
-      if (id.indexOf("more:") === 0) { showTip(e, "More interfaces", [{ text: "click to draw more of this subnet's ENIs" }]); return; }
+      if (id.indexOf("more:") === 0) {
+        var ofZone = net.info[id.slice(5)] && net.info[id.slice(5)].kind === "zone";
+        showTip(e, ofZone ? "More VPCs" : "More interfaces", [{ text: ofZone ? "click to draw more of this zone's VPCs" : "click to draw more of this subnet's ENIs" }]);
+        return;
+      }
       if (!info) return;
       var d = info.data || {};
       var lines = [];
       if (info.kind === "account") lines.push({ text: plural(d.vpcs, "VPC") + " in " + (d.regions || []).join(", ") });
+      if (info.kind === "zone") lines.push({ text: plural(d.vpcs, "VPC") + " \u00b7 " + plural(d.enis, "network interface") });
       if (info.kind === "vpc") { lines.push({ text: d.id + "  " + (d.cidrs || "") }); lines.push({ text: fmt(d.subnets) + " subnets \u00b7 " + fmt(d.enis) + " ENIs" + (d.flow ? "" : " \u00b7 no flow logs") }); }
       if (info.kind === "subnet") lines.push({ text: d.id + "  " + (d.cidrs || "") + (d.public ? "  public" : "") });
       if (info.kind === "eni") { lines.push({ text: (d.instance ? d.instance + "  " : "") + d.id }); lines.push({ text: (d.ips || "") + (d.pub ? "  public " + d.pub : "") + "  zone " + (d.zone || "-") }); }
       if (d.n) lines.push({ text: plural(d.n, "finding") + ", worst " + d.sev, bad: true });
-      var canOpen = (info.kind === "account" || info.kind === "vpc" || info.kind === "subnet") && !net.expanded[id];
+      var canOpen = OPENS[info.kind] && !net.expanded[id];
       if (canOpen) lines.push({ text: "click to open" });
       showTip(e, nodeTitle(id), lines);
     });
+    net.network.on("hoverEdge", function (params) {
+      var edge = net.visEdges.get(params.edge), ev = params.event && params.event.srcEvent;
+      if (!edge || edge.kind !== "zone" || !ev) return;
+      var lines = [{ text: "allowed paths carry: " + traffic(edge.traffic) }];
+      if (edge.forbidden) lines.push({ text: "some of it is forbidden by the zone policy", bad: true });
+      if (edge.findings) lines.push({ text: plural(edge.findings, "finding"), bad: true });
+      showTip(ev, nodeTitle(edge.from) + " \u2192 " + nodeTitle(edge.to), lines);
+    });
+    net.network.on("blurEdge", hideTip);
     net.network.on("blurNode", hideTip);
     net.network.on("dragStart", hideTip);
     net.network.on("zoom", hideTip);
     refresh();
     fitSoon(null);
     byId("net-reset").addEventListener("click", function () { clearHighlight(); net.pinned = {}; net.extra = {}; initialExpansion(); refresh(); fitSoon(null); showIntro(); });
+    document.querySelectorAll("#net-group .seg-b").forEach(function (b) {
+      b.addEventListener("click", function () { setMode(b.getAttribute("data-mode")); });
+    });
     byId("net-fit").addEventListener("click", function () { net.network.fit({ animation: { duration: 400 } }); });
     byId("net-clear").addEventListener("click", function () { clearHighlight(); });
     byId("net-find").addEventListener("keydown", function (e) { if (e.key === "Enter") findNode(e.target.value); });
-    var hint = byId("net-hint");
-    hint.textContent = DATA.net.vpcs.length > 40
-      ? "The organization is drawn by account (" + fmt(DATA.net.accounts.length) + " accounts, " + fmt(DATA.net.vpcs.length) + " VPCs). Click an account to open its VPCs, a VPC for its subnets, a subnet for its network interfaces; double-click an open node to close it."
-      : "Click a VPC to open its subnets, a subnet for its network interfaces; double-click an open node to close it. Border colour: worst finding; fill: zone.";
+    renderHint();
     renderNetLegend();
+    showIntro();
+  }
+
+  function renderHint() {
+    var hint = byId("net-hint");
+    if (net.mode === "zone") {
+      hint.textContent = "The organization is drawn by zone (" + plural(DATA.net.zones.length, "zone") + ", " + plural(DATA.net.vpcs.length, "VPC") + "): arrows are the zone-to-zone paths of the heat map, red where the zone policy forbids some of the traffic. Click a zone to open its VPCs, a VPC for its subnets, a subnet for its network interfaces; double-click an open node to close it.";
+    } else if (DATA.net.vpcs.length > MANY_VPCS) {
+      hint.textContent = "The organization is drawn by account (" + plural(DATA.net.accounts.length, "account") + ", " + plural(DATA.net.vpcs.length, "VPC") + "). Click an account to open its VPCs, a VPC for its subnets, a subnet for its network interfaces; double-click an open node to close it.";
+    } else {
+      hint.textContent = "Click a VPC to open its subnets, a subnet for its network interfaces; double-click an open node to close it. Border colour: worst finding; fill: zone.";
+    }
+  }
+
+  function setMode(mode) {
+    if (mode !== "zone" && mode !== "account") return;
+    var finding = net.highlight && net.highlight.finding;
+    applyMode(mode);
+    net.visEdges.clear(); // a new grouping is a new picture: every node placed afresh
+    net.nodes.clear();
+    net.pinned = {}; net.extra = {};
+    initialExpansion();
+    renderHint();
+    if (finding) { highlight(finding); return; }
+    refresh();
+    fitSoon(null);
     showIntro();
   }
 
@@ -703,7 +829,10 @@
     }
     DATA.zones.order.forEach(function (z) { add(box, item(zoneColor(z), "zone " + z, "dot")); });
     add(box, item("#101a2e", "internet", "dot"), item("#34425c", "internet gateway", "diamond"), item("#7048e8", "transit gateway", "dot"), item("#ffa94d", "load balancer", "square"));
-    var pe = el("span"); var line = el("span", "sw"); line.style.background = "#0ca678"; line.style.height = "3px"; line.style.verticalAlign = "3px"; add(pe, line, "peering"); add(box, pe);
+    function lineItem(color, text) { var s = el("span"); var l = el("span", "sw"); l.style.background = color; l.style.height = "3px"; l.style.verticalAlign = "3px"; add(s, l, text); add(box, s); }
+    lineItem("#0ca678", "peering");
+    lineItem("#e03131", "zone path, partly forbidden");
+    lineItem("#4c6ef5", "zone path, allowed");
   }
 
   function nodeTitle(id) {
@@ -711,20 +840,23 @@
     if (!info) return id;
     var d = info.data || {};
     if (info.kind === "account") return "Account " + d.id;
+    if (info.kind === "zone") return "Zone " + d.id;
     if (info.kind === "internet") return "Internet";
     return (d.label ? d.label + " (" + id + ")" : id);
   }
 
+  var OPENS = { zone: true, account: true, vpc: true, subnet: true };
+
   function onNodeClick(id) {
     if (id.indexOf("more:") === 0) {
-      var subnet = id.slice(5);
-      net.extra[subnet] = (net.extra[subnet] || 0) + ENI_LIMIT * 2;
+      var parent = id.slice(5), rule = limitOf(parent);
+      if (rule) net.extra[parent] = (net.extra[parent] || 0) + rule.limit * 2;
       refresh();
       return;
     }
     var info = net.info[id];
     if (!info) return;
-    if ((info.kind === "account" || info.kind === "vpc" || info.kind === "subnet") && !net.expanded[id]) {
+    if (OPENS[info.kind] && !net.expanded[id]) {
       expand(id);
     }
     showNode(id);
@@ -754,6 +886,7 @@
     if (!q) return;
     var hit = null;
     if (net.info[text.trim()]) hit = text.trim();
+    if (!hit && net.mode === "zone" && net.info["zone:" + q]) hit = "zone:" + q;
     if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
     if (!hit) DATA.net.vpcs.some(function (v) {
       if (v.id.toLowerCase().indexOf(q) >= 0 || (v.label || "").toLowerCase().indexOf(q) >= 0 || (v.cidrs || "").indexOf(q) >= 0) { hit = v.id; return true; }
@@ -778,7 +911,8 @@
     ids.forEach(function (id) {
       if (!net.info[id]) return;
       ancestors(id).forEach(function (a) { net.expanded[a] = true; });
-      if (net.info[id].kind === "eni") net.pinned[id] = true;
+      // drawn even beyond its parent's limit: the node and every ancestor on the way
+      [id].concat(ancestors(id)).forEach(function (x) { if (limitOf(net.info[x].parent) || net.info[x].kind === "transit-gateway") net.pinned[x] = true; });
     });
   }
 
@@ -850,7 +984,7 @@
     var box = el("div", "intro");
     add(box, el("div", "kind", "How to read"));
     add(box, el("h3", null, "Exposure graph"));
-    add(box, el("p", null, "Nodes are accounts, VPCs, subnets and network interfaces; a node's border shows the worst finding about it, its fill the zone."));
+    add(box, el("p", null, "Nodes are zones (or accounts), VPCs, subnets and network interfaces; a node's border shows the worst finding about it, its fill the zone. Switch the grouping with \u201cGroup by\u201d."));
     add(box, el("p", null, "Open a finding in the table below to see its path here, hop by hop."));
     var top = DATA.findings.slice(0, 6);
     if (top.length) {
@@ -881,11 +1015,12 @@
     if (!info) return;
     var d = info.data || {};
     var panel = clear(byId("panel"));
-    var kindText = { account: "Account", vpc: "VPC", subnet: "Subnet", eni: "Network interface", "internet-gateway": "Internet gateway", "nat-gateway": "NAT gateway", "transit-gateway": "Transit gateway", "load-balancer": "Load balancer", internet: "Internet", "egress-only-internet-gateway": "Egress-only internet gateway" }[info.kind] || info.kind;
+    var kindText = { zone: "Zone", account: "Account", vpc: "VPC", subnet: "Subnet", eni: "Network interface", "internet-gateway": "Internet gateway", "nat-gateway": "NAT gateway", "transit-gateway": "Transit gateway", "load-balancer": "Load balancer", internet: "Internet", "egress-only-internet-gateway": "Egress-only internet gateway" }[info.kind] || info.kind;
     add(panel, el("div", "kind", kindText));
-    add(panel, el("h3", null, info.kind === "account" ? d.id : (d.label || d.instance || id)));
+    add(panel, el("h3", null, info.kind === "account" || info.kind === "zone" ? d.id : (d.label || d.instance || id)));
     var dl = el("dl");
-    if (info.kind !== "account") kv(dl, "Id", id);
+    if (info.kind !== "account" && info.kind !== "zone") kv(dl, "Id", id);
+    if (info.kind === "zone") { kv(dl, "VPCs", fmt(d.vpcs) + " (mostly in this zone)"); kv(dl, "ENIs", fmt(d.enis)); }
     if (info.kind === "account") { kv(dl, "VPCs", fmt(d.vpcs)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Regions", (d.regions || []).join(", ")); }
     if (info.kind === "vpc") { kv(dl, "Account", d.a); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
     if (info.kind === "subnet") { kv(dl, "CIDR", d.cidrs); kv(dl, "Routing", d.public ? "public (route to an internet gateway)" : "private"); kv(dl, "AZ", d.az); kv(dl, "Route table", d.rtb); kv(dl, "Network ACL", d.acl); }
@@ -900,6 +1035,7 @@
     }
     var related = DATA.findings.filter(function (f) {
       if (info.kind === "account") return f.account === d.id;
+      if (info.kind === "zone") return (f.zone || (f.vpc && (net.vpcZone[f.vpc] || "").slice(5))) === d.id;
       if (info.kind === "vpc") return f.vpc === id;
       if (info.kind === "subnet") return (f.trail || []).indexOf(id) >= 0;
       return f.resource === id || f.resource === d.instance;
@@ -915,7 +1051,7 @@
       b.addEventListener("click", function () { collapse(id); });
       add(actions, b);
     }
-    if (related.length && info.kind !== "eni") {
+    if (related.length && info.kind !== "eni" && info.kind !== "zone") {
       var f = el("button", "btn", "List in table");
       f.type = "button";
       f.addEventListener("click", function () {
@@ -1136,5 +1272,5 @@
   } else {
     initGraph();
   }
-  window.ivsReport = { data: DATA, net: net, openFinding: openFinding, clearHighlight: clearHighlight, open: onNodeClick };
+  window.ivsReport = { data: DATA, net: net, openFinding: openFinding, clearHighlight: clearHighlight, open: onNodeClick, setMode: setMode };
 })();
