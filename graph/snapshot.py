@@ -392,9 +392,7 @@ Reader = Callable[[RegionSnapshot, list[Any], _Shape], None]
 
 
 def _vpcs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"Vpcs[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("Vpcs", items, s):
         cidrs: list[Prefix] = []
         blocks = s.lst(item, "CidrBlockAssociationSet", where)
         if blocks:
@@ -425,9 +423,7 @@ def _vpcs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _subnets(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"Subnets[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("Subnets", items, s):
         cidrs = [s.cidr(item, "CidrBlock", where)] if item.get("CidrBlock") else []
         for n, block in enumerate(s.lst(item, "Ipv6CidrBlockAssociationSet", where)):
             b = s.obj(block, f"{where}.Ipv6CidrBlockAssociationSet[{n}]")
@@ -479,9 +475,7 @@ def _gateway_kind(target: str) -> str:
 
 
 def _route_tables(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"RouteTables[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("RouteTables", items, s):
         routes = []
         for n, rraw in enumerate(s.lst(item, "Routes", where)):
             rwhere = f"{where}.Routes[{n}]"
@@ -548,9 +542,7 @@ def _acl_traffic(entry: dict[str, Any], s: _Shape, where: str) -> Traffic:
 
 
 def _network_acls(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"NetworkAcls[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("NetworkAcls", items, s):
         inbound: list[m.AclEntry] = []
         outbound: list[m.AclEntry] = []
         for n, eraw in enumerate(s.lst(item, "Entries", where)):
@@ -629,9 +621,7 @@ def _permission_rules(perm: dict[str, Any], s: _Shape, where: str, egress: bool)
 
 
 def _security_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"SecurityGroups[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("SecurityGroups", items, s):
         ingress: list[m.SgRule] = []
         egress: list[m.SgRule] = []
         for n, perm in enumerate(s.lst(item, "IpPermissions", where)):
@@ -840,6 +830,13 @@ def _reservation_checked(
         )
 
 
+def _each(key: str, items: list[Any], s: _Shape) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each item of a response list as an object, with its JSON path (``Key[3]``)."""
+    for pos, raw in enumerate(items):
+        where = f"{key}[{pos}]"
+        yield where, s.obj(raw, where)
+
+
 def _attached(item: dict[str, Any], s: _Shape, where: str) -> list[str]:
     return [
         str(a["VpcId"])
@@ -852,9 +849,7 @@ def _gateways(key: str, id_field: str, kind: str) -> Any:
     """A reader for internet gateways or egress-only internet gateways."""
 
     def read(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-        for pos, raw in enumerate(items):
-            where = f"{key}[{pos}]"
-            item = s.obj(raw, where)
+        for where, item in _each(key, items, s):
             snap.gateways.append(
                 m.Gateway(
                     s.text(item, id_field, where),
@@ -870,9 +865,7 @@ def _gateways(key: str, id_field: str, kind: str) -> Any:
 
 
 def _nat_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"NatGateways[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("NatGateways", items, s):
         addrs = s.lst(item, "NatGatewayAddresses", where)
         snap.nat_gateways.append(
             m.NatGateway(
@@ -924,9 +917,7 @@ def _peering_side(item: dict[str, Any], key: str, s: _Shape, where: str) -> m.Pe
 
 
 def _peerings(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"VpcPeeringConnections[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("VpcPeeringConnections", items, s):
         status = item.get("Status")
         snap.peerings.append(
             m.Peering(
@@ -942,9 +933,7 @@ def _peerings(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _addresses(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"Addresses[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("Addresses", items, s):
         snap.addresses.append(
             m.Address(
                 s.text(item, "PublicIp", where),
@@ -957,9 +946,7 @@ def _addresses(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _vpc_endpoints(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"VpcEndpoints[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("VpcEndpoints", items, s):
         snap.vpc_endpoints.append(
             m.VpcEndpoint(
                 s.text(item, "VpcEndpointId", where),
@@ -982,9 +969,7 @@ def _vpc_endpoints(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _flow_logs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"FlowLogs[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("FlowLogs", items, s):
         snap.flow_logs.append(
             m.FlowLog(
                 s.text(item, "FlowLogId", where),
@@ -995,9 +980,7 @@ def _flow_logs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _prefix_lists(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"PrefixLists[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("PrefixLists", items, s):
         cidrs = [
             s.cidr(s.obj(e, f"{where}.Entries[{n}]"), "Cidr", f"{where}.Entries[{n}]")
             for n, e in enumerate(s.lst(item, "Entries", where))
@@ -1010,9 +993,7 @@ def _prefix_lists(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _transit_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGateways[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGateways", items, s):
         snap.transit_gateways.append(
             m.TransitGateway(
                 s.text(item, "TransitGatewayId", where),
@@ -1026,9 +1007,7 @@ def _transit_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
 
 
 def _tgw_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGatewayAttachments[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGatewayAttachments", items, s):
         assoc = item.get("Association")
         assoc = assoc if isinstance(assoc, dict) else {}
         snap.tgw_attachments.append(
@@ -1046,9 +1025,7 @@ def _tgw_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _tgw_vpc_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGatewayVpcAttachments[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGatewayVpcAttachments", items, s):
         snap.tgw_vpc_attachments.append(
             m.TgwVpcAttachment(
                 s.text(item, "TransitGatewayAttachmentId", where),
@@ -1062,9 +1039,7 @@ def _tgw_vpc_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> N
 
 
 def _tgw_route_tables(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGatewayRouteTables[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGatewayRouteTables", items, s):
         snap.tgw_route_tables.append(
             m.TgwRouteTable(
                 s.text(item, "TransitGatewayRouteTableId", where),
@@ -1075,9 +1050,7 @@ def _tgw_route_tables(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
 
 
 def _tgw_static_routes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGatewayStaticRoutes[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGatewayStaticRoutes", items, s):
         table = s.text(item, "TransitGatewayRouteTableId", where)
         routes = snap.tgw_static_routes.setdefault(table, [])
         for n, rraw in enumerate(s.lst(item, "Routes", where)):
@@ -1101,9 +1074,7 @@ def _tgw_static_routes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> Non
 
 
 def _tgw_propagations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TransitGatewayPropagations[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TransitGatewayPropagations", items, s):
         table = s.text(item, "TransitGatewayRouteTableId", where)
         out = snap.tgw_propagations.setdefault(table, [])
         for n, praw in enumerate(s.lst(item, "TransitGatewayRouteTablePropagations", where)):
@@ -1120,9 +1091,7 @@ def _tgw_propagations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
 
 
 def _load_balancers(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"LoadBalancers[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("LoadBalancers", items, s):
         subnets = [
             str(z["SubnetId"])
             for z in s.lst(item, "AvailabilityZones", where)
@@ -1158,9 +1127,7 @@ def _forward_targets(action: dict[str, Any]) -> list[str]:
 
 
 def _listeners(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"LoadBalancerListeners[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("LoadBalancerListeners", items, s):
         lb_arn = s.text(item, "LoadBalancerArn", where)
         for n, lraw in enumerate(s.lst(item, "Listeners", where)):
             lwhere = f"{where}.Listeners[{n}]"
@@ -1182,9 +1149,7 @@ def _listeners(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _target_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"TargetGroups[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("TargetGroups", items, s):
         snap.target_groups.append(
             m.TargetGroup(
                 s.text(item, "TargetGroupArn", where),
@@ -1199,9 +1164,7 @@ def _target_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
 
 
 def _target_health(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
-    for pos, raw in enumerate(items):
-        where = f"LoadBalancerTargetHealth[{pos}]"
-        item = s.obj(raw, where)
+    for where, item in _each("LoadBalancerTargetHealth", items, s):
         tg_arn = s.text(item, "TargetGroupArn", where)
         for n, draw in enumerate(s.lst(item, "TargetHealthDescriptions", where)):
             dwhere = f"{where}.TargetHealthDescriptions[{n}]"
