@@ -36,39 +36,49 @@ def _tags(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in values.items()]
 
 
-def _perm(
+def perm(
     proto: str,
     low: int | None = None,
     high: int | None = None,
     *,
     cidrs: tuple[str, ...] = (),
+    ipv6: tuple[str, ...] = (),
     groups: tuple[str, ...] = (),
     prefix_lists: tuple[str, ...] = (),
-    account: str = "",
+    account: str = "111111111111",
 ) -> dict[str, Any]:
+    """One security group ``IpPermissions`` entry, as DescribeSecurityGroups gives it."""
     out: dict[str, Any] = {
         "IpProtocol": proto,
-        "IpRanges": [{"CidrIp": c, "Description": "synthetic"} for c in cidrs],
-        "Ipv6Ranges": [],
+        "IpRanges": [{"CidrIp": c} for c in cidrs],
+        "Ipv6Ranges": [{"CidrIpv6": c} for c in ipv6],
         "PrefixListIds": [{"PrefixListId": p} for p in prefix_lists],
         "UserIdGroupPairs": [{"GroupId": g, "UserId": account} for g in groups],
     }
     if low is not None:
-        out["FromPort"], out["ToPort"] = low, low if high is None else high
+        out["FromPort"] = low
+        out["ToPort"] = low if high is None else high
     return out
 
 
-def _acl_entry(
-    n: int, proto: str, ports: tuple[int, int] | None, cidr: str, action: str, egress: bool
+def acl_entry(
+    number: int,
+    proto: str,
+    ports: tuple[int, int] | None,
+    cidr: str,
+    action: str = "allow",
+    *,
+    egress: bool = False,
 ) -> dict[str, Any]:
+    """One NetworkAcls ``Entries`` item; ``proto`` as AWS gives it ("6", "17", "-1")."""
     entry: dict[str, Any] = {
-        "RuleNumber": n,
+        "RuleNumber": number,
         "Protocol": proto,
         "RuleAction": action,
         "Egress": egress,
-        "CidrBlock": cidr,
     }
-    if ports:
+    entry["Ipv6CidrBlock" if ":" in cidr else "CidrBlock"] = cidr
+    if ports is not None:
         entry["PortRange"] = {"From": ports[0], "To": ports[1]}
     return entry
 
@@ -362,10 +372,10 @@ class _Region:
         for rtb in (public_rtb, private_rtb, main_rtb):
             self.add("RouteTables", rtb)
         everything = [
-            _acl_entry(100, "-1", None, "0.0.0.0/0", "allow", False),
-            _acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", False),
-            _acl_entry(100, "-1", None, "0.0.0.0/0", "allow", True),
-            _acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", True),
+            acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=False),
+            acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=False),
+            acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=True),
+            acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=True),
         ]
         self.add(
             "NetworkAcls",
@@ -386,15 +396,15 @@ class _Region:
                 "IsDefault": False,
                 "OwnerId": acct,
                 "Entries": [
-                    _acl_entry(90, "6", (3389, 3389), "0.0.0.0/0", "deny", False),
-                    _acl_entry(100, "6", (443, 443), "0.0.0.0/0", "allow", False),
-                    _acl_entry(110, "6", (80, 80), "0.0.0.0/0", "allow", False),
-                    _acl_entry(120, "6", (22, 22), "0.0.0.0/0", "allow", False),
-                    _acl_entry(130, "-1", None, "10.0.0.0/8", "allow", False),
-                    _acl_entry(140, "6", (1024, 65535), "0.0.0.0/0", "allow", False),
-                    _acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", False),
-                    _acl_entry(100, "-1", None, "0.0.0.0/0", "allow", True),
-                    _acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", True),
+                    acl_entry(90, "6", (3389, 3389), "0.0.0.0/0", "deny", egress=False),
+                    acl_entry(100, "6", (443, 443), "0.0.0.0/0", "allow", egress=False),
+                    acl_entry(110, "6", (80, 80), "0.0.0.0/0", "allow", egress=False),
+                    acl_entry(120, "6", (22, 22), "0.0.0.0/0", "allow", egress=False),
+                    acl_entry(130, "-1", None, "10.0.0.0/8", "allow", egress=False),
+                    acl_entry(140, "6", (1024, 65535), "0.0.0.0/0", "allow", egress=False),
+                    acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=False),
+                    acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=True),
+                    acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=True),
                 ],
                 "Associations": [{"SubnetId": s} for s in subnets["public"]],
             },
@@ -471,7 +481,7 @@ class _Region:
                     "IpPermissions": ingress,
                     "IpPermissionsEgress": egress
                     if egress is not None
-                    else [_perm("-1", cidrs=("0.0.0.0/0",))],
+                    else [perm("-1", cidrs=("0.0.0.0/0",))],
                     "Tags": _tags({"Name": name}),
                 },
             )
@@ -486,44 +496,44 @@ class _Region:
                 "Description": "default VPC security group",
                 "VpcId": vpc_id,
                 "OwnerId": acct,
-                "IpPermissions": [_perm("-1", groups=(default,), account=acct)],
-                "IpPermissionsEgress": [_perm("-1", cidrs=("0.0.0.0/0",))],
+                "IpPermissions": [perm("-1", groups=(default,), account=acct)],
+                "IpPermissionsEgress": [perm("-1", cidrs=("0.0.0.0/0",))],
             },
         )
         lb_sg = group(
             f"{env}-alb",
-            [_perm("tcp", 443, cidrs=("0.0.0.0/0",)), _perm("tcp", 80, cidrs=("0.0.0.0/0",))],
+            [perm("tcp", 443, cidrs=("0.0.0.0/0",)), perm("tcp", 80, cidrs=("0.0.0.0/0",))],
         )
         web = group(
             f"{env}-web",
             [
-                _perm("tcp", 443, groups=(lb_sg,), account=acct),
-                _perm("tcp", 22, prefix_lists=(pl,)),
+                perm("tcp", 443, groups=(lb_sg,), account=acct),
+                perm("tcp", 22, prefix_lists=(pl,)),
             ],
         )
         bastion = group(
             f"{env}-bastion",
-            [_perm("tcp", 22, cidrs=("0.0.0.0/0",) if env == "dev" else ("198.51.100.0/24",))],
+            [perm("tcp", 22, cidrs=("0.0.0.0/0",) if env == "dev" else ("198.51.100.0/24",))],
         )
         app = group(
             f"{env}-app",
             [
-                _perm("tcp", 8080, groups=(web, lb_sg), account=acct),
-                _perm("tcp", 22, groups=(bastion,), account=acct),
-                _perm("tcp", 443, cidrs=("10.0.0.0/8",)),
+                perm("tcp", 8080, groups=(web, lb_sg), account=acct),
+                perm("tcp", 22, groups=(bastion,), account=acct),
+                perm("tcp", 443, cidrs=("10.0.0.0/8",)),
             ],
         )
         db_sources = ("10.0.0.0/8",) if env == "staging" else ()
         db = group(
             f"{env}-db",
             [
-                _perm("tcp", 5432, groups=(app,), cidrs=db_sources, account=acct),
-                _perm("tcp", 6379, groups=(app,), account=acct),
+                perm("tcp", 5432, groups=(app,), cidrs=db_sources, account=acct),
+                perm("tcp", 6379, groups=(app,), account=acct),
             ],
         )
-        legacy = group(f"{env}-legacy", [_perm("-1", cidrs=(vpc["cidr"],))])
+        legacy = group(f"{env}-legacy", [perm("-1", cidrs=(vpc["cidr"],))])
         services = [
-            group(f"{env}-svc-{n}", [_perm("tcp", 9000 + n, groups=(app,), account=acct)])
+            group(f"{env}-svc-{n}", [perm("tcp", 9000 + n, groups=(app,), account=acct)])
             for n in range(6)
         ]
         lambda_sg = group(f"{env}-lambda", [])

@@ -13,53 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from graph.synth import acl_entry, perm
+
+__all__ = ["ALL", "RawRegion", "acl_entry", "perm", "tags"]
+
 ALL = "-1"
-
-
-def perm(
-    proto: str,
-    low: int | None = None,
-    high: int | None = None,
-    *,
-    cidrs: tuple[str, ...] = (),
-    groups: tuple[str, ...] = (),
-    prefix_lists: tuple[str, ...] = (),
-    ipv6: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """One IpPermissions entry."""
-    out: dict[str, Any] = {
-        "IpProtocol": proto,
-        "IpRanges": [{"CidrIp": c} for c in cidrs],
-        "Ipv6Ranges": [{"CidrIpv6": c} for c in ipv6],
-        "PrefixListIds": [{"PrefixListId": p} for p in prefix_lists],
-        "UserIdGroupPairs": [{"GroupId": g, "UserId": "111111111111"} for g in groups],
-    }
-    if low is not None:
-        out["FromPort"] = low
-        out["ToPort"] = low if high is None else high
-    return out
-
-
-def acl_entry(
-    number: int,
-    proto: str,
-    ports: tuple[int, int] | None,
-    cidr: str,
-    action: str = "allow",
-    *,
-    egress: bool = False,
-) -> dict[str, Any]:
-    """One NetworkAcls Entries item; ``proto`` as AWS gives it ("6", "17", "-1")."""
-    entry: dict[str, Any] = {
-        "RuleNumber": number,
-        "Protocol": proto,
-        "RuleAction": action,
-        "Egress": egress,
-    }
-    entry["Ipv6CidrBlock" if ":" in cidr else "CidrBlock"] = cidr
-    if ports is not None:
-        entry["PortRange"] = {"From": ports[0], "To": ports[1]}
-    return entry
 
 
 def tags(values: dict[str, str] | None) -> list[dict[str, str]]:
