@@ -3,8 +3,8 @@
 The organization is the example spec's OU tree and controls with 200 generated member
 accounts spread over its OUs, governed in 4 regions. The moto server
 (``ThreadedMotoServer`` on 127.0.0.1) runs in a child process, which seeds it: the spec's
-organization (``governance.sandbox``), the documents moto lacks and the per-account
-baseline in every account-region (``governance.sandbox_ec2``). Seeding is not timed.
+organization (``sandbox.organization``), the documents moto lacks and the per-account
+baseline in every account-region (``sandbox.moto_ext``). Seeding is not timed.
 The account ids must be the spec's, which moto only allows in its own process; that is
 why the child seeds its own server.
 
@@ -45,7 +45,7 @@ TARGET_SECONDS = 120.0
 
 def bench_fields(accounts: int, regions: list[str]) -> dict[str, Any]:
     """The example spec's ``ivs`` fields with ``accounts`` generated members."""
-    from governance.spec import ivs_fields, read_yaml
+    from core.spec import ivs_fields, read_yaml
 
     example = REPO / "stacks" / "Pulumi.org.yaml"
     fields = copy.deepcopy(ivs_fields(read_yaml(example), str(example)))
@@ -84,11 +84,11 @@ def serve(accounts: int, regions: list[str], conn: Connection) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
-    from governance import sandbox_ec2
-    from governance.aws import Aws
-    from governance.sandbox import management_aws, seed_organization
+    from core.aws import Aws
+    from sandbox import moto_ext
+    from sandbox.organization import management_aws, seed_organization
 
-    sandbox_ec2.install()
+    moto_ext.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -97,8 +97,8 @@ def serve(accounts: int, regions: list[str], conn: Connection) -> None:
     started = time.monotonic()
     aws = Aws(endpoint_url=endpoint)
     seeded = seed_organization(spec, aws)
-    sandbox_ec2.seed_unsupported_documents(spec, aws, seeded)
-    sandbox_ec2.seed_account_baseline(management_aws(spec, aws), spec, workers=2)
+    moto_ext.seed_unsupported_documents(spec, aws, seeded)
+    moto_ext.seed_account_baseline(management_aws(spec, aws), spec, workers=2)
     conn.send({"endpoint": endpoint, "seed_seconds": time.monotonic() - started})
     conn.recv()  # stop
     server.stop()
@@ -133,9 +133,9 @@ class CallCounter:
 def run(accounts: int, regions: list[str], workers: list[int]) -> dict[str, Any]:
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    from core.aws import Aws
     from governance.audit import audit_organization
-    from governance.aws import Aws
-    from governance.sandbox import management_aws
+    from sandbox.organization import management_aws
 
     spec = bench_spec(accounts, regions)
     context = multiprocessing.get_context("spawn")

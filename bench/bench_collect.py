@@ -4,7 +4,7 @@ The moto server runs in its own process (``moto_server`` on 127.0.0.1), so the C
 of this process is the collector's own (boto3 request signing and response parsing, our
 code, JSON writing), and the server's CPU time is read from ``/proc``. The organization
 has a management account and 49 members; every account-region gets the full estate of
-``governance.sandbox_network`` (3 VPCs, 7 instances, an ALB, a TGW, peering, NAT...),
+``sandbox.network`` (3 VPCs, 7 instances, an ALB, a TGW, peering, NAT...),
 so each account-region answers 25 kinds with real-shaped data. Seeding is not timed.
 
 Measured: wall time of ``collect_snapshot`` (target: under 60 s), this process's CPU
@@ -78,8 +78,8 @@ def process_cpu(pid: int) -> float:
 
 
 def seed(endpoint: str, members: int, workers: int) -> dict[str, Any]:
-    from governance.aws import Aws
-    from governance.sandbox_network import NetworkPlan, create_member_accounts, seed_network
+    from core.aws import Aws
+    from sandbox.network import NetworkPlan, create_member_accounts, seed_network
 
     aws = Aws(endpoint_url=endpoint)
     started = time.perf_counter()
@@ -132,8 +132,8 @@ class WorkerProfile:
 
 
 def count_calls() -> dict[str, int]:
-    """Count every API call made through governance.aws.Aws clients."""
-    from governance.aws import Aws
+    """Count every API call made through core.aws.Aws clients."""
+    from core.aws import Aws
 
     counts: dict[str, int] = {"calls": 0}
     lock = threading.Lock()

@@ -1,4 +1,4 @@
-"""Benchmark ``ivs exposure`` on synthetic snapshots (``graph.synth``).
+"""Benchmark ``ivs exposure`` on synthetic snapshots (``sandbox.synth``).
 
 For each size (ENIs) it writes a synthetic organization snapshot, then measures in fresh
 processes, each alone on the machine:
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graph.synth import write_synthetic_snapshot
+from sandbox.synth import write_synthetic_snapshot
 
 LOAD = (
     "import json, pathlib, sys\n"
@@ -39,7 +39,7 @@ LOAD = (
     "        data = json.load(f)\n"
     "    del data\n"
 )
-EXPOSURE = "from governance.cli import main; main()"
+EXPOSURE = "from ivs.cli import main; main()"
 
 
 def measure(args: list[str]) -> tuple[float, float, float]:

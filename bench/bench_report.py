@@ -1,6 +1,6 @@
 """Bench: the exposure reports of a large synthetic organization.
 
-Writes a synthetic snapshot of ``--vpcs`` VPCs (``graph.synth``: four VPCs per
+Writes a synthetic snapshot of ``--vpcs`` VPCs (``sandbox.synth``: four VPCs per
 account-region, ``--enis-per-region`` ENIs in each), analyses it once, renders every
 report format and prints the time and size of each. With ``--browser`` it also opens the
 HTML report in headless Chromium and times the page until its graph is drawn.
@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import graph.synth as synth
-from governance.jsonio import write_json
-from governance.spec import Exposure, Zones
+import sandbox.synth as synth
+from core.jsonio import write_json
+from core.spec import Exposure, Zones
 from graph.build import build_graph
 from graph.findings import ExposureResult, analyse_graph
 from graph.report import graphml, html, md, sarif

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.spec import Spec
+from core.spec import Spec
 
 #: Image block public access: no new public sharing of AMIs.
 IMAGE_BPA_STATE = "block-new-sharing"

@@ -38,14 +38,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.aws import Aws, error_code, error_message
+from core.errors import InputError
+from core.jsonio import normalized, pretty
+from core.spec import ROOT, Spec
 from governance.account_settings import AccountSettings, expected_account_settings
-from governance.aws import Aws, error_code, error_message
 from governance.catalog import POLICY_TYPES
-from governance.errors import InputError
-from governance.jsonio import normalized, pretty
 from governance.policies import FULL_AWS_ACCESS, build_documents
 from governance.policies.model import PolicyDocument
-from governance.spec import ROOT, Spec, load_spec
+from governance.spec import load_spec
 
 Status = Literal["pass", "drift", "not_assessed"]
 GLOBAL = "global"

@@ -8,7 +8,7 @@ failure and reporting logic is tested without the CLI.
 
 The Automation API needs the Pulumi CLI on ``PATH``; the CLI (and its AWS plugin) comes
 from Pulumi, not from a package registry. Where it is missing, :func:`require_pulumi_cli`
-raises :class:`~governance.errors.ToolMissingError` with one line saying how to install
+raises :class:`~core.errors.ToolMissingError` with one line saying how to install
 it, before any account is touched.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from governance.errors import ToolMissingError
+from core.errors import ToolMissingError
 
 PROJECT = "ivs-governance"
 

@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import InputError, ToolMissingError
+from core.spec import Spec
 from governance.automation import Program, StackRunError, StackRunner
-from governance.errors import InputError, ToolMissingError
-from governance.spec import Spec, load_spec
+from governance.spec import load_spec
 
 #: Memory one account stack needs (CLI, language host and pulumi-aws provider process).
 STACK_MEMORY_BYTES = 600 * 1024 * 1024

@@ -9,18 +9,10 @@ written policy (``ivs policy-doc``), the lint report and the audit use. Builders
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-PolicyKind = Literal["scp", "rcp", "tag", "backup", "declarative-ec2"]
+from core.vocabulary import POLICY_TYPES, PolicyKind
 
-#: Organizations API policy type for each kind of document.
-POLICY_TYPES: dict[str, str] = {
-    "scp": "SERVICE_CONTROL_POLICY",
-    "rcp": "RESOURCE_CONTROL_POLICY",
-    "tag": "TAG_POLICY",
-    "backup": "BACKUP_POLICY",
-    "declarative-ec2": "DECLARATIVE_POLICY_EC2",
-}
+__all__ = ["CONTROLS", "CONTROLS_BY_ID", "POLICY_TYPES", "Control", "PolicyKind"]
 
 
 @dataclass(frozen=True)

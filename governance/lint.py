@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from governance import iamdata
-from governance.errors import InputError
-from governance.jsonio import minify, pretty
+from core import iamdata
+from core.errors import InputError
+from core.jsonio import minify, pretty
+from core.spec import ROOT, Limits, Spec
 from governance.policies import FULL_AWS_ACCESS, build_documents, limit_problems
 from governance.policies.model import PolicyDocument
-from governance.spec import ROOT, Limits, Spec
 
 Severity = Literal["error", "warning"]
 

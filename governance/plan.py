@@ -30,7 +30,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
 
-from governance.spec import Spec
+from core.spec import Spec
 
 PROJECT = "ivs-governance"
 PROVIDER_PREFIX = "pulumi:providers:"

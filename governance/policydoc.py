@@ -18,10 +18,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from core.jsonio import atomic_write_text
+from core.spec import ROOT, Parameters, Spec
 from governance.catalog import CONTROLS, Control
-from governance.jsonio import atomic_write_text
 from governance.policies.model import PolicyDocument
-from governance.spec import ROOT, Parameters, Spec
 
 #: CSA CCM v4 control titles, for the ids the catalogue and this document use.
 CCM_TITLES: dict[str, str] = {

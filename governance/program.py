@@ -16,9 +16,10 @@ from typing import Any
 
 import pulumi
 
+from core.errors import InputError
+from core.spec import NAMESPACE, Spec, read_yaml
 from governance.components import AccountBaseline, OrganizationBaseline
-from governance.errors import InputError
-from governance.spec import NAMESPACE, Spec, load_spec, read_yaml, spec_from_mapping
+from governance.spec import load_spec, spec_from_mapping
 
 ORG_STACK = "org"
 ACCOUNT_STACK_PREFIX = "baseline-"

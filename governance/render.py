@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from governance.jsonio import atomic_write_text, minify, pretty, write_json
+from core.jsonio import atomic_write_text, minify, pretty, write_json
+from core.spec import Spec
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
-from governance.spec import Spec
 
 
 def document_entry(doc: PolicyDocument, spec: Spec, base: Path) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 The spec file is reviewed and committed like code, so an edit must change only what it
 means to change: comments, key order, quoting and flow/block style stay as they were
 (ruamel.yaml's round-trip mode, with the file's own indentation). The three spec shapes
-that ``governance.spec.ivs_fields`` reads are supported: a Pulumi stack config
+that ``core.spec.ivs_fields`` reads are supported: a Pulumi stack config
 (``config: ivs:organization:``), a file with one top-level ``ivs:`` mapping, and a bare
 mapping. The new text is validated as a spec before it replaces the file, atomically.
 """
@@ -23,9 +23,10 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from governance.errors import InputError
-from governance.jsonio import atomic_write_text
-from governance.spec import NAMESPACE, ROOT, Spec, ivs_fields, spec_from_mapping
+from core.errors import InputError
+from core.jsonio import atomic_write_text
+from core.spec import NAMESPACE, ROOT, Spec, ivs_fields
+from governance.spec import spec_from_mapping
 
 _KEY_LINE = re.compile(r"^( +)[^\s#-][^:#]*:")
 

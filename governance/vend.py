@@ -33,10 +33,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from governance.aws import Aws, error_code, error_message
+from core.aws import Aws, error_code, error_message
+from core.errors import InputError
+from core.spec import ROOT, Spec
 from governance.baseline import RunnerFactory, automation_runner, config_for, run_accounts
-from governance.errors import InputError
-from governance.spec import ROOT, Spec, load_spec
+from governance.spec import load_spec
 from governance.specedit import record_account, spec_from_text, spec_source
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")

@@ -18,7 +18,7 @@ How accounts are reached:
 * the account the caller's own credentials belong to (normally the management account)
   is read with those credentials, because ``OrganizationAccountAccessRole`` exists only
   in member accounts; every other account is read through ``role_name`` assumed with
-  :meth:`governance.aws.Aws.assume` (re-assumed before the credentials age out);
+  :meth:`core.aws.Aws.assume` (re-assumed before the credentials age out);
 * regions come from ``--regions`` or the account's own ``DescribeRegions``
   (``AllRegions=False``: the enabled ones). When a role cannot be assumed, the error is
   recorded for every requested region of the account (without ``--regions``: the
@@ -46,9 +46,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from governance.aws import Aws, error_code, error_message
-from governance.errors import InputError
-from governance.jsonio import write_json
+from core.aws import Aws, error_code, error_message
+from core.errors import InputError
+from core.jsonio import write_json
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1

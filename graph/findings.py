@@ -55,17 +55,14 @@ import contextlib
 import datetime as dt
 import gc
 import hashlib
-import importlib
-import importlib.util
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from governance.errors import InputError
-from governance.jsonio import atomic_write_text, minify, pretty
-from governance.spec import Exposure, Zones, load_spec
+from core.jsonio import minify, pretty
+from core.spec import Exposure, Zones
 from graph.build import build_graph
 from graph.cidr import ANY_V4, ANY_V6
 from graph.ports import PortSet, Traffic, port_list
@@ -80,15 +77,13 @@ from graph.reach import (
     spans_size,
     spans_union,
 )
-from graph.rules import RULES_BY_ID, SEVERITY_RANK, at_or_above, graded_severity
+from graph.rules import RULES_BY_ID, SEVERITY_RANK, graded_severity
 from graph.snapshot import load_snapshot
 from graph.zones import ZonePolicy, assign_zones
 
 SENSITIVE_SERVICES = frozenset(
     {"rds", "elasticache", "redshift", "docdb", "opensearch", "dms", "memorydb"}
 )
-#: Formats another module renders: ``graph.report.<name>`` with ``render(result, out)``.
-REPORT_FORMATS = ("sarif", "html", "graphml", "md")
 #: Source prefixes listed in a finding (``source_cidrs_total`` counts them all).
 SOURCE_CIDRS_SHOWN = 20
 #: Source prefixes named in the path's internet hop of a narrow finding.
@@ -101,43 +96,6 @@ class ExposureResult:
     def __init__(self, document: dict[str, Any], graph: nx.MultiDiGraph) -> None:
         self.document = document
         self.graph = graph
-
-
-# ---- entry point of ``ivs exposure`` -----------------------------------------------------
-
-
-def run_exposure(
-    snapshot: Path,
-    out: Path,
-    *,
-    spec_path: Path | None,
-    fmt: str,
-    fail_on: str,
-    publish: Callable[[dict[str, Any]], Any] | None = None,
-) -> int:
-    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``.
-
-    ``publish`` (the CLI's Security Hub publisher) is called with the findings document
-    once ``out`` is written.
-    """
-    spec = load_spec(spec_path) if spec_path is not None else None
-    zones = spec.zones if spec is not None else Zones()
-    exposure = spec.exposure if spec is not None else Exposure()
-    with without_gc():
-        graph = build_graph(load_snapshot(snapshot))
-        document = analyse_graph(graph, zones, exposure)
-        result = ExposureResult(document, graph)
-        if fmt == "json":
-            atomic_write_text(out, render_json(document))
-        else:
-            _report_module(fmt, out).render(result, out)
-        release(graph)
-        del graph, result  # freed by reference counting, before the collector resumes
-    if publish is not None:
-        publish(document)
-    if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
-        return 1
-    return 0
 
 
 def render_json(document: dict[str, Any]) -> str:
@@ -159,13 +117,6 @@ def render_json(document: dict[str, Any]) -> str:
             lines.append(f"  {minify(key)}: {text}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _report_module(name: str, out: Path) -> Any:
-    module_name = f"graph.report.{name}"
-    if importlib.util.find_spec(module_name) is None:
-        raise InputError(str(out), f"output '{name}' is not available in this version")
-    return importlib.import_module(module_name)
 
 
 def analyse(

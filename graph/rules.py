@@ -8,13 +8,8 @@ The ids are part of the findings contract (DESIGN.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Severity = Literal["critical", "high", "medium", "low"]
-
-#: Severity rank, highest first; ``--fail-on`` compares with it.
-SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 99}
-
+from core.vocabulary import SEVERITY_RANK, Severity, at_or_above
 
 #: Internet sources holding fewer public addresses than this, per address family, are
 #: named parties (an office, a partner, a vendor's ranges), not the internet at large.
@@ -170,6 +165,4 @@ def graded_severity(rule: ExposureRule, addresses: dict[int, int] | None) -> Sev
     return rule.severity
 
 
-def at_or_above(severity: str, threshold: str) -> bool:
-    """``severity`` is at or above ``threshold`` (``none`` is above everything)."""
-    return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
+__all__ = ["RULES", "RULES_BY_ID", "SEVERITY_RANK", "ExposureRule", "at_or_above"]

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance.errors import InputError
+from core.errors import InputError
 from graph import model as m
 from graph.cidr import Prefix, parse_prefix
 from graph.ports import Traffic, protocol_name

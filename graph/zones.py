@@ -12,7 +12,7 @@ The zone policy: a zone listed in ``zones.protected`` (``"*"``: every zone) may 
 from another zone only by the traffic ``zones.flows`` allow from that zone to it; other
 zones are open. Traffic inside one zone is always allowed.
 
->>> from governance.spec import Zones
+>>> from core.spec import Zones
 >>> zone_from_tags([{"Environment": "Production"}], Zones())
 'prod'
 """
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from governance.spec import Zones
+from core.spec import Zones
 from graph.ports import Traffic
 
 UNKNOWN = "unknown"

@@ -5,7 +5,7 @@ sure no real credentials or profile can be picked up by accident.
 
 - ``spec``: the example organization, ``stacks/Pulumi.org.yaml`` (session-scoped).
 - ``moto_server``: the endpoint URL of a ``ThreadedMotoServer`` started once per session
-  (in this process, so ``governance.sandbox`` can give accounts the spec's ids).
+  (in this process, so ``sandbox.organization`` can give accounts the spec's ids).
 - ``moto_endpoint``: the same server with its state reset, for a test (or a module
   fixture) that needs an empty AWS.
 """
@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from governance.spec import Spec, ivs_fields, load_spec, read_yaml
+from core.spec import Spec, ivs_fields, read_yaml
+from governance.spec import load_spec
 
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from snapshots.raw import RawRegion, perm
+from sandbox.raw import RawRegion, perm
 
 XSS = "<img src=x onerror=alert(1)>"
 MENTION = "@security-team <b>bold</b> | pipe"
@@ -105,7 +105,7 @@ def write_org_snapshot(root: Path) -> Path:
 
 def exposure_result(root: Path) -> Any:
     """The ``ExposureResult`` (findings document and graph) of the org snapshot."""
-    from governance.spec import Exposure, Zones
+    from core.spec import Exposure, Zones
     from graph.build import build_graph
     from graph.findings import ExposureResult, analyse_graph
     from graph.snapshot import load_snapshot

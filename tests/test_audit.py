@@ -20,7 +20,10 @@ from conftest import EXAMPLE_SPEC, reset_moto
 from rich.console import Console
 from typer.testing import CliRunner
 
-from governance import audit, sandbox_ec2
+from core.aws import Aws
+from core.jsonio import minify
+from core.spec import Spec
+from governance import audit
 from governance.account_settings import expected_account_settings
 from governance.audit import (
     Check,
@@ -32,13 +35,12 @@ from governance.audit import (
     read_policies,
     run_audit,
 )
-from governance.aws import Aws
-from governance.cli import app
-from governance.jsonio import minify
 from governance.plan import plan_stack
 from governance.policies import build_documents
-from governance.sandbox import SeededOrganization, management_aws, seed_organization
-from governance.spec import Spec, spec_from_mapping
+from governance.spec import spec_from_mapping
+from ivs.cli import app
+from sandbox import moto_ext
+from sandbox.organization import SeededOrganization, management_aws, seed_organization
 
 TODAY = dt.date(2026, 11, 27)  # the example spec was last reviewed on 2026-03-02
 MGMT = "100000000001"
@@ -442,12 +444,12 @@ def sandbox(spec: Spec, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> It
         reset_moto(moto_server)
         # moto's default AMIs: thousands per account-region, unused by the audit
         monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        sandbox_ec2.install()
+        moto_ext.install()
         aws = Aws(endpoint_url=moto_server)
         seeded = seed_organization(spec, aws)
-        sandbox_ec2.seed_unsupported_documents(spec, aws, seeded)
+        moto_ext.seed_unsupported_documents(spec, aws, seeded)
         mgmt = management_aws(spec, aws)
-        sandbox_ec2.seed_account_baseline(mgmt, spec, workers=1)
+        moto_ext.seed_account_baseline(mgmt, spec, workers=1)
         box = _SANDBOX["box"] = Sandbox(spec, moto_server, seeded, mgmt)
     clean = False
     try:

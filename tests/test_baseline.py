@@ -14,12 +14,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.errors import InputError, ToolMissingError
+from core.spec import Spec
 from governance import automation, baseline
 from governance.automation import INSTALL_HINT, Program, StackRun, StackRunError
-from governance.cli import app
-from governance.errors import InputError, ToolMissingError
 from governance.plan import evaluate
-from governance.spec import Spec, load_spec
+from governance.spec import load_spec
+from ivs.cli import app
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "stacks" / "Pulumi.org.yaml"
 

@@ -23,11 +23,9 @@ from botocore.stub import Stubber
 from policy_sentry.querying.actions import get_action_data
 from typer.testing import CliRunner
 
-from governance import iamdata
-from governance.aws import Aws
-from governance.cli import app
-from governance.errors import InputError
-from governance.sandbox_network import NetworkPlan, create_member_accounts, seed_network
+from core import iamdata
+from core.aws import Aws
+from core.errors import InputError
 from graph import collect
 from graph.collect import (
     CALLER_ACTIONS,
@@ -41,6 +39,8 @@ from graph.collect import (
     transit_gateway_propagations,
     transit_gateway_static_routes,
 )
+from ivs.cli import app
+from sandbox.network import NetworkPlan, create_member_accounts, seed_network
 
 REPO = Path(__file__).resolve().parent.parent
 ROLE_POLICY = REPO / "stacks" / "policies" / "collector-role.json"

@@ -1,6 +1,6 @@
 """End to end: ``ivs collect`` against a moto server enforcing IAM, with role assumption.
 
-An organization of three member accounts is seeded through boto3 (governance.sandbox_network).
+An organization of three member accounts is seeded through boto3 (sandbox.network).
 Then moto's IAM enforcement is switched on: the collector runs as an IAM user of the
 management account holding only the shipped collector policies, each member account's
 ``OrganizationAccountAccessRole`` holds only ``collector-role.json``, and the user is
@@ -23,9 +23,9 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from governance.aws import Aws
-from governance.cli import app
-from governance.sandbox_network import (
+from core.aws import Aws
+from ivs.cli import app
+from sandbox.network import (
     OFFICE_CIDR,
     RETIRED_CIDR,
     WORLD,

@@ -16,11 +16,16 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.aws import Aws
+from core.errors import InputError
+from core.spec import Spec
 from governance.audit import AuditResult, Check
-from governance.aws import Aws
-from governance.cli import app
-from governance.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
-from governance.demo_world import (
+from governance.spec import load_spec, spec_from_mapping
+from ivs.cli import app
+from ivs.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
+from sandbox.network import SeededNetwork
+from sandbox.organization import SeededOrganization
+from sandbox.world import (
     ESTATES,
     PAYMENTS_DEV,
     PAYMENTS_PROD,
@@ -30,10 +35,6 @@ from governance.demo_world import (
     aws_stand_in,
     check_spec,
 )
-from governance.errors import InputError
-from governance.sandbox import SeededOrganization
-from governance.sandbox_network import SeededNetwork
-from governance.spec import Spec, load_spec, spec_from_mapping
 
 REPO = Path(__file__).resolve().parents[1]
 

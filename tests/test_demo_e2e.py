@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from governance.jsonio import minify
+from core.jsonio import minify
+from core.spec import Spec
 from governance.policies import build_documents
-from governance.spec import Spec
 from graph.findings import analyse
 
 pytestmark = pytest.mark.slow

@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from snapshots.raw import ALL, RawRegion, acl_entry, perm
 from typer.testing import CliRunner
 
-from governance.cli import app
-from governance.spec import Zones
+from core.spec import Zones
 from graph.build import build_graph
 from graph.findings import analyse
 from graph.rules import RULES, RULES_BY_ID
 from graph.snapshot import load_snapshot
 from graph.zones import assign_zones
+from ivs.cli import app
+from sandbox.raw import ALL, RawRegion, acl_entry, perm
 
 WORLD = ("0.0.0.0/0",)
 REPO = Path(__file__).resolve().parent.parent

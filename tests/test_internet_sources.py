@@ -11,12 +11,12 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from snapshots.raw import ALL, RawRegion, acl_entry, perm
-
+from core.securityhub import product_arn
 from graph.findings import analyse
 from graph.reach import source_cidrs, spans_difference, spans_union
 from graph.report import asff
 from graph.rules import RULES, SEVERITY_RANK
+from sandbox.raw import ALL, RawRegion, acl_entry, perm
 
 PUBLIC_IP = "54.0.0.10"
 
@@ -256,7 +256,7 @@ def test_reports_carry_the_graded_severity(tmp_path: Path) -> None:
     ssh_host(r, [perm("tcp", 22, cidrs=("203.0.113.0/24",))])
     r.write(tmp_path)
     ssh = only(analyse(tmp_path), "internet-exposed-admin-port")
-    product = asff.product_arn("eu-west-1", "111111111111")
+    product = product_arn("eu-west-1", "111111111111")
     item = asff.to_asff(ssh, product=product, now="2026-11-27T10:00:00.000Z")
     assert item["Severity"] == {"Label": "HIGH", "Original": "high"}
     assert item["FindingProviderFields"]["Severity"]["Label"] == "HIGH"

@@ -10,11 +10,12 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from governance.cli import app
-from governance.errors import InputError
+from core.errors import InputError
+from core.spec import Limits, Spec
 from governance.lint import RULES, LintReport, lint_documents, lint_file, lint_spec, print_report
 from governance.policies.model import PolicyDocument
-from governance.spec import Limits, Spec, spec_from_mapping
+from governance.spec import spec_from_mapping
+from ivs.cli import app
 
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 PIPELINE = ["arn:aws:iam::*:role/ivs-pipeline"]

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from governance import sandbox
-from governance.aws import Aws
+from core.aws import Aws
+from core.spec import ROOT, Spec
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
 from governance.render import render_policies
-from governance.sandbox import MOTO_POLICY_TYPES, SeededOrganization, seed_organization
-from governance.spec import ROOT, Spec
+from sandbox import organization
+from sandbox.organization import MOTO_POLICY_TYPES, SeededOrganization, seed_organization
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +114,6 @@ def test_seeding_reports_ids_it_could_not_set(
     spec: Spec, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What happens against a moto server in another process: moto picks random ids.
-    monkeypatch.setattr(sandbox, "_account_id_as", lambda account_id: contextlib.nullcontext())
-    with pytest.raises(sandbox.SandboxError, match="must run in this process"):
+    monkeypatch.setattr(organization, "_account_id_as", lambda account_id: contextlib.nullcontext())
+    with pytest.raises(organization.SandboxError, match="must run in this process"):
         seed_organization(spec, Aws(endpoint_url=moto_endpoint))

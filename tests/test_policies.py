@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
-from governance import iamdata
+from core import iamdata
+from core.errors import InputError
+from core.jsonio import minify
+from core.spec import Spec
 from governance.catalog import CONTROLS_BY_ID
-from governance.errors import InputError
-from governance.jsonio import minify
 from governance.policies import PackingError, build_documents, slug
 from governance.policies.model import PolicyDocument
 from governance.policies.packing import document_size, pack
-from governance.spec import Spec, spec_from_mapping
+from governance.spec import spec_from_mapping
 
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 PIPELINE = "arn:aws:iam::*:role/ivs-pipeline"

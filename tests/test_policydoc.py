@@ -12,11 +12,12 @@ import pytest
 from conftest import EXAMPLE_SPEC
 from typer.testing import CliRunner
 
+from core.spec import Spec
 from governance.catalog import CONTROLS_BY_ID
-from governance.cli import app
 from governance.policies import build_documents
 from governance.policydoc import render_policy_doc, write_policy_doc
-from governance.spec import Spec, spec_from_mapping
+from governance.spec import spec_from_mapping
+from ivs.cli import app
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -14,12 +14,13 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
+from core.errors import InputError
+from core.spec import Spec, read_yaml
 from governance.account_settings import ebs_kms_key_in_region, partition_of
 from governance.components import AccountBaseline
-from governance.errors import InputError
 from governance.plan import Plan, evaluate, plan_stack
 from governance.program import spec_from_pulumi_config
-from governance.spec import Spec, load_spec, read_yaml
+from governance.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "stacks" / "Pulumi.org.yaml"

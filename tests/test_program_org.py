@@ -11,14 +11,15 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
+from core.errors import InputError
+from core.spec import Spec
 from governance.components import OrganizationBaseline, organization_policy_types
 from governance.components.org import ou_resource_name
-from governance.errors import InputError
 from governance.plan import Plan, evaluate, plan_stack
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
 from governance.program import LintBlockedError, build_stack
-from governance.spec import Spec, load_spec
+from governance.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 ORG = "aws:organizations/organization:Organization"

@@ -1,6 +1,6 @@
 """Equivalence classes and candidate sources give the same answers as every pair.
 
-On a synthetic organization (``graph.synth``: tiers of groups referencing each other,
+On a synthetic organization (``sandbox.synth``: tiers of groups referencing each other,
 wide CIDR rules, peering, a segmented transit gateway), ``Network.sources`` - which only
 looks at the sources a destination's rules can match, and evaluates one representative
 of each group of alike sources - must agree with ``Network.between`` on every ordered
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from governance.spec import Zones
+from core.spec import Zones
 from graph.build import build_graph
 from graph.reach import Network
 from graph.snapshot import load_snapshot
-from graph.synth import write_synthetic_snapshot
 from graph.zones import assign_zones
+from sandbox.synth import write_synthetic_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from snapshots.raw import ALL, RawRegion, acl_entry, perm
-
 from graph.findings import analyse
+from sandbox.raw import ALL, RawRegion, acl_entry, perm
 
 PROD = {"Environment": "prod"}
 DEV = {"Environment": "dev"}

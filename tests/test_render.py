@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from governance.cli import app
-from governance.jsonio import minify
+from core.jsonio import minify
+from core.spec import Spec
 from governance.policies import PackingError, build_documents
 from governance.render import render_policies
-from governance.spec import Spec, spec_from_mapping
+from governance.spec import spec_from_mapping
+from ivs.cli import app
 
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 

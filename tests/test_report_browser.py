@@ -196,7 +196,7 @@ def test_attacker_controlled_tags_render_as_text(
 
 
 def test_an_empty_snapshot_is_not_shown_as_clean(browser: Any, tmp_path: Path) -> None:
-    from governance.spec import Exposure, Zones
+    from core.spec import Exposure, Zones
     from graph.build import build_graph
     from graph.findings import ExposureResult, analyse_graph
     from graph.snapshot import load_snapshot
@@ -300,8 +300,8 @@ def test_a_finding_opens_its_zones_and_is_highlighted_in_zone_mode(
 def test_a_large_organization_starts_at_the_zone_level(
     browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import graph.synth as synth
-    from governance.spec import Exposure, Zones
+    import sandbox.synth as synth
+    from core.spec import Exposure, Zones
     from graph.build import build_graph
     from graph.findings import ExposureResult, analyse_graph
     from graph.snapshot import load_snapshot

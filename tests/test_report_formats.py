@@ -15,9 +15,9 @@ from jsonschema import Draft4Validator, FormatChecker
 from report_support import DENIED, MENTION, XSS, exposure_result, write_org_snapshot
 from typer.testing import CliRunner
 
-from governance.cli import app
 from graph.report import SEVERITIES, by_control, graphml, html, md, sarif
 from graph.rules import RULES, RULES_BY_ID
+from ivs.cli import app
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,27 @@ from conftest import reset_moto
 from report_support import exposure_result, write_org_snapshot
 from typer.testing import CliRunner
 
-from governance.aws import Aws
-from governance.cli import app
-from governance.securityhub import BATCH, SecurityHubError, publish, publish_with
+from core.aws import Aws
+from core.securityhub import BATCH, Hub, SecurityHubError, connect, product_arn
 from graph.report import asff
 from graph.rules import RULES_BY_ID
+from ivs.cli import app
+from ivs.exposure import publish_document
 
 REGION = "eu-west-1"
 HOME = "123456789012"  # moto's default account
-PRODUCT = asff.product_arn(REGION, HOME)
+PRODUCT = product_arn(REGION, HOME)
+
+
+def publish_with(client: Any, document: dict[str, Any], **where: Any) -> Any:
+    """Publish to a given client: the product and region as named."""
+    now = where.pop("now", None)
+    return publish_document(document, Hub(client, where["product"], where["region"]), now=now)
+
+
+def publish(document: dict[str, Any], **where: Any) -> Any:
+    """Publish to the calling account's product (``connect``'s arguments)."""
+    return publish_document(document, connect(**where))
 
 
 @pytest.fixture(scope="module")

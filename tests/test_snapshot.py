@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from snapshots.raw import RawRegion, perm
 from typer.testing import CliRunner
 
-from governance.cli import app
-from governance.errors import InputError
+from core.errors import InputError
 from graph.build import build_graph, merged_enis
 from graph.findings import analyse
 from graph.snapshot import KINDS, json_path_at, load_snapshot
+from ivs.cli import app
+from sandbox.raw import RawRegion, perm
 
 WORLD = ("0.0.0.0/0",)
 

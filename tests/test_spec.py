@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from governance.errors import InputError
-from governance.spec import ROOT, Spec, load_spec, spec_from_mapping
+from core.errors import InputError
+from core.spec import ROOT, Spec
+from governance.spec import load_spec, spec_from_mapping
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.org.yaml"
 

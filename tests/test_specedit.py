@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.errors import InputError
+from core.errors import InputError
 from governance.spec import load_spec
 from governance.specedit import record_account, spec_source
 

@@ -17,13 +17,12 @@ from conftest import EXAMPLE_SPEC
 from rich.console import Console
 from typer.testing import CliRunner
 
-from governance import automation, sandbox_ec2
+from core.aws import Aws
+from core.errors import InputError, ToolMissingError
+from core.spec import Spec
+from governance import automation
 from governance.automation import INSTALL_HINT, Program, StackRun
-from governance.aws import Aws
-from governance.cli import app
-from governance.errors import InputError, ToolMissingError
-from governance.sandbox import SeededOrganization, management_aws, seed_organization
-from governance.spec import Spec, load_spec
+from governance.spec import load_spec
 from governance.vend import (
     VendError,
     create_account,
@@ -33,6 +32,9 @@ from governance.vend import (
     run_vend,
     wait_for_account,
 )
+from ivs.cli import app
+from sandbox import moto_ext
+from sandbox.organization import SeededOrganization, management_aws, seed_organization
 
 # ---- creation wait, with Stubber (moto creates accounts at once) -------------------------
 
@@ -142,7 +144,7 @@ class Org:
 @pytest.fixture
 def org(spec: Spec, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Org:
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # unused by vending
-    sandbox_ec2.install()
+    moto_ext.install()
     aws = Aws(endpoint_url=moto_endpoint)
     seeded = seed_organization(spec, aws)
     return Org(spec, moto_endpoint, seeded, management_aws(spec, aws))
@@ -176,7 +178,7 @@ class ApplyingRunner:
         self.calls.append((stack_name, preview))
         if not preview and self.apply:
             account_id = stack_name.removeprefix("baseline-")
-            sandbox_ec2.seed_account_baseline(
+            moto_ext.seed_account_baseline(
                 self.mgmt, load_spec(self.spec_file), [account_id], workers=1
             )
         return StackRun(stack_name, {"create": 9})

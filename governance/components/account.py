@@ -11,9 +11,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from core.errors import InputError
+from core.spec import Spec
 from governance.account_settings import expected_account_settings, partition_of
-from governance.errors import InputError
-from governance.spec import Spec
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
 SESSION_NAME = "ivs-baseline"

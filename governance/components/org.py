@@ -17,11 +17,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from core.errors import InputError
+from core.jsonio import minify
+from core.spec import ROOT, Spec
 from governance.catalog import POLICY_TYPES
-from governance.errors import InputError
-from governance.jsonio import minify
 from governance.policies.model import PolicyDocument
-from governance.spec import ROOT, Spec
 
 TYPE_TOKEN = "ivs:governance:OrganizationBaseline"
 MANAGED_BY_TAG = {"ManagedBy": "ivs-governance"}

@@ -18,16 +18,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from core.errors import InputError
+from core.jsonio import minify
+from core.spec import ROOT, Spec
 from governance.catalog import CONTROLS_BY_ID, PolicyKind
-from governance.errors import InputError
-from governance.jsonio import minify
 from governance.policies.backup import backup_policy
 from governance.policies.declarative import declarative_policy
 from governance.policies.model import PolicyDocument
 from governance.policies.packing import PackingError, document, pack
 from governance.policies.scp import statements_for
 from governance.policies.tag import tag_policy
-from governance.spec import ROOT, Spec
 
 __all__ = [
     "FULL_AWS_ACCESS",

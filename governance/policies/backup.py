@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.spec import BackupPlan, Parameters
+from core.spec import BackupPlan, Parameters
 
 
 def _assign(value: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.spec import Parameters
+from core.spec import Parameters
 
 #: Owner aliases as allowed_image_providers spells them (ec2:Owner uses hyphens).
 _PROVIDER_ALIASES = {"aws-marketplace": "aws_marketplace", "aws-backup-vault": "aws_backup_vault"}

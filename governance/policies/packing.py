@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from governance.errors import InputError
-from governance.jsonio import minify
+from core.errors import InputError
+from core.jsonio import minify
 
 VERSION = "2012-10-17"
 _EMPTY = len(minify({"Version": VERSION, "Statement": []}))

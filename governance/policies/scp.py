@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from core.spec import Parameters, Spec
 from governance.catalog import CONTROLS_BY_ID
-from governance.spec import Parameters, Spec
 
 Statement = dict[str, Any]
 Builder = Callable[[Parameters, Spec], list[Statement]]

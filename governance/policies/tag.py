@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.spec import Parameters
+from core.spec import Parameters
 
 #: EC2 resource types the tag policy is enforced on.
 ENFORCED_FOR: tuple[str, ...] = ("ec2:instance", "ec2:volume", "ec2:snapshot", "ec2:image")

@@ -1,10 +1,10 @@
 """Reports of an exposure analysis: one module per format, each with ``render(result, out)``.
 
-``graph.findings.run_exposure`` imports ``graph.report.<format>`` for every format but
-JSON: ``html`` (the interactive report), ``sarif`` (code scanning), ``graphml`` (Gephi,
-yEd) and ``md`` (a pull-request comment). ``asff`` converts findings to the AWS Security
-Finding Format; publishing them is ``governance.securityhub`` (the graph package makes no
-AWS call).
+:func:`write` writes the findings document as JSON, or imports ``graph.report.<format>``
+for the others: ``html`` (the interactive report), ``sarif`` (code scanning), ``graphml``
+(Gephi, yEd) and ``md`` (a pull-request comment). ``asff`` converts findings to the AWS
+Security Finding Format; publishing them is ``core.securityhub`` (the graph package makes
+no AWS call).
 
 Reports read each rule's title, rationale and remediation from ``graph.rules`` and repeat
 none of them; the helpers here are what every format shares.
@@ -12,13 +12,17 @@ none of them; the helpers here are what every format shares.
 
 from __future__ import annotations
 
+import importlib
 import weakref
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from core.jsonio import atomic_write_text
+from core.vocabulary import SEVERITIES
 from graph.rules import RULES, RULES_BY_ID, SEVERITY_RANK, ExposureRule
 
 # instance id -> its ENIs, per graph (instances are not nodes of the graph)
@@ -26,10 +30,15 @@ _INSTANCE_ENIS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, list[tuple[
     weakref.WeakKeyDictionary()
 )
 
-#: Severities, highest first.
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+
+if TYPE_CHECKING:
+    from graph.findings import ExposureResult
+
+#: Every output format of ``ivs exposure --format``.
+FORMATS: tuple[str, ...] = ("json", "sarif", "html", "graphml", "md")
 
 __all__ = [
+    "FORMATS",
     "RULES",
     "SEVERITIES",
     "by_control",
@@ -38,7 +47,20 @@ __all__ = [
     "resource_label",
     "rule_of",
     "worst",
+    "write",
 ]
+
+
+def write(result: ExposureResult, fmt: str, out: str | Path) -> None:
+    """Write ``result`` to ``out`` in ``fmt`` (one of :data:`FORMATS`), atomically."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}")
+    if fmt == "json":
+        from graph.findings import render_json
+
+        atomic_write_text(out, render_json(result.document))
+        return
+    importlib.import_module(f"graph.report.{fmt}").render(result, Path(out))
 
 
 def rule_of(finding: dict[str, Any]) -> ExposureRule:

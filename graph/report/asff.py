@@ -1,6 +1,6 @@
 """Findings in the AWS Security Finding Format (ASFF 2018-10-08), as plain data.
 
-Pure conversion: no AWS call (``governance.securityhub`` publishes). One ASFF finding per
+Pure conversion: no AWS call (``core.securityhub`` publishes). One ASFF finding per
 finding of ours:
 
 - ``Id`` = ``ivs-governance/<finding id>``: stable across runs, so importing again
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.securityhub import ID_PREFIX
 from graph.report import rule_of
 
 SCHEMA_VERSION = "2018-10-08"
-ID_PREFIX = "ivs-governance/"
 PRODUCT_NAME = "ivs-governance"
 TYPES = ["Software and Configuration Checks/AWS Security Best Practices/Network Reachability"]
 
@@ -40,11 +40,6 @@ _RESOURCE_TYPES = {
     "acl": ("AwsEc2NetworkAcl", "network-acl"),
     "subnet": ("AwsEc2Subnet", "subnet"),
 }
-
-
-def product_arn(region: str, account: str, partition: str = "aws") -> str:
-    """The custom-integration product of ``account`` in ``region``."""
-    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 
 
 def asff_id(finding: dict[str, Any]) -> str:
@@ -94,6 +89,20 @@ def to_asff(
     return out
 
 
+def document_findings(document: dict[str, Any], *, product: str, now: str) -> list[dict[str, Any]]:
+    """Every finding of a findings document in ASFF, observed when the document was made."""
+    observed = document.get("generated_at")
+    return [
+        to_asff(finding, product=product, now=now, observed_at=observed)
+        for finding in document["findings"]
+    ]
+
+
+def assessed_places(document: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (account, region) places the document's snapshot assessed."""
+    return {(a["account"], a["region"]) for a in document.get("assessed", [])}
+
+
 def description(finding: dict[str, Any]) -> str:
     rule = rule_of(finding)
     parts = [rule.rationale]
@@ -122,30 +131,6 @@ def resource(finding: dict[str, Any], partition: str = "aws") -> dict[str, Any]:
     if finding.get("vpc"):
         entry["Details"] = {"Other": {"VpcId": finding["vpc"]}}
     return entry
-
-
-def archived(existing: dict[str, Any], now: str) -> dict[str, Any]:
-    """``existing`` (as GetFindings returned it) archived: the finding is gone."""
-    keep = (
-        "SchemaVersion",
-        "Id",
-        "ProductArn",
-        "GeneratorId",
-        "AwsAccountId",
-        "Types",
-        "CreatedAt",
-        "Severity",
-        "Title",
-        "Description",
-        "Resources",
-    )
-    out = {key: existing[key] for key in keep if key in existing}
-    out["UpdatedAt"] = now
-    out["RecordState"] = "ARCHIVED"
-    compliance = dict(existing.get("Compliance") or {})
-    compliance["Status"] = "PASSED"
-    out["Compliance"] = compliance
-    return out
 
 
 def _product_fields(finding: dict[str, Any]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from governance.jsonio import atomic_write_text
+from core.jsonio import atomic_write_text
 from graph.report import enis_of, worst
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

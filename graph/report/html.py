@@ -36,7 +36,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from governance.jsonio import atomic_write_text
+from core.jsonio import atomic_write_text
 from graph.report import RULES, by_control, by_rule, by_severity, resource_label
 from graph.report.topology import Topology
 

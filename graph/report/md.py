@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from governance.jsonio import atomic_write_text
+from core.jsonio import atomic_write_text
 from graph.report import SEVERITIES, by_control, by_severity, resource_label, rule_of
 
 TOP = 25

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from governance.jsonio import write_json
+from core.jsonio import write_json
 from graph.report import RULES, rule_of
 from graph.rules import ExposureRule
 

@@ -11,7 +11,7 @@ through moto's own serializer, which writes them from botocore's EC2 service mod
 It also lets moto's Organizations hold ``BACKUP_POLICY`` documents (moto lists the type
 but fails to create one) and ``DECLARATIVE_POLICY_EC2`` documents (unknown to moto), as
 plain stored JSON like its other types; :func:`seed_unsupported_documents` then creates
-the documents ``governance.sandbox.seed_organization`` had to skip.
+the documents ``sandbox.organization.seed_organization`` had to skip.
 
 Behaviour follows the EC2 API reference:
 
@@ -34,8 +34,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from governance.aws import Aws
-from governance.spec import Spec
+from core.aws import Aws
+from core.spec import Spec
 
 IMAGE_BPA = "_ivs_image_block_public_access"
 SNAPSHOT_BPA = "_ivs_snapshot_block_public_access"
@@ -236,7 +236,7 @@ def seed_unsupported_documents(spec: Spec, aws: Aws, seeded: Any) -> list[str]:
     ``seeded`` is its ``SeededOrganization``; returns the names created.
     """
     from governance.policies import build_documents
-    from governance.sandbox import deploy_documents, management_aws
+    from sandbox.organization import deploy_documents, management_aws
 
     org = management_aws(spec, aws).client("organizations")
     docs = [d for d in build_documents(spec) if d.name in set(seeded.skipped)]

@@ -7,10 +7,10 @@ step prints its part, records the files it wrote, and may stop the run with an e
    show what ``pulumi up`` would create for the org stack and one account stack (Pulumi
    under mocks), and write the IVS policy in words;
 2. start an AWS stand-in: a moto server on 127.0.0.1 in this process, with fake
-   credentials for the demo only (``governance.demo_world.aws_stand_in``); create the
+   credentials for the demo only (``sandbox.world.aws_stand_in``); create the
    spec's organization in it with every policy attached, and apply each member's
    per-account baseline as the account stacks would;
-3. build the workloads of ``governance.demo_world``: networks in two regions with peering,
+3. build the workloads of ``sandbox.world``: networks in two regions with peering,
    a transit gateway, an internet-facing load balancer, managed-service interfaces, and a
    handful of planted mistakes and traps;
 4. audit the organization against the spec, collect every account and region into a
@@ -48,10 +48,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from governance.aws import Aws
-from governance.errors import InputError
-from governance.jsonio import atomic_write_text, write_json
-from governance.spec import Spec, load_spec
+from core.aws import Aws
+from core.errors import InputError
+from core.jsonio import atomic_write_text, write_json
+from core.spec import Spec
+from governance.spec import load_spec
 
 EXAMPLE_SPEC = Path("stacks") / "Pulumi.org.yaml"
 #: Thread pools of the baseline, the audit and the collector. The stand-in answers from
@@ -178,9 +179,9 @@ def step_policy_text(run: DemoRun) -> None:
 
 
 def step_stand_in(run: DemoRun) -> None:
-    from governance import sandbox_ec2
-    from governance.demo_world import aws_stand_in, check_spec, operator_credentials
-    from governance.sandbox import seed_organization
+    from sandbox import moto_ext
+    from sandbox.organization import seed_organization
+    from sandbox.world import aws_stand_in, check_spec, operator_credentials
 
     spec = run.require_spec()
     check_spec(spec, _display(run.spec_path))
@@ -190,7 +191,7 @@ def step_stand_in(run: DemoRun) -> None:
     run.say("creating the organization")
     bootstrap = Aws(endpoint_url=endpoint)
     seeded = seed_organization(spec, bootstrap)
-    sandbox_ec2.seed_unsupported_documents(spec, bootstrap, seeded)
+    moto_ext.seed_unsupported_documents(spec, bootstrap, seeded)
     # From here on the demo runs as an operator of the management account would.
     os.environ.update(operator_credentials(spec, bootstrap))  # undone with the stand-in
     run.aws = Aws(endpoint_url=endpoint)
@@ -202,8 +203,8 @@ def step_stand_in(run: DemoRun) -> None:
 
 
 def step_baseline(run: DemoRun) -> None:
-    from governance.demo_world import PLANTED_BY_KEY, plant_account_drift
-    from governance.sandbox_ec2 import seed_account_baseline
+    from sandbox.moto_ext import seed_account_baseline
+    from sandbox.world import PLANTED_BY_KEY, plant_account_drift
 
     spec = run.require_spec()
     aws, _ = run.require_aws()
@@ -223,7 +224,7 @@ def step_baseline(run: DemoRun) -> None:
 
 
 def step_workloads(run: DemoRun) -> None:
-    from governance.demo_world import seed_workloads
+    from sandbox.world import seed_workloads
 
     spec = run.require_spec()
     aws, endpoint = run.require_aws()
@@ -299,7 +300,7 @@ def step_exposure(run: DemoRun) -> None:
 
 def step_check(run: DemoRun) -> None:
     """Every planted mistake found, and nothing else; no trap flagged."""
-    from governance.demo_world import PLANTED
+    from sandbox.world import PLANTED
 
     world = run.results["world"]
     findings = run.results["findings"]["findings"]
@@ -514,7 +515,7 @@ def _documents_by_target(spec: Spec) -> dict[str, list[str]]:
 
 
 def _estates_table(spec: Spec, world: Any) -> Table:
-    from governance.demo_world import ESTATES, STAGING_ACCOUNT, STAGING_REGION
+    from sandbox.world import ESTATES, STAGING_ACCOUNT, STAGING_REGION
 
     names = {a.id: a.name for a, _ in spec.accounts()}
     table = Table(title="workloads")
@@ -562,7 +563,7 @@ def _estates_table(spec: Spec, world: Any) -> Table:
 
 
 def _planted_table(spec: Spec) -> Table:
-    from governance.demo_world import PLANTED
+    from sandbox.world import PLANTED
 
     names = {a.id: a.name for a, _ in spec.accounts()}
     table = Table(title="planted on purpose")

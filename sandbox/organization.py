@@ -42,11 +42,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.aws import Aws
-from governance.jsonio import minify
+from core.aws import Aws
+from core.jsonio import minify
+from core.spec import ROOT, Spec
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
-from governance.spec import ROOT, Spec
 
 __all__ = [
     "MOTO_POLICY_TYPES",

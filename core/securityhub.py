@@ -1,7 +1,8 @@
-"""Publish exposure findings to AWS Security Hub (``ivs exposure --publish-securityhub``).
+"""Publish findings to AWS Security Hub, whichever half made them.
 
-Findings go, in the AWS Security Finding Format (``graph.report.asff``), to the calling
-account's custom integration in one home region (the session's region, else
+Findings arrive already in the AWS Security Finding Format (the exposure analysis converts
+its own with ``graph.report.asff``); this module only talks to Security Hub, in the
+calling account's custom integration of one home region (the session's region, else
 ``us-east-1``; each finding's ``Resources`` carry the region it is about). A run:
 
 1. reads the findings this tool published before and that are still active
@@ -12,36 +13,71 @@ account's custom integration in one home region (the session's region, else
    a second one;
 3. archives the findings that are gone: ``RecordState`` ``ARCHIVED`` (and compliance
    ``PASSED``) through ``BatchImportFindings``, then ``Workflow`` ``RESOLVED`` through
-   ``BatchUpdateFindings``. Only findings about an account and region this snapshot
-   assessed are archived: one that could not be collected is not known to be clean.
+   ``BatchUpdateFindings``. Only findings about an account and region that was assessed
+   this time are archived: one that could not be read is not known to be clean.
 
 A call that fails outright (Security Hub not enabled, access denied) raises
 ``SecurityHubError``; findings the service rejects one by one are counted in the result.
 Security Hub accepts 10 import calls a second with a burst of 30: the adaptive retries of
-``governance.aws`` absorb throttling.
-
->>> result = publish(document, endpoint_url="http://127.0.0.1:5000")  # doctest: +SKIP
->>> result.imported, result.archived                                   # doctest: +SKIP
-(14, 2)
+``core.aws`` absorb throttling.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from governance.aws import DEFAULT_REGION, Aws, error_code, error_message
-from graph.report.asff import ID_PREFIX, archived, asff_id, product_arn, to_asff
+from core.aws import DEFAULT_REGION, Aws, error_code, error_message
 
 BATCH = 100  # BatchImportFindings and BatchUpdateFindings take at most 100 findings
+#: Every finding id this tool publishes starts so; findings of other tools are left alone.
+ID_PREFIX = "ivs-governance/"
 
 
 class SecurityHubError(Exception):
     """Security Hub refused the publication as a whole."""
+
+
+def product_arn(region: str, account: str, partition: str = "aws") -> str:
+    """The custom-integration product of ``account`` in ``region``.
+
+    >>> product_arn("eu-west-1", "111122223333")
+    'arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default'
+    """
+    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def timestamp() -> str:
+    """Now, as Security Hub writes its dates."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Hub:
+    """Where findings go: a Security Hub client, its product ARN and its region."""
+
+    client: Any
+    product: str
+    region: str
+
+
+def connect(
+    *, endpoint_url: str | None = None, region: str | None = None, aws: Aws | None = None
+) -> Hub:
+    """The calling account's custom integration in its home region."""
+    aws = aws or Aws(endpoint_url=endpoint_url)
+    home = region or aws.session.region_name or DEFAULT_REGION
+    try:
+        identity = aws.client("sts", home).get_caller_identity()
+    except (ClientError, BotoCoreError) as err:
+        raise SecurityHubError(f"{error_code(err)}: {error_message(err)}") from err
+    partition = str(identity["Arn"]).split(":")[1]
+    product = product_arn(home, str(identity["Account"]), partition)
+    return Hub(aws.client("securityhub", home), product, home)
 
 
 @dataclass
@@ -69,58 +105,33 @@ class PublishResult:
 
 
 def publish(
-    document: dict[str, Any],
+    hub: Hub,
+    findings: Sequence[dict[str, Any]],
     *,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    aws: Aws | None = None,
+    assessed: Collection[tuple[str, str]],
     now: str | None = None,
 ) -> PublishResult:
-    """Import the findings document into Security Hub and archive resolved findings."""
-    aws = aws or Aws(endpoint_url=endpoint_url)
-    home = region or aws.session.region_name or DEFAULT_REGION
-    try:
-        identity = aws.client("sts", home).get_caller_identity()
-    except (ClientError, BotoCoreError) as err:
-        raise SecurityHubError(f"{error_code(err)}: {error_message(err)}") from err
-    partition = str(identity["Arn"]).split(":")[1]
-    product = product_arn(home, str(identity["Account"]), partition)
-    client = aws.client("securityhub", home)
-    return publish_with(client, document, product=product, region=home, now=now)
+    """Import ``findings`` (ASFF, ``Id`` under :data:`ID_PREFIX`) and archive the ones gone.
 
-
-def publish_with(
-    client: Any,
-    document: dict[str, Any],
-    *,
-    product: str,
-    region: str,
-    now: str | None = None,
-) -> PublishResult:
-    """``publish`` with a ready Security Hub ``client`` for ``product``."""
-    now = now or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    result = PublishResult(product=product, region=region)
+    ``assessed`` holds the (account, region) places this run read: only findings about
+    them are archived when absent.
+    """
+    now = now or timestamp()
+    client = hub.client
+    result = PublishResult(product=hub.product, region=hub.region)
     try:
-        existing = active_findings(client, product)
+        existing = active_findings(client, hub.product)
         batch = []
         current = set()
-        for finding in document["findings"]:
-            known = existing.get(asff_id(finding))
-            current.add(asff_id(finding))
+        for finding in findings:
+            known = existing.get(finding["Id"])
+            current.add(finding["Id"])
             if known is None:
                 result.new += 1
+                batch.append(finding)
             else:
                 result.updated += 1
-            batch.append(
-                to_asff(
-                    finding,
-                    product=product,
-                    now=now,
-                    created_at=known.get("CreatedAt") if known else None,
-                    observed_at=document.get("generated_at"),
-                )
-            )
-        assessed = {(a["account"], a["region"]) for a in document.get("assessed", [])}
+                batch.append({**finding, "CreatedAt": known.get("CreatedAt", finding["CreatedAt"])})
         gone = []
         for ident, known in existing.items():
             if ident in current:
@@ -157,6 +168,30 @@ def active_findings(client: Any, product: str) -> dict[str, dict[str, Any]]:
                 and finding.get("RecordState", "ACTIVE") == "ACTIVE"
             ):
                 out[finding["Id"]] = finding
+    return out
+
+
+def archived(existing: dict[str, Any], now: str) -> dict[str, Any]:
+    """``existing`` (as GetFindings returned it) archived: the finding is gone."""
+    keep = (
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "Types",
+        "CreatedAt",
+        "Severity",
+        "Title",
+        "Description",
+        "Resources",
+    )
+    out = {key: existing[key] for key in keep if key in existing}
+    out["UpdatedAt"] = now
+    out["RecordState"] = "ARCHIVED"
+    compliance = dict(existing.get("Compliance") or {})
+    compliance["Status"] = "PASSED"
+    out["Compliance"] = compliance
     return out
 
 

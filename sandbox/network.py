@@ -1,7 +1,7 @@
 """A realistic VPC estate, seeded through boto3 into one account-region of an AWS stand-in.
 
 Used by the end-to-end tests, the collection bench and ``ivs demo``. Everything goes
-through ordinary boto3 calls made with the clients of an :class:`governance.aws.Aws`
+through ordinary boto3 calls made with the clients of an :class:`core.aws.Aws`
 (in moto, the credentials of a role assumed in the member account, so resources land in
 that account), which keeps the seeded data shaped exactly like AWS's answers.
 
@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.aws import Aws
+from core.aws import Aws
 
 WORLD = "0.0.0.0/0"
 OFFICE_CIDR = "203.0.113.0/24"  # TEST-NET-3: an office egress range, not the world

@@ -4,8 +4,8 @@ was done wrong on purpose, and what only looks wrong.
 Everything is created through ordinary boto3 calls on a moto server in this process
 (:func:`aws_stand_in`), so the collector, the audit and the analysis read it exactly as
 they would read AWS. The organization itself is the example spec's
-(``governance.sandbox.seed_organization``); the networks are
-``governance.sandbox_network.seed_network`` estates, chosen per account and region in
+(``sandbox.organization.seed_organization``); the networks are
+``sandbox.network.seed_network`` estates, chosen per account and region in
 :data:`ESTATES` and then changed as listed in :data:`PLANTED`.
 
 The estates (CIDRs ``10.<base>.0.0/16``):
@@ -48,10 +48,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from governance.aws import Aws
-from governance.errors import InputError
-from governance.sandbox import SeededOrganization
-from governance.sandbox_network import (
+from core.aws import Aws
+from core.errors import InputError
+from core.spec import Spec
+from sandbox.network import (
     AMI,
     WORLD,
     NetworkPlan,
@@ -61,7 +61,7 @@ from governance.sandbox_network import (
     subnet_cidr,
     tag_spec,
 )
-from governance.spec import Spec
+from sandbox.organization import SeededOrganization
 
 __all__ = [
     "ESTATES",
@@ -436,9 +436,9 @@ def aws_stand_in() -> Iterator[str]:
     try:
         from moto.server import ThreadedMotoServer
 
-        from governance import sandbox_ec2
+        from sandbox import moto_ext
 
-        sandbox_ec2.install()
+        moto_ext.install()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
@@ -464,7 +464,7 @@ def operator_credentials(spec: Spec, aws: Aws, user: str = "ivs-demo-operator") 
     The demo then runs as an operator of the management account would: the collector
     reads that account with these credentials and assumes the member role elsewhere.
     """
-    from governance.sandbox import management_aws
+    from sandbox.organization import management_aws
 
     iam = management_aws(spec, aws).client("iam")
     iam.create_user(UserName=user)

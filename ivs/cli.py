@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from governance.errors import InputError, ToolMissingError
+from core.errors import InputError, ToolMissingError
 
 app = typer.Typer(
     name="ivs",
@@ -176,7 +176,7 @@ def exposure(
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
-    from graph.findings import run_exposure
+    from ivs.exposure import run_exposure
 
     code = run_exposure(
         snapshot,
@@ -191,11 +191,11 @@ def exposure(
 
 def _securityhub_publisher(endpoint_url: str | None) -> Callable[[dict[str, Any]], None]:
     def publish(document: dict[str, Any]) -> None:
-        from governance.securityhub import SecurityHubError
-        from governance.securityhub import publish as publish_findings
+        from core.securityhub import SecurityHubError, connect
+        from ivs.exposure import publish_document
 
         try:
-            result = publish_findings(document, endpoint_url=endpoint_url)
+            result = publish_document(document, connect(endpoint_url=endpoint_url))
         except SecurityHubError as err:
             raise fail(f"Security Hub: {err}") from None
         typer.echo(result.summary(), err=True)
@@ -300,7 +300,7 @@ def policy_doc(
 @cli_errors
 def demo(out: Path = typer.Option(Path("demo-out"), "--out", help="Output directory.")) -> None:
     """The whole product on a built-in AWS stand-in (moto on 127.0.0.1)."""
-    from governance.demo import run_demo
+    from ivs.demo import run_demo
 
     raise typer.Exit(run_demo(out))
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from graph.synth import acl_entry, perm
+from sandbox.synth import acl_entry, perm
 
 __all__ = ["ALL", "RawRegion", "acl_entry", "perm", "tags"]
 
@@ -61,7 +61,7 @@ class RawRegion:
         self.files["Vpcs"].append(item)
         rtb = self._route_table(vpc_id, main=True)
         self.main_rtb[vpc_id] = rtb
-        acl = {
+        acl: dict[str, Any] = {
             "NetworkAclId": self._id("acl"),
             "VpcId": vpc_id,
             "IsDefault": True,
@@ -149,7 +149,7 @@ class RawRegion:
                     "State": "active",
                 }
             )
-        rtb = {
+        rtb: dict[str, Any] = {
             "RouteTableId": self._id("rtb"),
             "VpcId": vpc,
             "OwnerId": self.account,

@@ -1,0 +1,550 @@
+"""The spec: one pydantic model that every part of ivs-governance reads.
+
+It is read from the Pulumi stack config (namespace ``ivs``) by ``__main__.py`` and from a
+YAML file by the CLI. The file may be the stack config itself (``stacks/Pulumi.org.yaml``,
+whose ``ivs:*`` keys are read), a file with one top-level ``ivs:`` mapping, or a bare
+mapping of the same fields. Errors name the source and the field path, for example
+``stacks/Pulumi.org.yaml: ivs.organization.units[2].accounts[0].id: must be 12 digits``.
+
+This module holds the spec's shape; control ids and their parameters are plain data here
+and are checked against the control modules by ``governance.spec`` when a spec loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from core.errors import InputError
+from core.vocabulary import ADMIN_PORTS, DATABASE_PORTS, PolicyKind
+
+NAMESPACE = "ivs"
+ROOT = "root"
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_PORTS = re.compile(r"^(all|(tcp|udp|icmp|-1):(\d+(-\d+)?|\*))$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _account_id(value: Any) -> str:
+    # YAML reads an unquoted id as an integer; a leading zero would be lost, so pad.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:012d}"
+    if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
+        raise ValueError("must be a 12-digit AWS account id (quote it in YAML)")
+    return value
+
+
+class Account(_Model):
+    id: str
+    name: str
+    email: str | None = None
+
+    _check_id = field_validator("id", mode="before")(_account_id)
+
+
+class OrganizationalUnit(_Model):
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[^/]+$")
+    controls: list[str] = []
+    #: Overrides of the spec-wide ``parameters`` for this OU and the OUs below it.
+    parameters: dict[str, Any] = {}
+    accounts: list[Account] = []
+    units: list[OrganizationalUnit] = []
+
+
+class Root(_Model):
+    controls: list[str] = []
+    accounts: list[Account] = []
+
+
+class Organization(_Model):
+    management_account_id: str
+    root: Root = Root()
+    units: list[OrganizationalUnit] = []
+
+    _check_id = field_validator("management_account_id", mode="before")(_account_id)
+
+
+class Principals(_Model):
+    """Principals exempt from every deny statement (``aws:PrincipalArn`` patterns)."""
+
+    pipeline: list[str] = Field(min_length=1)
+    break_glass: list[str] = []
+
+    @property
+    def exempt(self) -> list[str]:
+        return [*self.pipeline, *self.break_glass]
+
+    @field_validator("pipeline", "break_glass")
+    @classmethod
+    def _arns(cls, values: list[str]) -> list[str]:
+        for arn in values:
+            if not arn.startswith("arn:aws"):
+                raise ValueError(f"{arn!r} is not an IAM principal ARN (pattern)")
+        return values
+
+
+class Imds(_Model):
+    http_tokens: Literal["required", "optional"] = "required"
+    http_put_response_hop_limit: int = Field(2, ge=1, le=64)
+    instance_metadata_tags: Literal["enabled", "disabled"] = "disabled"
+
+
+class BackupPlan(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")
+    schedule: str = "cron(0 3 ? * * *)"
+    start_window_minutes: int = Field(60, ge=60)
+    complete_window_minutes: int = Field(720, ge=60)
+    retention_days: int = Field(35, ge=1)
+    copy_to_region: str | None = None
+    copy_retention_days: int | None = None
+    selection_tag_key: str = "BackupPlan"
+    selection_tag_values: list[str] = Field(min_length=1)
+
+
+class Backup(_Model):
+    vault_name: str = "ivs-backup-vault"
+    role_name: str = "ivs-backup-role"
+    plans: list[BackupPlan] = []
+
+
+class Parameters(_Model):
+    """Control parameters. Spec-wide, with per-OU overrides (``units[].parameters``)."""
+
+    allowed_regions: list[str] | None = None  # None: the governed regions
+    approved_ami_owners: list[str] = ["amazon"]
+    required_tags: dict[str, list[str]] = {}  # key -> allowed values ([] = any value)
+    ebs_kms_key_arn: str | None = None
+    approved_role_paths: list[str] = ["/ivs-approved/"]
+    network_account_ids: list[str] = []
+    governance_role_names: list[str] = []  # besides the member role and pipeline
+    imds: Imds = Imds()
+    backup: Backup = Backup()
+    vpc_block_public_access: Literal["block-bidirectional", "block-ingress", "off"] = (
+        "block-ingress"
+    )
+    serial_console: bool = False
+
+    @field_validator("network_account_ids", mode="before")
+    @classmethod
+    def _ids(cls, values: Any) -> Any:
+        return [_account_id(v) for v in values] if isinstance(values, list) else values
+
+    @field_validator("approved_role_paths")
+    @classmethod
+    def _paths(cls, values: list[str]) -> list[str]:
+        for path in values:
+            if not (path.startswith("/") and path.endswith("/")):
+                raise ValueError(f"{path!r} must start and end with '/'")
+        return values
+
+
+PolicyType = PolicyKind
+
+
+class CustomPolicy(_Model):
+    """An organization's own policy document, linted and packed like the built-in ones."""
+
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,128}$")
+    type: PolicyType
+    description: str = ""
+    file: str | None = None
+    content: dict[str, Any] | None = None
+    targets: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CustomPolicy:
+        if (self.file is None) == (self.content is None):
+            raise ValueError("give exactly one of 'file' or 'content'")
+        return self
+
+
+class ZoneFlow(_Model):
+    """A cross-zone flow the zone policy allows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from")
+    to: str
+    ports: list[str] = ["all"]
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, values: list[str]) -> list[str]:
+        for item in values:
+            if not _PORTS.match(item):
+                raise ValueError(f"{item!r} is not 'all' or 'tcp|udp|icmp:PORT[-PORT]'")
+        return values
+
+
+class Zones(_Model):
+    """How tags map an ENI to a zone, and which zone may reach which."""
+
+    tag_keys: list[str] = ["Environment"]
+    #: zone -> tag values meaning it; a value not listed is a zone of its own name.
+    names: dict[str, list[str]] = {"prod": ["prod", "production"]}
+    #: zones no other zone may reach except through ``flows`` ("*": every zone).
+    protected: list[str] = ["prod"]
+    flows: list[ZoneFlow] = []
+
+
+class Exposure(_Model):
+    admin_ports: list[str] = list(ADMIN_PORTS)
+    database_ports: list[str] = list(DATABASE_PORTS)
+    #: tags that mark an ENI as holding sensitive data (besides database services).
+    sensitive_tag_key: str = "DataClassification"
+    sensitive_tag_values: list[str] = ["confidential", "restricted"]
+
+    @field_validator("admin_ports", "database_ports")
+    @classmethod
+    def _ports(cls, values: list[str]) -> list[str]:
+        for item in values:
+            low, _, high = item.partition("-")
+            if not low.isdigit() or (high and not high.isdigit()):
+                raise ValueError(f"{item!r} is not PORT or PORT-PORT")
+            if not 0 <= int(low) <= int(high or low) <= 65535:
+                raise ValueError(f"{item!r} is not within 0-65535")
+        return values
+
+
+# AWS Organizations quotas (2026): characters of a minified document, policies attached
+# to one target (counting FullAWSAccess for SCPs), and OU nesting.
+AWS_LIMITS: dict[str, int] = {
+    "scp_max_chars": 10240,
+    "scp_max_per_target": 10,
+    "rcp_max_chars": 5120,
+    "rcp_max_per_target": 5,
+    "tag_max_chars": 10000,
+    "tag_max_per_target": 10,
+    "backup_max_chars": 10000,
+    "backup_max_per_target": 10,
+    "declarative_max_chars": 10000,
+    "declarative_max_per_target": 10,
+    "ou_max_depth": 5,
+}
+
+
+class Limits(_Model):
+    """Limits lint and packing check against; a stricter value may be chosen."""
+
+    scp_max_chars: int = AWS_LIMITS["scp_max_chars"]
+    scp_max_per_target: int = AWS_LIMITS["scp_max_per_target"]
+    rcp_max_chars: int = AWS_LIMITS["rcp_max_chars"]
+    rcp_max_per_target: int = AWS_LIMITS["rcp_max_per_target"]
+    tag_max_chars: int = AWS_LIMITS["tag_max_chars"]
+    tag_max_per_target: int = AWS_LIMITS["tag_max_per_target"]
+    backup_max_chars: int = AWS_LIMITS["backup_max_chars"]
+    backup_max_per_target: int = AWS_LIMITS["backup_max_per_target"]
+    declarative_max_chars: int = AWS_LIMITS["declarative_max_chars"]
+    declarative_max_per_target: int = AWS_LIMITS["declarative_max_per_target"]
+    ou_max_depth: int = AWS_LIMITS["ou_max_depth"]
+
+    @model_validator(mode="after")
+    def _not_above_aws(self) -> Limits:
+        for name, aws_max in AWS_LIMITS.items():
+            value = getattr(self, name)
+            if not 1 <= value <= aws_max:
+                raise ValueError(f"{name}={value} must be between 1 and the AWS quota {aws_max}")
+        return self
+
+    def max_chars(self, kind: str) -> int:
+        return int(getattr(self, f"{_LIMIT_PREFIX[kind]}_max_chars"))
+
+    def max_per_target(self, kind: str) -> int:
+        return int(getattr(self, f"{_LIMIT_PREFIX[kind]}_max_per_target"))
+
+
+_LIMIT_PREFIX = {
+    "scp": "scp",
+    "rcp": "rcp",
+    "tag": "tag",
+    "backup": "backup",
+    "declarative-ec2": "declarative",
+}
+
+
+class Review(_Model):
+    """IVS-01: the written policy is approved and reviewed at least yearly."""
+
+    owner: str = "Cloud Centre of Excellence"
+    approver: str = "CISO"
+    approved_on: dt.date | None = None
+    last_reviewed: dt.date | None = None
+    review_interval_days: int = Field(365, ge=1, le=365)
+
+
+class Spec(_Model):
+    organization: Organization
+    regions: list[str] = Field(min_length=1)
+    member_role_name: str = "OrganizationAccountAccessRole"
+    principals: Principals
+    parameters: Parameters = Parameters()
+    policies: list[CustomPolicy] = []
+    zones: Zones = Zones()
+    exposure: Exposure = Exposure()
+    limits: Limits = Limits()
+    review: Review = Review()
+    #: Directory that relative ``policies[].file`` paths are read from.
+    base_dir: str = "."
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, values: list[str]) -> list[str]:
+        for region in values:
+            if not _REGION.match(region):
+                raise ValueError(f"{region!r} is not an AWS region name")
+        if len(set(values)) != len(values):
+            raise ValueError("regions repeat")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Spec:
+        _check_tree(self)
+        return self
+
+    # ---- navigation -------------------------------------------------------------------
+    def units(self) -> Iterator[tuple[str, OrganizationalUnit]]:
+        """Every OU with its path (``Workloads/Prod``), parents before children."""
+
+        def walk(prefix: str, units: list[OrganizationalUnit]) -> Iterator[tuple[str, Any]]:
+            for unit in units:
+                path = f"{prefix}/{unit.name}" if prefix else unit.name
+                yield path, unit
+                yield from walk(path, unit.units)
+
+        return walk("", self.organization.units)
+
+    @functools.cached_property
+    def _unit_index(self) -> dict[str, OrganizationalUnit]:
+        return dict(self.units())
+
+    @functools.cached_property
+    def _account_index(self) -> dict[str, tuple[Account, str]]:
+        return {account.id: (account, path) for account, path in self.accounts()}
+
+    def unit(self, path: str) -> OrganizationalUnit:
+        """The OU at ``path`` (raises KeyError)."""
+        return self._unit_index[path]
+
+    def accounts(self) -> Iterator[tuple[Account, str]]:
+        """Every member account with the path of its OU (``root`` for the root)."""
+        for account in self.organization.root.accounts:
+            yield account, ROOT
+        for path, unit in self.units():
+            for account in unit.accounts:
+                yield account, path
+
+    def account(self, account_id: str) -> tuple[Account, str]:
+        """A member account and its OU path (raises KeyError)."""
+        return self._account_index[account_id]
+
+    def targets(self) -> Iterator[tuple[str, list[str]]]:
+        """Every target (``root``, OU path) with the controls switched on there."""
+        yield ROOT, list(self.organization.root.controls)
+        for path, unit in self.units():
+            yield path, list(unit.controls)
+
+    def parameters_for(self, target: str) -> Parameters:
+        """The parameters at a target: spec-wide, overridden by each OU on the path."""
+        merged: dict[str, Any] = self.parameters.model_dump()
+        if target != ROOT and not _ACCOUNT_ID.match(target):
+            parts = target.split("/")
+            for depth in range(1, len(parts) + 1):
+                merged = _deep_merge(merged, self.unit("/".join(parts[:depth])).parameters)
+        if merged.get("allowed_regions") is None:
+            merged["allowed_regions"] = list(self.regions)
+        return Parameters.model_validate(merged)
+
+    def resolve_target(self, target: str) -> str:
+        """Check that a target names the root, an OU path or a spec account."""
+        if target == ROOT:
+            return target
+        if _ACCOUNT_ID.match(target):
+            self.account(target)
+            return target
+        self.unit(target)
+        return target
+
+    def policy_content(self, policy: CustomPolicy) -> dict[str, Any]:
+        """The document of a custom policy, read from its file when it has one."""
+        if policy.content is not None:
+            return dict(policy.content)
+        path = Path(self.base_dir) / str(policy.file)
+        import json
+
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise InputError(str(path), f"cannot read policy file: {err.strerror}") from err
+        except json.JSONDecodeError as err:
+            raise InputError(str(path), f"line {err.lineno}: {err.msg}") from err
+        if not isinstance(loaded, dict):
+            raise InputError(str(path), "a policy document must be a JSON object")
+        return loaded
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _FieldError(ValueError):
+    """A whole-spec check that knows the field path it is about (relative to ``ivs``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _unit_fields(
+    units: list[OrganizationalUnit], prefix: str = "organization", path: str = ""
+) -> Iterator[tuple[str, str, OrganizationalUnit]]:
+    """Every OU with its field path (``organization.units[2].units[0]``) and OU path."""
+    for index, unit in enumerate(units):
+        field = f"{prefix}.units[{index}]"
+        ou_path = f"{path}/{unit.name}" if path else unit.name
+        yield field, ou_path, unit
+        yield from _unit_fields(unit.units, field, ou_path)
+
+
+def _check_tree(spec: Spec) -> None:
+    seen: dict[str, str] = {}
+    mgmt = spec.organization.management_account_id
+    placed = [("organization.root", ROOT, spec.organization.root.accounts)] + [
+        (field, ou_path, unit.accounts)
+        for field, ou_path, unit in _unit_fields(spec.organization.units)
+    ]
+    for field, ou_path, accounts in placed:
+        for index, account in enumerate(accounts):
+            where = f"{field}.accounts[{index}].id"
+            if account.id in seen:
+                raise _FieldError(
+                    where, f"account {account.id} is listed twice ({seen[account.id]}, {ou_path})"
+                )
+            if account.id == mgmt:
+                raise _FieldError(where, f"management account {mgmt} must not be a member")
+            seen[account.id] = ou_path
+    names: set[str] = set()
+    for field, ou_path, unit in _unit_fields(spec.organization.units):
+        if ou_path in names:
+            raise _FieldError(f"{field}.name", f"OU path {ou_path!r} appears twice")
+        names.add(ou_path)
+        unknown = set(unit.parameters) - set(Parameters.model_fields)
+        if unknown:
+            raise _FieldError(f"{field}.parameters", f"unknown parameters {sorted(unknown)}")
+    for p_index, policy in enumerate(spec.policies):
+        for t_index, target in enumerate(policy.targets):
+            try:
+                spec.resolve_target(target)
+            except KeyError:
+                raise _FieldError(
+                    f"policies[{p_index}].targets[{t_index}]",
+                    f"target {target!r} is not 'root', an OU path or an account of the spec",
+                ) from None
+
+
+# ---- loading ----------------------------------------------------------------------------
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = NAMESPACE
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def shape_from_mapping(data: Mapping[str, Any], source: str, base_dir: str = ".") -> Spec:
+    """Validate the shape of the ``ivs`` fields; errors name ``source`` and the field path.
+
+    Control ids and their parameters are checked by ``governance.spec``, which knows the
+    controls; every command loads the spec through it.
+    """
+    payload = dict(data)
+    payload.setdefault("base_dir", base_dir)
+    try:
+        return Spec.model_validate(payload)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-after"))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            raise InputError(source, str(cause), f"{NAMESPACE}.{cause.field}") from None
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif first["type"] == "missing":
+            message = "required field is missing"
+        raise InputError(source, message, _format_loc(loc)) from None
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def ivs_fields(document: Any, source: str) -> dict[str, Any]:
+    """The ``ivs`` fields of a spec file, a stack config file or a bare mapping."""
+    if not isinstance(document, Mapping):
+        raise InputError(source, "the spec must be a YAML mapping")
+    if "config" in document and isinstance(document["config"], Mapping):
+        config = document["config"]
+        prefix = f"{NAMESPACE}:"
+        fields = {k[len(prefix) :]: v for k, v in config.items() if str(k).startswith(prefix)}
+        if not fields:
+            raise InputError(source, f"no '{prefix}*' keys in the stack config", "config")
+        return fields
+    if NAMESPACE in document and len(document) == 1:
+        inner = document[NAMESPACE]
+        if not isinstance(inner, Mapping):
+            raise InputError(source, "must be a mapping", NAMESPACE)
+        return dict(inner)
+    return dict(document)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(str(path), f"cannot read: {err.strerror}") from err
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(str(path), f"{where}invalid YAML: {problem}") from None
+
+
+def read_spec(path: str | Path) -> tuple[Spec, str]:
+    """Read a spec file (bare, ``ivs:``-rooted, or a Pulumi stack config) for its shape.
+
+    Returns the spec and the file it came from (an account stack config points at the
+    org's spec with ``ivs:spec_file``).
+    """
+    file = Path(path)
+    fields = ivs_fields(_plain(read_yaml(file)), str(file))
+    spec_file = fields.pop("spec_file", None)
+    if spec_file is not None:  # an account stack config that points at the org's spec
+        return read_spec(file.parent / str(spec_file))
+    fields.pop("account_id", None)
+    return shape_from_mapping(fields, str(file), base_dir=str(file.parent)), str(file)

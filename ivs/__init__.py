@@ -1,0 +1,1 @@
+"""The ``ivs`` command line: the only package that imports both halves."""

@@ -1,0 +1,65 @@
+"""``ivs exposure``: analyse a snapshot, write one report, optionally publish to Security Hub.
+
+The analysis is ``graph.findings``; the report formats are ``graph.report``; publishing
+is ``core.securityhub``, fed with the findings converted by ``graph.report.asff``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core import securityhub
+from core.spec import Exposure, Zones
+from core.vocabulary import at_or_above
+from governance.spec import load_spec
+from graph import report
+from graph.build import build_graph
+from graph.findings import ExposureResult, analyse_graph, release, without_gc
+from graph.report import asff
+from graph.snapshot import load_snapshot
+
+
+def run_exposure(
+    snapshot: Path,
+    out: Path,
+    *,
+    spec_path: Path | None,
+    fmt: str,
+    fail_on: str,
+    publish: Callable[[dict[str, Any]], Any] | None = None,
+) -> int:
+    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``.
+
+    ``publish`` (the CLI's Security Hub publisher) is called with the findings document
+    once ``out`` is written.
+    """
+    spec = load_spec(spec_path) if spec_path is not None else None
+    zones = spec.zones if spec is not None else Zones()
+    exposure = spec.exposure if spec is not None else Exposure()
+    with without_gc():
+        graph = build_graph(load_snapshot(snapshot))
+        document = analyse_graph(graph, zones, exposure)
+        result = ExposureResult(document, graph)
+        report.write(result, fmt, out)
+        release(graph)
+        del graph, result  # freed by reference counting, before the collector resumes
+    if publish is not None:
+        publish(document)
+    if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
+        return 1
+    return 0
+
+
+def publish_document(
+    document: dict[str, Any], hub: securityhub.Hub, *, now: str | None = None
+) -> securityhub.PublishResult:
+    """Send a findings document's findings to ``hub``; archive the ones gone from it."""
+    now = now or securityhub.timestamp()
+    return securityhub.publish(
+        hub,
+        asff.document_findings(document, product=hub.product, now=now),
+        assessed=asff.assessed_places(document),
+        now=now,
+    )
