@@ -27,6 +27,29 @@ RETRY_CONFIG = Config(
 )
 
 
+# Region prefixes of the partitions other than `aws`; longest prefix first.
+_PARTITIONS = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: ``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-iso``...
+
+    >>> partition_of("eu-west-1"), partition_of("us-gov-west-1"), partition_of("cn-north-1")
+    ('aws', 'aws-us-gov', 'aws-cn')
+    """
+    for prefix, partition in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
 def error_code(err: BaseException) -> str:
     """A short code for a failed call: the AWS error code, or the botocore class name."""
     if isinstance(err, ClientError):
@@ -46,9 +69,12 @@ def error_message(err: BaseException) -> str:
 class Aws:
     """Clients for one set of credentials, optionally a member account's assumed role.
 
-    >>> aws = Aws(endpoint_url="http://127.0.0.1:5000")
-    >>> member = aws.assume("222222222222", "OrganizationAccountAccessRole")
-    >>> ec2 = member.client("ec2", "eu-west-1")
+    ``aws.assume("222222222222", "OrganizationAccountAccessRole")`` gives the same for a
+    member account. Clients are made without any call:
+
+    >>> ec2 = Aws(endpoint_url="http://127.0.0.1:5000").client("ec2", "eu-west-1")
+    >>> ec2.meta.region_name, ec2.meta.endpoint_url
+    ('eu-west-1', 'http://127.0.0.1:5000')
     """
 
     endpoint_url: str | None = None

@@ -17,7 +17,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -37,7 +37,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _account_id(value: Any) -> str:
+def account_id(value: Any) -> str:
+    """A 12-digit account id (a pydantic ``before`` validator).
+
+    >>> account_id(12345678901)
+    '012345678901'
+    """
     # YAML reads an unquoted id as an integer; a leading zero would be lost, so pad.
     if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value:012d}"
@@ -51,7 +56,7 @@ class Account(_Model):
     name: str
     email: str | None = None
 
-    _check_id = field_validator("id", mode="before")(_account_id)
+    _check_id = field_validator("id", mode="before")(account_id)
 
 
 class OrganizationalUnit(_Model):
@@ -73,7 +78,7 @@ class Organization(_Model):
     root: Root = Root()
     units: list[OrganizationalUnit] = []
 
-    _check_id = field_validator("management_account_id", mode="before")(_account_id)
+    _check_id = field_validator("management_account_id", mode="before")(account_id)
 
 
 class Principals(_Model):
@@ -92,61 +97,6 @@ class Principals(_Model):
         for arn in values:
             if not arn.startswith("arn:aws"):
                 raise ValueError(f"{arn!r} is not an IAM principal ARN (pattern)")
-        return values
-
-
-class Imds(_Model):
-    http_tokens: Literal["required", "optional"] = "required"
-    http_put_response_hop_limit: int = Field(2, ge=1, le=64)
-    instance_metadata_tags: Literal["enabled", "disabled"] = "disabled"
-
-
-class BackupPlan(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,50}$")
-    schedule: str = "cron(0 3 ? * * *)"
-    start_window_minutes: int = Field(60, ge=60)
-    complete_window_minutes: int = Field(720, ge=60)
-    retention_days: int = Field(35, ge=1)
-    copy_to_region: str | None = None
-    copy_retention_days: int | None = None
-    selection_tag_key: str = "BackupPlan"
-    selection_tag_values: list[str] = Field(min_length=1)
-
-
-class Backup(_Model):
-    vault_name: str = "ivs-backup-vault"
-    role_name: str = "ivs-backup-role"
-    plans: list[BackupPlan] = []
-
-
-class Parameters(_Model):
-    """Control parameters. Spec-wide, with per-OU overrides (``units[].parameters``)."""
-
-    allowed_regions: list[str] | None = None  # None: the governed regions
-    approved_ami_owners: list[str] = ["amazon"]
-    required_tags: dict[str, list[str]] = {}  # key -> allowed values ([] = any value)
-    ebs_kms_key_arn: str | None = None
-    approved_role_paths: list[str] = ["/ivs-approved/"]
-    network_account_ids: list[str] = []
-    governance_role_names: list[str] = []  # besides the member role and pipeline
-    imds: Imds = Imds()
-    backup: Backup = Backup()
-    vpc_block_public_access: Literal["block-bidirectional", "block-ingress", "off"] = (
-        "block-ingress"
-    )
-    serial_console: bool = False
-
-    @field_validator("network_account_ids", mode="before")
-    @classmethod
-    def _ids(cls, values: Any) -> Any:
-        return [_account_id(v) for v in values] if isinstance(values, list) else values
-
-    @field_validator("approved_role_paths")
-    @classmethod
-    def _paths(cls, values: list[str]) -> list[str]:
-        for path in values:
-            if not (path.startswith("/") and path.endswith("/")):
-                raise ValueError(f"{path!r} must start and end with '/'")
         return values
 
 
@@ -289,7 +239,9 @@ class Spec(_Model):
     regions: list[str] = Field(min_length=1)
     member_role_name: str = "OrganizationAccountAccessRole"
     principals: Principals
-    parameters: Parameters = Parameters()
+    #: Control parameters, spec-wide (per-OU overrides in ``units[].parameters``). Their
+    #: names and types belong to the controls: ``governance.spec`` checks them.
+    parameters: dict[str, Any] = {}
     policies: list[CustomPolicy] = []
     zones: Zones = Zones()
     exposure: Exposure = Exposure()
@@ -355,16 +307,15 @@ class Spec(_Model):
         for path, unit in self.units():
             yield path, list(unit.controls)
 
-    def parameters_for(self, target: str) -> Parameters:
-        """The parameters at a target: spec-wide, overridden by each OU on the path."""
-        merged: dict[str, Any] = self.parameters.model_dump()
+    def parameters_for(self, target: str) -> dict[str, Any]:
+        """The parameters at a target as plain data: spec-wide, overridden by each OU on
+        the path (mappings merge key by key; anything else replaces)."""
+        merged: dict[str, Any] = dict(self.parameters)
         if target != ROOT and not _ACCOUNT_ID.match(target):
             parts = target.split("/")
             for depth in range(1, len(parts) + 1):
                 merged = _deep_merge(merged, self.unit("/".join(parts[:depth])).parameters)
-        if merged.get("allowed_regions") is None:
-            merged["allowed_regions"] = list(self.regions)
-        return Parameters.model_validate(merged)
+        return merged
 
     def resolve_target(self, target: str) -> str:
         """Check that a target names the root, an OU path or a spec account."""
@@ -441,13 +392,10 @@ def _check_tree(spec: Spec) -> None:
                 raise _FieldError(where, f"management account {mgmt} must not be a member")
             seen[account.id] = ou_path
     names: set[str] = set()
-    for field, ou_path, unit in _unit_fields(spec.organization.units):
+    for field, ou_path, _unit in _unit_fields(spec.organization.units):
         if ou_path in names:
             raise _FieldError(f"{field}.name", f"OU path {ou_path!r} appears twice")
         names.add(ou_path)
-        unknown = set(unit.parameters) - set(Parameters.model_fields)
-        if unknown:
-            raise _FieldError(f"{field}.parameters", f"unknown parameters {sorted(unknown)}")
     for p_index, policy in enumerate(spec.policies):
         for t_index, target in enumerate(policy.targets):
             try:
@@ -462,8 +410,22 @@ def _check_tree(spec: Spec) -> None:
 # ---- loading ----------------------------------------------------------------------------
 
 
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    out = NAMESPACE
+def describe_error(err: ValidationError) -> tuple[tuple[int | str, ...], str]:
+    """The location and the message of the first error pydantic found, in our words."""
+    first = err.errors()[0]
+    loc = tuple(p for p in first["loc"] if not str(p).startswith("function-after"))
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    return loc, message
+
+
+def field_path(loc: tuple[int | str, ...], prefix: str = NAMESPACE) -> str:
+    """``ivs.organization.units[2].name`` for the location ``("organization", "units", 2,
+    "name")``."""
+    out = prefix
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
@@ -480,17 +442,11 @@ def shape_from_mapping(data: Mapping[str, Any], source: str, base_dir: str = "."
     try:
         return Spec.model_validate(payload)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-after"))
-        message = str(first["msg"]).removeprefix("Value error, ")
-        cause = first.get("ctx", {}).get("error")
+        cause = err.errors()[0].get("ctx", {}).get("error")
         if isinstance(cause, _FieldError):
             raise InputError(source, str(cause), f"{NAMESPACE}.{cause.field}") from None
-        if first["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif first["type"] == "missing":
-            message = "required field is missing"
-        raise InputError(source, message, _format_loc(loc)) from None
+        loc, message = describe_error(err)
+        raise InputError(source, message, field_path(loc)) from None
 
 
 def _plain(node: Any) -> Any:

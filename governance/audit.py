@@ -29,7 +29,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,8 +42,9 @@ from core.aws import Aws, error_code, error_message
 from core.errors import InputError
 from core.jsonio import normalized, pretty
 from core.spec import ROOT, Spec
-from governance.account_settings import AccountSettings, expected_account_settings
-from governance.catalog import POLICY_TYPES
+from core.vocabulary import POLICY_TYPES
+from governance.controls import AccountSettings, expected_account_settings
+from governance.controls.account_baseline import CONTROL as ACCOUNT_BASELINE
 from governance.policies import FULL_AWS_ACCESS, build_documents
 from governance.policies.model import PolicyDocument
 from governance.spec import load_spec
@@ -84,9 +85,12 @@ class Check:
     actual: Any = None
     error: str | None = None
     detail: str = ""
+    #: The built-in controls the record is about (empty for the organization's layout).
+    controls: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         record = asdict(self)
+        record["controls"] = list(self.controls)
         if self.status != "drift":
             record.pop("expected")
             record.pop("actual")
@@ -372,6 +376,7 @@ def _document_checks(
 ) -> None:
     """One expected document: it exists with the same content, attached where it should be."""
     ptype = doc.policy_type
+    held = doc.controls
     error: str | None = None
     if ptype in state.policy_errors:
         error = f"cannot list {ptype} policies: {state.policy_errors[ptype]}"
@@ -379,9 +384,9 @@ def _document_checks(
     if error is None and found is not None:
         error = found.error
     if error is not None:
-        records.org(POLICY_CONTENT, doc.name, "not_assessed", error=error)
+        records.org(POLICY_CONTENT, doc.name, "not_assessed", controls=held, error=error)
         for target in doc.targets:
-            records.attachment(target, doc.name, "not_assessed", error=error)
+            records.attachment(target, doc.name, "not_assessed", error=error, controls=held)
         return
     if found is None:
         records.org(
@@ -391,14 +396,20 @@ def _document_checks(
             expected=doc.content,
             actual=None,
             detail="policy missing",
+            controls=held,
         )
         for target in doc.targets:
             records.attachment(
-                target, doc.name, "drift", expected="attached", actual="policy missing"
+                target,
+                doc.name,
+                "drift",
+                expected="attached",
+                actual="policy missing",
+                controls=held,
             )
         return
     if normalized(found.content) == normalized(doc.content):
-        records.org(POLICY_CONTENT, doc.name, "pass")
+        records.org(POLICY_CONTENT, doc.name, "pass", controls=held)
     else:
         records.org(
             POLICY_CONTENT,
@@ -407,16 +418,22 @@ def _document_checks(
             expected=doc.content,
             actual=found.content,
             detail=first_difference(doc.content, found.content),
+            controls=held,
         )
     for target in doc.targets:
         target_id = target_ids.get(target)
         if target_id is None:
             continue  # the OU or account is missing: reported once, by the layout checks
         if target_id in found.targets:
-            records.attachment(target, doc.name, "pass")
+            records.attachment(target, doc.name, "pass", controls=held)
         else:
             records.attachment(
-                target, doc.name, "drift", expected="attached", actual="not attached"
+                target,
+                doc.name,
+                "drift",
+                expected="attached",
+                actual="not attached",
+                controls=held,
             )
 
 
@@ -536,6 +553,11 @@ MEMBER_CONTROLS = (EBS_ENCRYPTION, EBS_KMS_KEY, IMAGE_BPA, SNAPSHOT_BPA, IMDS_DE
 
 def audit_account(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
     """The per-account baseline of one member account in every governed region."""
+    held = (ACCOUNT_BASELINE.id,)
+    return [replace(check, controls=held) for check in _account_checks(aws, spec, account_id)]
+
+
+def _account_checks(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
     expected = {
         region: expected_account_settings(spec, account_id, region) for region in spec.regions
     }

@@ -21,7 +21,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,6 +135,8 @@ class LintFinding:
     message: str
     statement: str | None = None
     target: str | None = None
+    #: The built-in controls the finding is about (the statement's, else the document's).
+    controls: tuple[str, ...] = ()
 
     @property
     def rule(self) -> str:
@@ -163,7 +165,9 @@ class LintReport:
             "documents": self.documents,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "findings": [{**asdict(f), "rule": f.rule} for f in self.findings],
+            "findings": [
+                {**asdict(f), "controls": list(f.controls), "rule": f.rule} for f in self.findings
+            ],
         }
 
     def to_json(self) -> str:
@@ -182,9 +186,9 @@ def lint_spec(spec: Spec) -> LintReport:
     docs = build_documents(spec, check_limits=False)
     findings: list[LintFinding] = []
     for target, message in limit_problems(spec, docs):
-        findings.append(
-            _finding("IVS-L012", "error", _policy_at(docs, target), message, None, target)
-        )
+        held = tuple(dict.fromkeys(c for d in docs if target in d.targets for c in d.controls))
+        finding = _finding("IVS-L012", "error", _policy_at(docs, target), message, None, target)
+        findings.append(replace(finding, controls=held))
     findings.extend(
         lint_documents(
             docs, spec.limits, pipeline=spec.principals.pipeline, check_counts=True
@@ -245,11 +249,12 @@ def lint_documents(
     docs = list(docs)
     findings: list[LintFinding] = []
     for doc in docs:
-        findings.extend(_size(doc, limits))
+        found = list(_size(doc, limits))
         if doc.kind in ("scp", "rcp"):
-            findings.extend(_authorization_policy(doc, pipeline))
+            found += _authorization_policy(doc, pipeline)
         else:
-            findings.extend(_management_policy(doc))
+            found += _management_policy(doc)
+        findings += [f if f.controls else replace(f, controls=doc.controls) for f in found]
     tag_docs = [d for d in docs if d.kind == "tag"]
     findings.extend(_tag_case_across(tag_docs))
     if check_counts:
@@ -356,7 +361,9 @@ def _authorization_policy(doc: PolicyDocument, pipeline: list[str] | None) -> It
                 yield _finding("IVS-L007", "error", name, f"Sid {sid!r} is repeated", label)
             else:
                 seen_sids.add(sid)
-        yield from _statement(doc, kind, statement, label, pipeline)
+        held = doc.statement_controls[index : index + 1]
+        for finding in _statement(doc, kind, statement, label, pipeline):
+            yield replace(finding, controls=held) if held else finding
 
 
 def _statement(

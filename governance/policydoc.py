@@ -19,94 +19,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.jsonio import atomic_write_text
-from core.spec import ROOT, Parameters, Spec
-from governance.catalog import CONTROLS, Control
+from core.spec import ROOT, Spec
+from core.vocabulary import CCM_TITLES, POLICY_KIND_WORDS, ccm_title
+from governance.controls import ACCOUNT_CONTROLS, CONTROLS, Control, parameters_for
 from governance.policies.model import PolicyDocument
-
-#: CSA CCM v4 control titles, for the ids the catalogue and this document use.
-CCM_TITLES: dict[str, str] = {
-    "IVS-01": "Infrastructure and Virtualization Security Policy and Procedures",
-    "IVS-03": "Network Security",
-    "IVS-04": "OS Hardening and Base Controls",
-    "IVS-05": "Production and Non-Production Environments",
-    "IVS-06": "Segmentation and Segregation",
-    "IVS-08": "Network Architecture Documentation",
-    "IVS-09": "Network Defense",
-    "BCR-08": "Backup",
-    "CEK-03": "Data Encryption",
-    "DSP-04": "Data Classification",
-    "DSP-17": "Sensitive Data Protection",
-    "DSP-19": "Data Location",
-    "IAM-05": "Least Privilege",
-    "LOG-05": "Audit Logs Monitoring and Response",
-}
-
-_KIND_WORDS = {
-    "scp": "service control policy",
-    "rcp": "resource control policy",
-    "tag": "tag policy",
-    "backup": "backup policy",
-    "declarative-ec2": "EC2 declarative policy",
-}
-
-
-def _key_words(params: Parameters, regions: list[str]) -> str:
-    from governance.account_settings import ebs_kms_key_in_region
-
-    key = params.ebs_kms_key_arn
-    if not key:
-        return "the AWS managed key (`alias/aws/ebs`)"
-    served = [r for r in regions if ebs_kms_key_in_region(key, r) is not None]
-    if served == regions:
-        return f"`{key}`"
-    others = [r for r in regions if r not in served]
-    return (
-        f"`{key}` in {', '.join(served) or 'no governed region'}; "
-        f"the baseline sets no default key in {', '.join(others)} (a KMS key serves only "
-        "its own region)"
-    )
-
-
-def _params_words(control: str, params: Parameters, regions: list[str]) -> str | None:
-    """The parameters that give a control its meaning at one target, in words."""
-    if control == "restrict-regions":
-        return "allowed regions: " + ", ".join(params.allowed_regions or [])
-    if control == "approved-ami-owners":
-        return "approved AMI owners: " + ", ".join(params.approved_ami_owners)
-    if control in ("require-tags-on-launch", "tag-policy"):
-        tags = [
-            f"`{key}` ({', '.join(values) if values else 'any value'})"
-            for key, values in params.required_tags.items()
-        ]
-        return "required tags: " + (", ".join(tags) if tags else "none")
-    if control == "ebs-encryption-default":
-        return "default key: " + _key_words(params, regions)
-    if control == "require-imdsv2":
-        imds = params.imds
-        return f"IMDS tokens {imds.http_tokens}, hop limit {imds.http_put_response_hop_limit}"
-    if control == "restrict-pass-role":
-        return "approved role paths: " + ", ".join(f"`{p}`" for p in params.approved_role_paths)
-    if control == "restrict-igw-attach":
-        return "network accounts: " + (", ".join(params.network_account_ids) or "none")
-    if control == "protect-governance-roles":
-        return "governance roles: " + ", ".join(
-            params.governance_role_names or ["(the member role)"]
-        )
-    if control == "backup-policy":
-        plans = [
-            f"`{p.name}` ({p.schedule}, kept {p.retention_days} days"
-            + (f", copied to {p.copy_to_region}" if p.copy_to_region else "")
-            + ")"
-            for p in params.backup.plans
-        ]
-        return "backup plans: " + (", ".join(plans) if plans else "none")
-    if control == "ec2-declarative-policy":
-        console = "allowed" if params.serial_console else "off"
-        return (
-            f"VPC block public access {params.vpc_block_public_access}, serial console "
-            f"{console}, IMDS tokens {params.imds.http_tokens}"
-        )
-    return None
 
 
 def _target_words(target: str) -> str:
@@ -118,7 +34,7 @@ def _target_words(target: str) -> str:
 
 
 def _ccm(ids: Iterable[str]) -> str:
-    return ", ".join(f"{i} ({CCM_TITLES[i]})" if i in CCM_TITLES else i for i in ids)
+    return ", ".join(ccm_title(i) for i in ids)
 
 
 def _enabled_controls(spec: Spec) -> list[tuple[Control, list[str]]]:
@@ -133,8 +49,6 @@ def render_policy_doc(
     spec: Spec, documents: list[PolicyDocument] | None = None, *, today: dt.date | None = None
 ) -> str:
     """The policy as Markdown."""
-    from governance.account_settings import IMAGE_BPA_STATE, SNAPSHOT_BPA_STATE
-
     if documents is None:
         from governance.policies import build_documents
 
@@ -206,7 +120,7 @@ def render_policy_doc(
         f"- **Organization:** management account {org.management_account_id}, "
         f"{len(members)} member accounts in {len(units)} organizational units.",
         f"- **Governed regions:** {', '.join(spec.regions)}. Regional services outside these "
-        "regions are denied where `restrict-regions` is switched on.",
+        "regions are denied where a control of section 3 restricts regions.",
         f"- **Member access:** the baseline and the audit reach member accounts through the "
         f"`{spec.member_role_name}` role.",
         "",
@@ -242,7 +156,7 @@ def render_policy_doc(
         lines += [f"**CCM:** {_ccm(control.ccm)}.", ""]
         lines.append("**Applies to:**")
         for target in targets:
-            words = _params_words(control.id, spec.parameters_for(target), spec.regions)
+            words = control.words(parameters_for(spec, target), spec)
             lines.append(f"- {_target_words(target)}" + (f": {words}" if words else ""))
         lines.append("")
         enforcing = docs_for.get(control.id, [])
@@ -250,33 +164,19 @@ def render_policy_doc(
             lines.append("**Enforced by:**")
             for doc in enforcing:
                 attached = ", ".join(_target_words(t) for t in doc.targets)
-                lines.append(
-                    f"- {_KIND_WORDS.get(doc.kind, doc.kind)} `{doc.name}`, attached to {attached}"
-                )
+                kind = POLICY_KIND_WORDS.get(doc.kind, doc.kind)
+                lines.append(f"- {kind} `{doc.name}`, attached to {attached}")
         else:
             lines.append("**Enforced by:** no document (nothing to enforce with these parameters).")
         lines.append("")
 
-    number += 1
-    lines += [
-        f"### 3.{number} Per-account virtual machine baseline",
-        "",
-        "**Policy.** In every member account and every governed region: EBS encryption by "
-        "default is on (with the approved KMS key where one serves the region), image block "
-        f"public access is `{IMAGE_BPA_STATE}`, snapshot block public access is "
-        f"`{SNAPSHOT_BPA_STATE}`, and the instance metadata defaults require the settings "
-        "of the account's OU.",
-        "",
-        "**Why.** These defaults protect every new volume, image, snapshot and instance "
-        "before anyone launches a virtual machine in a new account.",
-        "",
-        f"**CCM:** {_ccm(['IVS-04', 'CEK-03'])}.",
-        "",
-        "**Enforced by:** one Pulumi stack per member account (`baseline-<account-id>`, the "
-        "`AccountBaseline` component), applied by `ivs baseline apply` and by `ivs vend` "
-        "when an account is created or moved.",
-        "",
-    ]
+    for control in ACCOUNT_CONTROLS:
+        number += 1
+        lines += [f"### 3.{number} {control.title}", ""]
+        lines += [f"**Policy.** {control.statement}", ""]
+        lines += [f"**Why.** {control.rationale}", ""]
+        lines += [f"**CCM:** {_ccm(control.ccm)}.", ""]
+        lines += [f"**Enforced by:** {control.enforcement}", ""]
     custom = [d for d in documents if d.custom]
     if custom:
         number += 1
@@ -284,7 +184,7 @@ def render_policy_doc(
         for doc in custom:
             attached = ", ".join(_target_words(t) for t in doc.targets)
             description = f": {doc.description}" if doc.description else ""
-            kind = _KIND_WORDS.get(doc.kind, doc.kind)
+            kind = POLICY_KIND_WORDS.get(doc.kind, doc.kind)
             lines.append(f"- {kind} `{doc.name}`{description}; attached to {attached}")
         lines.append("")
 
@@ -337,8 +237,9 @@ def render_policy_doc(
     for control, _ in enabled:
         for ccm in control.ccm:
             mapping[ccm].append(f"`{control.id}`")
-    for ccm in ("IVS-04", "CEK-03"):
-        mapping[ccm].append("per-account baseline")
+    for control in ACCOUNT_CONTROLS:
+        for ccm in control.ccm:
+            mapping[ccm].append(control.title[0].lower() + control.title[1:])
     lines += ["## 7. CCM mapping", "", "| CCM control | Implemented by |", "|---|---|"]
     for ccm in sorted(mapping, key=lambda c: (not c.startswith("IVS"), c)):
         title = f"{ccm} {CCM_TITLES[ccm]}" if ccm in CCM_TITLES else ccm

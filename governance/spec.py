@@ -1,9 +1,11 @@
 """The spec as governance reads it: core's shape, checked against the controls.
 
 ``core.spec`` knows the spec's shape but not which controls exist; this module checks
-that every control switched on names one, and is what every command and the Pulumi
-program load a spec with. Errors name the file and the field path
-(``stacks/Pulumi.org.yaml: ivs.organization.units[0].controls[1]: unknown control ...``).
+that every control switched on names one and that every parameter (spec-wide and per OU)
+is one a control reads, of the type it reads. Every command and the Pulumi program load a
+spec through it. Errors name the file and the field path
+(``stacks/Pulumi.org.yaml: ivs.organization.units[0].controls[1]: unknown control ...``,
+``...: ivs.organization.units[2].parameters.imds.http_tokens: Input should be ...``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from typing import Any
 
 from core.errors import InputError
 from core.spec import NAMESPACE, OrganizationalUnit, Spec, read_spec, shape_from_mapping
-from governance.catalog import CONTROLS_BY_ID
+from governance.controls import CONTROLS_BY_ID, check_parameters
 
-__all__ = ["check_controls", "load_spec", "spec_from_mapping"]
+__all__ = ["check_controls", "check_parameters", "load_spec", "spec_from_mapping"]
 
 
 def load_spec(path: str | Path) -> Spec:
     """Read and check a spec file (bare, ``ivs:``-rooted, or a Pulumi stack config)."""
     spec, source = read_spec(path)
     check_controls(spec, source)
+    check_parameters(spec, source)
     return spec
 
 
@@ -30,6 +33,7 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, base_dir: str = ".")
     """Validate the ``ivs`` fields of ``source``: shape, then controls."""
     spec = shape_from_mapping(data, source, base_dir)
     check_controls(spec, source)
+    check_parameters(spec, source)
     return spec
 
 

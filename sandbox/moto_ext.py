@@ -261,7 +261,7 @@ def seed_account_baseline(
     EBS encryption by default and its key (where the key serves the region), image and
     snapshot block public access, and the OU's IMDS defaults, in every governed region.
     """
-    from governance.account_settings import expected_account_settings
+    from governance.controls import expected_account_settings
 
     chosen = set(account_ids) if account_ids is not None else None
     members = [(a.id, p) for a, p in spec.accounts() if chosen is None or a.id in chosen]

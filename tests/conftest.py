@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from core.spec import Spec, ivs_fields, read_yaml
 from governance.spec import load_spec
@@ -32,6 +33,11 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+# Speed is measured by the benchmarks, not by unit tests: a loaded CI machine must not
+# turn a slow example into a failure.
+settings.register_profile("ivs", deadline=None)
+settings.load_profile("ivs")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SPEC = REPO / "stacks" / "Pulumi.org.yaml"

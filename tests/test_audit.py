@@ -24,7 +24,6 @@ from core.aws import Aws
 from core.jsonio import minify
 from core.spec import Spec
 from governance import audit
-from governance.account_settings import expected_account_settings
 from governance.audit import (
     Check,
     OrganizationState,
@@ -35,6 +34,7 @@ from governance.audit import (
     read_policies,
     run_audit,
 )
+from governance.controls import ACCOUNT_CONTROLS, expected_account_settings
 from governance.plan import plan_stack
 from governance.policies import build_documents
 from governance.spec import spec_from_mapping
@@ -184,6 +184,24 @@ def test_an_organization_as_the_spec_says_passes(spec: Spec) -> None:
     assert contents == {d.name for d in docs}
 
 
+def test_records_carry_the_controls_they_are_about(spec: Spec) -> None:
+    docs = build_documents(spec)
+    checks = compare_organization(spec, docs, _state_for(spec, docs), today=TODAY)
+    by_doc = {d.name: d.controls for d in docs}
+    for check in checks:
+        if check.control == "policy-content":
+            assert check.controls == by_doc[check.resource]
+            assert check.as_dict()["controls"] == list(by_doc[check.resource])
+        elif check.control == "policy-attachment" and not check.resource.startswith("Full"):
+            assert check.controls == by_doc[check.resource.split(" @ ")[0]]
+    builtin = [c for c in checks if c.control == "policy-content" and c.controls]
+    assert builtin and {c for check in builtin for c in check.controls} == {
+        c for _, controls in spec.targets() for c in controls
+    }
+    layout = [c for c in checks if c.control in ("ou-exists", "account-ou")]
+    assert layout and all(c.controls == () for c in layout)
+
+
 # ---- Stubber: the calls moto lacks, checked against the real service models -------------
 
 
@@ -281,6 +299,7 @@ def test_member_settings_pass_from_stubbed_responses(spec: Spec) -> None:
         ("eu-west-1", "imds-defaults"),
     ]
     assert checks[-1].detail == "managed by declarative-policy"
+    assert {c.controls for c in checks} == {(ACCOUNT_CONTROLS[0].id,)}
 
 
 def test_member_drift_and_a_failed_call(spec: Spec) -> None:

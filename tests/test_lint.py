@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from core.errors import InputError
 from core.spec import Limits, Spec
 from governance.lint import RULES, LintReport, lint_documents, lint_file, lint_spec, print_report
+from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
 from governance.spec import spec_from_mapping
 from ivs.cli import app
@@ -501,6 +503,22 @@ def test_l011_standalone_deny_without_exemption_warns() -> None:
     report = lint_one(scp(deny("ec2:DeleteVpc")))
     assert "IVS-L011" in codes(report, "warning") and not report.has_errors
     assert "IVS-L011" not in codes(lint_one(scp(deny("ec2:DeleteVpc", Condition={**EXEMPT}))))
+
+
+def test_findings_name_the_control_of_their_statement(spec: Spec) -> None:
+    docs = build_documents(spec)
+    root = next(d for d in docs if d.name == "ivs-scp-root-1")
+    assert len(set(root.statement_controls)) > 1
+    content = json.loads(json.dumps(root.content))
+    content["Statement"][-1]["Action"] = ["ec2:DeleteFlowLog"]  # a typo in one statement
+    broken = dataclasses.replace(root, content=content)
+    report = lint_documents([broken], pipeline=spec.principals.pipeline, check_counts=False)
+    (typo,) = [f for f in report.findings if f.code == "IVS-L004"]
+    assert typo.controls == (root.statement_controls[-1],)
+    assert report.to_dict()["findings"][0]["controls"] == [root.statement_controls[-1]]
+    oversized = dataclasses.replace(root, content={**content, "Padding": "x" * 11000})
+    sizes = lint_documents([oversized], check_counts=False).findings
+    assert {f.controls for f in sizes if f.code == "IVS-L001"} == {root.controls}
 
 
 # ---- IVS-L012 packing ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from core import iamdata
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import Spec
-from governance.catalog import CONTROLS_BY_ID
+from governance.controls import CONTROLS_BY_ID
 from governance.policies import PackingError, build_documents, slug
 from governance.policies.model import PolicyDocument
 from governance.policies.packing import document_size, pack

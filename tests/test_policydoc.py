@@ -13,7 +13,7 @@ from conftest import EXAMPLE_SPEC
 from typer.testing import CliRunner
 
 from core.spec import Spec
-from governance.catalog import CONTROLS_BY_ID
+from governance.controls import CONTROLS_BY_ID
 from governance.policies import build_documents
 from governance.policydoc import render_policy_doc, write_policy_doc
 from governance.spec import spec_from_mapping

@@ -14,10 +14,11 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
+from core.aws import partition_of
 from core.errors import InputError
 from core.spec import Spec, read_yaml
-from governance.account_settings import ebs_kms_key_in_region, partition_of
 from governance.components import AccountBaseline
+from governance.controls.parameters import ebs_kms_key_in_region
 from governance.plan import Plan, evaluate, plan_stack
 from governance.program import spec_from_pulumi_config
 from governance.spec import load_spec
@@ -51,7 +52,7 @@ def three_regions(spec: Spec) -> Spec:
             **spec.model_dump(by_alias=True),
             "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
             "member_role_name": "ivs-baseline-deployer",
-            "parameters": {**spec.parameters.model_dump(), "ebs_kms_key_arn": MRK},
+            "parameters": {**spec.parameters, "ebs_kms_key_arn": MRK},
             "organization": {**spec.organization.model_dump(), "units": units},
         }
     )
@@ -124,7 +125,7 @@ def test_no_key_no_default_kms_key(spec: Spec) -> None:
     keyless = spec.model_validate(
         {
             **spec.model_dump(by_alias=True),
-            "parameters": {**spec.parameters.model_dump(), "ebs_kms_key_arn": None},
+            "parameters": {**spec.parameters, "ebs_kms_key_arn": None},
         }
     )
     plan = plan_stack("baseline-500000000001", keyless)

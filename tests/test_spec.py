@@ -11,6 +11,7 @@ import yaml
 
 from core.errors import InputError
 from core.spec import ROOT, Spec
+from governance.controls import parameters_for
 from governance.spec import load_spec, spec_from_mapping
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.org.yaml"
@@ -72,13 +73,13 @@ def test_example_navigation() -> None:
 def test_parameters_merge_down_the_ou_path() -> None:
     spec = load_spec(EXAMPLE)
     # Sandbox narrows the regions; the rest inherit the governed regions.
-    assert spec.parameters_for("Sandbox").allowed_regions == ["us-east-1"]
-    assert spec.parameters_for("Workloads/NonProd").allowed_regions == spec.regions
+    assert parameters_for(spec, "Sandbox").regions(spec) == ["us-east-1"]
+    assert parameters_for(spec, "Workloads/NonProd").regions(spec) == spec.regions
     # Prod overrides one key of its own; the spec-wide keys still apply below it.
-    prod = spec.parameters_for("Workloads/Prod")
+    prod = parameters_for(spec, "Workloads/Prod")
     assert prod.vpc_block_public_access == "block-bidirectional"
-    assert spec.parameters_for("Workloads").vpc_block_public_access == "block-ingress"
-    assert prod.approved_ami_owners == spec.parameters.approved_ami_owners
+    assert parameters_for(spec, "Workloads").vpc_block_public_access == "block-ingress"
+    assert prod.approved_ami_owners == spec.parameters["approved_ami_owners"]
 
 
 def test_unquoted_account_id_is_padded_not_lost() -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from core.aws import partition_of
 from core.errors import InputError
 from core.spec import Spec
-from governance.account_settings import expected_account_settings, partition_of
+from governance.controls import expected_account_settings
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
 SESSION_NAME = "ivs-baseline"
@@ -25,7 +26,7 @@ class AccountBaseline(pulumi.ComponentResource):
     Children: one ``aws.Provider`` assuming ``<member_role_name>`` in the account (and
     refusing any other account), then in every governed region
     ``ebs.EncryptionByDefault``, ``ebs.DefaultKmsKey`` (where the spec names a key that
-    serves the region, see ``governance.account_settings``),
+    serves the region, see ``governance.controls.account_baseline``),
     ``ec2.ImageBlockPublicAccess``, ``ebs.SnapshotBlockPublicAccess`` and
     ``ec2.InstanceMetadataDefaults``, with the parameters of the account's OU.
     """

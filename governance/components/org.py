@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import ROOT, Spec
-from governance.catalog import POLICY_TYPES
+from core.vocabulary import POLICY_TYPES
 from governance.policies.model import PolicyDocument
 
 TYPE_TOKEN = "ivs:governance:OrganizationBaseline"

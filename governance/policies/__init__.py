@@ -21,13 +21,11 @@ from typing import Any
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import ROOT, Spec
-from governance.catalog import CONTROLS_BY_ID, PolicyKind
-from governance.policies.backup import backup_policy
-from governance.policies.declarative import declarative_policy
+from core.vocabulary import POLICY_KIND_WORDS
+from governance.controls import CONTROLS, CONTROLS_BY_ID, parameters_for
 from governance.policies.model import PolicyDocument
 from governance.policies.packing import PackingError, document, pack
 from governance.policies.scp import statements_for
-from governance.policies.tag import tag_policy
 
 __all__ = [
     "FULL_AWS_ACCESS",
@@ -48,8 +46,10 @@ def slug(target: str) -> str:
     return _SLUG.sub("-", target.lower()).strip("-")
 
 
-def _scp_documents(spec: Spec, target: str, controls: list[str]) -> list[PolicyDocument]:
-    pairs = statements_for(spec, target, controls)
+def _scp_documents(
+    spec: Spec, target: str, controls: list[str], params: Any
+) -> list[PolicyDocument]:
+    pairs = statements_for(spec, target, controls, params)
     if not pairs:
         return []
     statements = [statement for _, statement in pairs]
@@ -68,6 +68,7 @@ def _scp_documents(spec: Spec, target: str, controls: list[str]) -> list[PolicyD
                 targets=(target,),
                 description=_describe("SCP", target, held, number, len(groups)),
                 controls=held,
+                statement_controls=tuple(pairs[i][0] for i in group),
             )
         )
     return docs
@@ -80,22 +81,6 @@ def _describe(kind: str, target: str, controls: Iterable[str], number: int, tota
     return text if len(text) <= 512 else text[:509] + "..."
 
 
-_MANAGEMENT: tuple[tuple[str, PolicyKind, str, str], ...] = (
-    ("tag-policy", "tag", "ivs-tag", "tag policy"),
-    ("backup-policy", "backup", "ivs-backup", "backup policy"),
-    ("ec2-declarative-policy", "declarative-ec2", "ivs-declarative-ec2", "EC2 declarative policy"),
-)
-
-
-def _management_content(spec: Spec, control: str, target: str) -> dict[str, Any] | None:
-    params = spec.parameters_for(target)
-    if control == "tag-policy":
-        return tag_policy(params)
-    if control == "backup-policy":
-        return backup_policy(params)
-    return declarative_policy(params, spec.review.owner)
-
-
 def _parent(target: str) -> str | None:
     if target == ROOT:
         return None
@@ -103,58 +88,49 @@ def _parent(target: str) -> str | None:
     return parent or ROOT
 
 
-def _child_content(kind: str, content: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
-    """What a child policy must say to turn the inherited content into ``content``.
-
-    Tag keys whose capitalization the parent already locks (``@@none`` on ``tag_key``) are
-    not re-assigned: the child sets only their values and resource types.
-    """
-    if kind != "tag":
-        return content
-    parent_tags = inherited.get("tags", {})
-    tags: dict[str, Any] = {}
-    for key, entry in content["tags"].items():
-        if parent_tags.get(key) == entry:
-            continue
-        if key in parent_tags and parent_tags[key].get("tag_key") == entry.get("tag_key"):
-            entry = {k: v for k, v in entry.items() if k != "tag_key"}
-        tags[key] = entry
-    return {"tags": tags}
-
-
 def _management_documents(
-    spec: Spec, target: str, controls: list[str], in_force: dict[tuple[str, str], Any]
+    spec: Spec,
+    target: str,
+    controls: list[str],
+    params: Any,
+    in_force: dict[tuple[str, str], Any],
 ) -> list[PolicyDocument]:
-    """Tag, backup and declarative documents for one target.
+    """Tag, backup and declarative documents for one target, one per control.
 
     Management policies inherit by override: an OU below one that switches a control on
     gets a document of its own only when its parameters give different content (a Prod
     OU that overrides ``vpc_block_public_access``, say); otherwise the parent's applies.
+    A control that knows how (``child_document``) writes only what the child adds.
     """
     docs: list[PolicyDocument] = []
     parent = _parent(target)
-    for control, kind, prefix, label in _MANAGEMENT:
-        inherited = in_force.get((parent, control)) if parent is not None else None
-        own = control in controls
+    for control in CONTROLS:
+        if control.document is None:
+            continue
+        inherited = in_force.get((parent, control.id)) if parent is not None else None
+        own = control.id in controls
         if not own and inherited is None:
             continue
-        content = _management_content(spec, control, target)
+        content = control.document(params, spec)
         if content is None:
             if inherited is not None:
-                in_force[(target, control)] = inherited
+                in_force[(target, control.id)] = inherited
             continue
-        in_force[(target, control)] = content
+        in_force[(target, control.id)] = content
         if not own and content == inherited:
             continue
-        body = content if own or inherited is None else _child_content(kind, content, inherited)
+        body = content
+        if not own and inherited is not None and control.child_document is not None:
+            body = control.child_document(content, inherited)
+        kind = control.kind
         docs.append(
             PolicyDocument(
-                f"{prefix}-{slug(target)}",
-                kind,
+                f"ivs-{kind}-{slug(target)}",
+                kind,  # type: ignore[arg-type]  # a management kind: it has a document
                 body,
                 (target,),
-                _describe(label, target, [control], 1, 1),
-                (control,),
+                _describe(POLICY_KIND_WORDS[kind], target, [control.id], 1, 1),
+                (control.id,),
             )
         )
     return docs
@@ -184,8 +160,9 @@ def build_documents(spec: Spec, *, check_limits: bool = True) -> list[PolicyDocu
     docs: list[PolicyDocument] = []
     in_force: dict[tuple[str, str], Any] = {}
     for target, controls in spec.targets():
-        docs.extend(_scp_documents(spec, target, controls))
-        docs.extend(_management_documents(spec, target, controls, in_force))
+        params = parameters_for(spec, target)
+        docs.extend(_scp_documents(spec, target, controls, params))
+        docs.extend(_management_documents(spec, target, controls, params, in_force))
     custom = _custom_documents(spec)
     builtin_names = {d.name for d in docs}
     for doc in custom:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.catalog import POLICY_TYPES, PolicyKind
+from core.vocabulary import POLICY_TYPES, PolicyKind
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class PolicyDocument:
     description: str = ""
     controls: tuple[str, ...] = field(default=())
     custom: bool = False
+    #: For built-in SCPs: the control whose statement each ``Statement`` entry is.
+    statement_controls: tuple[str, ...] = field(default=())
 
     @property
     def policy_type(self) -> str:
