@@ -18,7 +18,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -804,39 +803,3 @@ def _declarative_policy(policy: str, attributes: dict[str, Any]) -> Iterator[Lin
                     f"{where}.http_put_response_hop_limit = {hop!r}; expected -1 to 64",
                     where,
                 )
-
-
-# ---- output -----------------------------------------------------------------------------
-
-
-def print_report(report: LintReport, fmt: str = "text") -> None:
-    """Print the report as ``text`` or ``json``.
-
-    Text is a table on a terminal and one line per finding otherwise (CI logs, pipes).
-    """
-    if fmt == "json":
-        sys.stdout.write(report.to_json())
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=True)
-    if report.findings and console.is_terminal:
-        table = Table(title="Policy lint")
-        for column in ("Severity", "Code", "Policy", "Statement", "Message"):
-            table.add_column(column, overflow="fold")
-        for f in report.findings:
-            style = "red" if f.severity == "error" else "yellow"
-            table.add_row(
-                f"[{style}]{f.severity}[/]", f.code, f.policy, f.statement or "", f.message
-            )
-        console.print(table)
-    else:
-        for f in report.findings:
-            where = f"{f.policy} {f.statement}" if f.statement else f.policy
-            console.print(f"{f.severity.upper()} {f.code} {where}: {f.message}", markup=False)
-    console.print(
-        f"{report.documents} documents, {len(report.errors)} errors, "
-        f"{len(report.warnings)} warnings",
-        markup=False,
-    )

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import typer
 
 from core.errors import InputError, ToolMissingError
+from core.vocabulary import SEVERITIES
 
 app = typer.Typer(
     name="ivs",
@@ -79,12 +80,8 @@ class ExposureFormat(StrEnum):
     md = "md"
 
 
-class Severity(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    none = "none"
+#: ``--fail-on``: a severity (core.vocabulary's order), or ``none`` to never fail.
+FailOn = StrEnum("FailOn", [(s, s) for s in (*SEVERITIES, "none")])  # type: ignore[misc]
 
 
 # ---- policies ---------------------------------------------------------------------------
@@ -114,6 +111,7 @@ def policies_lint(
 ) -> None:
     """Lint the spec's documents, or one standalone document (exit 1 on an error)."""
     from governance import lint
+    from ivs.policies import print_report
 
     if (spec is None) == (policy is None):
         raise fail("give exactly one of --spec or --policy")
@@ -126,7 +124,7 @@ def policies_lint(
     else:
         assert policy is not None and kind is not None
         report = lint.lint_file(policy, kind.value)
-    lint.print_report(report, fmt.value)
+    print_report(report, fmt.value)
     raise typer.Exit(1 if report.has_errors else 0)
 
 
@@ -169,7 +167,9 @@ def exposure(
     out: Path = typer.Option(..., "--out", help="Output file."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     fmt: ExposureFormat = typer.Option(ExposureFormat.json, "--format"),
-    fail_on: Severity = typer.Option(Severity.none, "--fail-on"),
+    fail_on: FailOn = typer.Option(
+        FailOn("none"), "--fail-on", help="Exit 1 on a finding at or above this severity."
+    ),
     publish_securityhub: bool = typer.Option(
         False, "--publish-securityhub", help="Also send the findings to AWS Security Hub."
     ),
@@ -223,7 +223,7 @@ def audit(
     accounts: list[str] | None = typer.Option(None, "--account-id", help="Only these accounts."),
 ) -> None:
     """Read the organization back and report drift from the spec (exit 1 on drift)."""
-    from governance.audit import run_audit
+    from ivs.audit import run_audit
 
     raise typer.Exit(run_audit(spec, endpoint_url=endpoint_url, fmt=fmt.value, accounts=accounts))
 
@@ -238,7 +238,7 @@ def baseline_apply(
     concurrency: int | None = typer.Option(None, "--concurrency", min=1),
 ) -> None:
     """Run the account stacks (baseline-<account-id>) through the Automation API."""
-    from governance.baseline import run_baseline_apply
+    from ivs.baseline import run_baseline_apply
 
     if bool(account_ids) == all_accounts:
         raise fail("give --account-id ID (repeatable) or --all")
@@ -266,7 +266,7 @@ def vend(
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
     """Place an account in its OU, record it in the spec, apply and verify its baseline."""
-    from governance.vend import run_vend
+    from ivs.vend import run_vend
 
     raise typer.Exit(
         run_vend(

@@ -130,7 +130,8 @@ def step_spec(run: DemoRun) -> None:
 
 
 def step_lint(run: DemoRun) -> None:
-    from governance.lint import lint_spec, print_report
+    from governance.lint import lint_spec
+    from ivs.policies import print_report
 
     report = lint_spec(run.require_spec())
     print_report(report, "text")

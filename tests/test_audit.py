@@ -32,12 +32,12 @@ from governance.audit import (
     compare_organization,
     first_difference,
     read_policies,
-    run_audit,
 )
 from governance.controls import ACCOUNT_CONTROLS, expected_account_settings
 from governance.plan import plan_stack
 from governance.policies import build_documents
 from governance.spec import spec_from_mapping
+from ivs.audit import run_audit
 from ivs.cli import app
 from sandbox import moto_ext
 from sandbox.organization import SeededOrganization, management_aws, seed_organization

@@ -20,6 +20,7 @@ from governance import automation, baseline
 from governance.automation import INSTALL_HINT, Program, StackRun, StackRunError
 from governance.plan import evaluate
 from governance.spec import load_spec
+from ivs import baseline as baseline_command
 from ivs.cli import app
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "stacks" / "Pulumi.org.yaml"
@@ -111,7 +112,7 @@ def test_run_reports_failures_at_the_end_and_exits_1(spec: Spec, tmp_path: Path)
     runner = FakeRunner(fail={"500000000002"})
     out = tmp_path / "out.txt"
     with out.open("w") as handle:
-        code = baseline.run_baseline_apply(
+        code = baseline_command.run_baseline_apply(
             SPEC_FILE,
             account_ids=[],
             all_accounts=True,
@@ -130,7 +131,7 @@ def test_run_reports_failures_at_the_end_and_exits_1(spec: Spec, tmp_path: Path)
 
 def test_run_succeeds_for_chosen_accounts(spec: Spec) -> None:
     runner = FakeRunner()
-    code = baseline.run_baseline_apply(
+    code = baseline_command.run_baseline_apply(
         SPEC_FILE,
         account_ids=["300000000001", "300000000001", "600000000001"],
         all_accounts=False,
@@ -176,7 +177,7 @@ def test_inline_program_declares_the_account_baseline(spec: Spec) -> None:
 def test_missing_cli_stops_before_any_account(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(automation.shutil, "which", lambda _name: None)
     with pytest.raises(ToolMissingError) as err:
-        baseline.run_baseline_apply(
+        baseline_command.run_baseline_apply(
             SPEC_FILE,
             account_ids=["400000000001"],
             all_accounts=False,

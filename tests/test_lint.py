@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from core.errors import InputError
 from core.spec import Limits, Spec
-from governance.lint import RULES, LintReport, lint_documents, lint_file, lint_spec, print_report
+from governance.lint import RULES, LintReport, lint_documents, lint_file, lint_spec
 from governance.policies import build_documents
 from governance.policies.model import PolicyDocument
 from governance.spec import spec_from_mapping
 from ivs.cli import app
+from ivs.policies import print_report
 
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 PIPELINE = ["arn:aws:iam::*:role/ivs-pipeline"]

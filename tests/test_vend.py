@@ -29,10 +29,10 @@ from governance.vend import (
     current_parent,
     find_account,
     resolve_ou,
-    run_vend,
     wait_for_account,
 )
 from ivs.cli import app
+from ivs.vend import run_vend
 from sandbox import moto_ext
 from sandbox.organization import SeededOrganization, management_aws, seed_organization
 

@@ -1,0 +1,109 @@
+"""``ivs audit``: run the audit with a progress bar, then print its tables or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.aws import Aws
+from core.errors import InputError
+from core.jsonio import pretty
+from core.spec import Spec
+from governance.audit import AuditResult, Check, audit_organization, describe, report_json
+from governance.spec import load_spec
+
+_STYLE = {"pass": "green", "drift": "bold red", "not_assessed": "yellow"}
+
+
+def print_tables(result: AuditResult, spec: Spec, console: Console) -> None:
+    """One table per account: region, control, resource, status, detail."""
+    by_account: dict[str, list[Check]] = defaultdict(list)
+    for check in result.checks:
+        by_account[check.account].append(check)
+    names = {a.id: a.name for a, _ in spec.accounts()}
+    names[spec.organization.management_account_id] = "management account: organization"
+    for account, checks in by_account.items():
+        table = Table(
+            title=f"{account} ({names.get(account, 'not in the spec')})", title_justify="left"
+        )
+        for column in ("region", "control", "resource", "status", "detail"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            resource = "" if check.resource in (check.control, check.account) else check.resource
+            style = _STYLE[check.status]
+            table.add_row(
+                check.region,
+                check.control,
+                resource,
+                f"[{style}]{check.status}[/]",
+                describe(check),
+            )
+        console.print(table)
+    counts = result.counts()
+    console.print(
+        f"{counts['pass']} pass, {counts['drift']} drift, {counts['not_assessed']} not assessed",
+        style="bold red" if counts["drift"] else ("yellow" if counts["not_assessed"] else "green"),
+    )
+
+
+def _account_filter(spec: Spec, accounts: Sequence[str] | None) -> list[str] | None:
+    if not accounts:
+        return None
+    chosen = [item.strip() for value in accounts for item in value.split(",") if item.strip()]
+    known = {a.id for a, _ in spec.accounts()}
+    for account_id in chosen:
+        if account_id not in known:
+            raise InputError("--account-id", f"{account_id} is not a member account in the spec")
+    return chosen
+
+
+def run_audit(
+    spec_path: str | os.PathLike[str],
+    *,
+    endpoint_url: str | None,
+    fmt: str,
+    accounts: Sequence[str] | None,
+    aws: Aws | None = None,
+    today: dt.date | None = None,
+    console: Console | None = None,
+) -> int:
+    """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift."""
+    spec = load_spec(Path(spec_path))
+    chosen = _account_filter(spec, accounts)
+    total = len(chosen) if chosen is not None else sum(1 for _ in spec.accounts())
+    # Progress goes to stderr, and only to a terminal: stdout stays the report.
+    status = Console(stderr=True)
+    with Progress(
+        TextColumn("auditing member accounts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=status,
+        transient=True,
+        disable=not status.is_terminal,
+    ) as progress:
+        task = progress.add_task("audit", total=total)
+        result = audit_organization(
+            spec,
+            aws or Aws(endpoint_url=endpoint_url),
+            accounts=chosen,
+            today=today,
+            on_account_done=lambda _account: progress.advance(task),
+        )
+    if fmt == "json":
+        text = pretty(report_json(result, str(Path(spec_path))))
+        if console is not None:
+            console.file.write(text)
+        else:
+            sys.stdout.write(text)
+    else:
+        print_tables(result, spec, console or Console())
+    return 1 if result.has_drift else 0

@@ -1,0 +1,146 @@
+"""``ivs baseline apply``: account stacks with a progress display and a summary table."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.errors import InputError
+from core.spec import Spec
+from governance.automation import StackRunner
+from governance.baseline import (
+    AccountResult,
+    RunnerFactory,
+    apply_baselines,
+    automation_runner,
+    config_for,
+    default_concurrency,
+    describe_changes,
+    select_accounts,
+)
+from governance.spec import load_spec
+
+
+def run_accounts(
+    spec: Spec,
+    account_ids: Sequence[str],
+    runner: StackRunner,
+    *,
+    preview: bool,
+    concurrency: int,
+    config: dict[str, str] | None,
+    console: Console,
+) -> list[AccountResult]:
+    """:func:`apply_baselines` with a progress display and a summary table."""
+    verb = "preview" if preview else "update"
+    running: set[str] = set()
+    lock = threading.Lock()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[running]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"{verb} account stacks", total=len(account_ids), running="")
+
+        def label() -> str:
+            names = sorted(running)
+            return ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+
+        def started(account_id: str) -> None:
+            with lock:
+                running.add(account_id)
+                progress.update(task, running=label())
+
+        def done(result: AccountResult) -> None:
+            with lock:
+                running.discard(result.account_id)
+                progress.update(task, advance=1, running=label())
+            status = "[green]ok[/]" if result.ok else "[red]failed[/]"
+            detail = describe_changes(result.changes) if result.ok else result.error
+            progress.console.print(f"{result.stack}: {status} ({detail})", highlight=False)
+
+        results = apply_baselines(
+            spec,
+            account_ids,
+            runner,
+            preview=preview,
+            concurrency=concurrency,
+            config=config,
+            on_start=started,
+            on_done=done,
+        )
+    console.print(summary_table(results, verb))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        console.print(
+            f"[red]{len(failed)} of {len(results)} account stack(s) failed:[/] "
+            + ", ".join(r.account_id for r in failed),
+            highlight=False,
+        )
+    return results
+
+
+def summary_table(results: Sequence[AccountResult], verb: str) -> Table:
+    table = Table(title=f"baseline {verb}: {len(results)} account stack(s)")
+    table.add_column("account")
+    table.add_column("stack")
+    table.add_column("result")
+    table.add_column("changes / error")
+    table.add_column("seconds", justify="right")
+    for result in results:
+        table.add_row(
+            result.account_id,
+            result.stack,
+            "[green]ok[/]" if result.ok else "[red]failed[/]",
+            describe_changes(result.changes) if result.ok else (result.error or ""),
+            f"{result.seconds:.1f}",
+        )
+    return table
+
+
+def run_baseline_apply(
+    spec_path: str | os.PathLike[str],
+    *,
+    account_ids: Sequence[str],
+    all_accounts: bool,
+    preview: bool,
+    concurrency: int | None,
+    runner_factory: RunnerFactory = automation_runner,
+    console: Console | None = None,
+) -> int:
+    """``ivs baseline apply``: 0 when every account stack succeeded, 1 when one failed.
+
+    The Pulumi CLI is checked (by the runner) before any account is run.
+    """
+    path = Path(spec_path)
+    spec = load_spec(path)
+    accounts = select_accounts(spec, account_ids, all_accounts)
+    if not accounts:
+        raise InputError(str(path), "the spec lists no member accounts", "organization")
+    runner = runner_factory(path)
+    workers = concurrency or default_concurrency()
+    console = console or Console()
+    console.print(
+        f"{'previewing' if preview else 'applying'} the baseline of {len(accounts)} account(s), "
+        f"{min(workers, len(accounts))} at once",
+        highlight=False,
+    )
+    results = run_accounts(
+        spec,
+        accounts,
+        runner,
+        preview=preview,
+        concurrency=workers,
+        config=config_for(spec, path),
+        console=console,
+    )
+    return 0 if all(r.ok for r in results) else 1
