@@ -27,29 +27,6 @@ RETRY_CONFIG = Config(
 )
 
 
-# Region prefixes of the partitions other than `aws`; longest prefix first.
-_PARTITIONS = (
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-    ("us-gov-", "aws-us-gov"),
-    ("cn-", "aws-cn"),
-)
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of a region: ``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-iso``...
-
-    >>> partition_of("eu-west-1"), partition_of("us-gov-west-1"), partition_of("cn-north-1")
-    ('aws', 'aws-us-gov', 'aws-cn')
-    """
-    for prefix, partition in _PARTITIONS:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
 def error_code(err: BaseException) -> str:
     """A short code for a failed call: the AWS error code, or the botocore class name."""
     if isinstance(err, ClientError):

@@ -14,9 +14,9 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
-from core.aws import partition_of
 from core.errors import InputError
 from core.spec import Spec, read_yaml
+from core.vocabulary import partition_of
 from governance.components import AccountBaseline
 from governance.controls.parameters import ebs_kms_key_in_region
 from governance.plan import Plan, evaluate, plan_stack

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from core.aws import partition_of
 from core.errors import InputError
 from core.spec import Spec
+from core.vocabulary import partition_of
 from governance.controls import expected_account_settings
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
