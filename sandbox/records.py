@@ -56,6 +56,7 @@ __all__ = [
     "route",
     "route_table",
     "route_table_association",
+    "route_target_key",
     "security_group",
     "static_route",
     "static_routes_of",
@@ -386,6 +387,11 @@ def prefix_list(pl_id: str, name: str, owner: str, cidrs: Iterable[str]) -> dict
 # ---- route tables ----------------------------------------------------------------------------
 
 
+def route_target_key(target: str) -> str:
+    """The key naming a route's target (``GatewayId``, ``NatGatewayId``...), by its id."""
+    return _ROUTE_TARGET_KEYS[target.split("-")[0]]
+
+
 def route(
     destination: str, target: str, *, state: str = "active", origin: str | None = None
 ) -> dict[str, Any]:
@@ -393,7 +399,7 @@ def route(
     ``nat-``, ``pcx-``, ``tgw-``, ``eigw-``, ``eni-``)."""
     item: dict[str, Any] = {
         "DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock": destination,
-        _ROUTE_TARGET_KEYS[target.split("-")[0]]: target,
+        route_target_key(target): target,
         "State": state,
     }
     if origin is not None:
