@@ -3,9 +3,10 @@
 The demo is a list of steps (:data:`STEPS`) run in order on one :class:`DemoRun`; each
 step prints its part, records the files it wrote, and may stop the run with an exit code.
 
-1. load the example spec (``stacks/Pulumi.org.yaml``), lint and render its policy documents,
-   show what ``pulumi up`` would create for the org stack and one account stack (Pulumi
-   under mocks), and write the IVS policy in words;
+1. load the example spec (``stacks/Pulumi.org.yaml``, shipped in the package as
+   ``ivs/example``), lint and render its policy documents, show what ``pulumi up`` would
+   create for the org stack and one account stack (Pulumi under mocks), and write the
+   IVS policy in words;
 2. start an AWS stand-in: a moto server on 127.0.0.1 in this process, with fake
    credentials for the demo only (``sandbox.world.aws_stand_in``); create the
    spec's organization in it with every policy attached, and apply each member's
@@ -42,6 +43,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,8 @@ from core.jsonio import atomic_write_text, write_json
 from core.spec import Spec
 from governance.spec import load_spec
 
-EXAMPLE_SPEC = Path("stacks") / "Pulumi.org.yaml"
+#: The example spec, shipped in the package (``ivs/example`` is the repository's ``stacks/``).
+EXAMPLE_SPEC = ("example", "Pulumi.org.yaml")
 #: Thread pools of the baseline, the audit and the collector. The stand-in answers from
 #: this process, so more threads only contend for the interpreter: measured on 2 cores,
 #: 8 workers took the demo from 16 s to 25 s and its peak memory from 480 MB to 690 MB.
@@ -108,12 +111,16 @@ class Step:
 
 
 def find_example_spec() -> Path:
-    """``stacks/Pulumi.org.yaml`` of the repository this package runs from, else of cwd."""
-    candidates = [Path(__file__).resolve().parents[1] / EXAMPLE_SPEC, Path.cwd() / EXAMPLE_SPEC]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise InputError(str(EXAMPLE_SPEC), "the example spec is not found (run from the repository)")
+    """The example spec the package ships (its policy files and account stack beside it),
+    wherever the package is installed; in a checkout, ``stacks/Pulumi.org.yaml``."""
+    spec = resources.files("ivs").joinpath(*EXAMPLE_SPEC)
+    # A spec names its policy files by path, so it must be a file on disk, not in an archive.
+    if not isinstance(spec, Path) or not spec.is_file():
+        raise InputError(
+            "/".join(("ivs", *EXAMPLE_SPEC)),
+            "the example spec is not installed with the package (reinstall ivs-governance)",
+        )
+    return spec.resolve()
 
 
 # ---- steps ------------------------------------------------------------------------------

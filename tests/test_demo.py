@@ -22,7 +22,16 @@ from core.spec import Spec
 from governance.audit import AuditResult, Check
 from governance.spec import load_spec, spec_from_mapping
 from ivs.cli import app
-from ivs.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
+from ivs.demo import (
+    STEPS,
+    DemoRun,
+    Step,
+    find_example_spec,
+    run_demo,
+    step_check,
+    step_lint,
+    step_plan,
+)
 from sandbox.network import SeededNetwork
 from sandbox.organization import SeededOrganization
 from sandbox.world import (
@@ -124,6 +133,10 @@ def test_out_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
         .endswith(f"{taken}: --out exists and is not a directory")
     )
     assert taken.read_text() == "not a directory"
+
+
+def test_the_example_spec_is_the_package_data_that_is_stacks() -> None:
+    assert find_example_spec() == REPO / "stacks" / "Pulumi.org.yaml"
 
 
 def test_the_world_needs_the_example_accounts_and_regions(spec_fields: dict[str, Any]) -> None:
