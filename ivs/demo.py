@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,13 +52,14 @@ from rich.console import Console
 from rich.table import Table
 
 from core.aws import Aws
-from core.errors import InputError
+from core.errors import InputError, ToolMissingError
 from core.jsonio import atomic_write_text, write_json
 from core.spec import Spec
 from governance.spec import load_spec
 
 #: The example spec, shipped in the package (``ivs/example`` is the repository's ``stacks/``).
 EXAMPLE_SPEC = ("example", "Pulumi.org.yaml")
+INSTALL_DEMO = "pip install 'ivs-governance[demo]'"
 #: Thread pools of the baseline, the audit and the collector. The stand-in answers from
 #: this process, so more threads only contend for the interpreter: measured on 2 cores,
 #: 8 workers took the demo from 16 s to 25 s and its peak memory from 480 MB to 690 MB.
@@ -121,6 +123,22 @@ def find_example_spec() -> Path:
             "the example spec is not installed with the package (reinstall ivs-governance)",
         )
     return spec.resolve()
+
+
+def require_stand_in() -> None:
+    """The AWS stand-in is moto, an optional extra: say in one line how to install it."""
+    try:
+        # moto warns, on top, when its server's own packages are missing
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import moto.server  # noqa: F401
+    except ImportError as err:
+        top = (err.name or "moto").split(".")[0]
+        missing = "it is" if top == "moto" else f"{top} is"
+        raise ToolMissingError(
+            f"ivs demo needs moto for its AWS stand-in, and {missing} not installed: "
+            + INSTALL_DEMO
+        ) from None
 
 
 # ---- steps ------------------------------------------------------------------------------
@@ -382,8 +400,9 @@ def run_demo(out: Path, steps: list[Step] | None = None, console: Console | None
     errors or findings that differ from what was planted).
 
     Whatever a step started (the AWS stand-in) is stopped before this returns, also when
-    a step raises.
+    a step raises. Without moto (the ``demo`` extra) it raises ToolMissingError first.
     """
+    require_stand_in()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out exists and is not a directory")
