@@ -79,7 +79,8 @@ def process_cpu(pid: int) -> float:
 
 def seed(endpoint: str, members: int, workers: int) -> dict[str, Any]:
     from core.aws import Aws
-    from sandbox.network import NetworkPlan, create_member_accounts, seed_network
+    from sandbox.network import NetworkPlan, seed_network
+    from sandbox.organization import create_member_accounts
 
     aws = Aws(endpoint_url=endpoint)
     started = time.perf_counter()

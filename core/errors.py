@@ -18,4 +18,7 @@ class InputError(Exception):
 
 
 class ToolMissingError(Exception):
-    """An external tool (the Pulumi CLI) that a command needs is not installed."""
+    """Something a command needs is not installed: the Pulumi CLI, or (``ivs demo``) moto.
+
+    ``str(err)`` is the one line shown to the user, saying how to install it.
+    """

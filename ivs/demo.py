@@ -3,9 +3,10 @@
 The demo is a list of steps (:data:`STEPS`) run in order on one :class:`DemoRun`; each
 step prints its part, records the files it wrote, and may stop the run with an exit code.
 
-1. load the example spec (``stacks/Pulumi.org.yaml``), lint and render its policy documents,
-   show what ``pulumi up`` would create for the org stack and one account stack (Pulumi
-   under mocks), and write the IVS policy in words;
+1. load the example spec (``stacks/Pulumi.org.yaml``, shipped in the package as
+   ``ivs/example``), lint and render its policy documents, show what ``pulumi up`` would
+   create for the org stack and one account stack (Pulumi under mocks), and write the
+   IVS policy in words;
 2. start an AWS stand-in: a moto server on 127.0.0.1 in this process, with fake
    credentials for the demo only (``sandbox.world.aws_stand_in``); create the
    spec's organization in it with every policy attached, and apply each member's
@@ -40,8 +41,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +52,14 @@ from rich.console import Console
 from rich.table import Table
 
 from core.aws import Aws
-from core.errors import InputError
+from core.errors import InputError, ToolMissingError
 from core.jsonio import atomic_write_text, write_json
 from core.spec import Spec
 from governance.spec import load_spec
 
-EXAMPLE_SPEC = Path("stacks") / "Pulumi.org.yaml"
+#: The example spec, shipped in the package (``ivs/example`` is the repository's ``stacks/``).
+EXAMPLE_SPEC = ("example", "Pulumi.org.yaml")
+INSTALL_DEMO = "pip install 'ivs-governance[demo]'"
 #: Thread pools of the baseline, the audit and the collector. The stand-in answers from
 #: this process, so more threads only contend for the interpreter: measured on 2 cores,
 #: 8 workers took the demo from 16 s to 25 s and its peak memory from 480 MB to 690 MB.
@@ -108,12 +113,32 @@ class Step:
 
 
 def find_example_spec() -> Path:
-    """``stacks/Pulumi.org.yaml`` of the repository this package runs from, else of cwd."""
-    candidates = [Path(__file__).resolve().parents[1] / EXAMPLE_SPEC, Path.cwd() / EXAMPLE_SPEC]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise InputError(str(EXAMPLE_SPEC), "the example spec is not found (run from the repository)")
+    """The example spec the package ships (its policy files and account stack beside it),
+    wherever the package is installed; in a checkout, ``stacks/Pulumi.org.yaml``."""
+    spec = resources.files("ivs").joinpath(*EXAMPLE_SPEC)
+    # A spec names its policy files by path, so it must be a file on disk, not in an archive.
+    if not isinstance(spec, Path) or not spec.is_file():
+        raise InputError(
+            "/".join(("ivs", *EXAMPLE_SPEC)),
+            "the example spec is not installed with the package (reinstall ivs-governance)",
+        )
+    return spec.resolve()
+
+
+def require_stand_in() -> None:
+    """The AWS stand-in is moto, an optional extra: say in one line how to install it."""
+    try:
+        # moto warns, on top, when its server's own packages are missing
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import moto.server  # noqa: F401
+    except ImportError as err:
+        top = (err.name or "moto").split(".")[0]
+        missing = "it is" if top == "moto" else f"{top} is"
+        raise ToolMissingError(
+            f"ivs demo needs moto for its AWS stand-in, and {missing} not installed: "
+            + INSTALL_DEMO
+        ) from None
 
 
 # ---- steps ------------------------------------------------------------------------------
@@ -376,8 +401,9 @@ def run_demo(out: Path, steps: list[Step] | None = None, console: Console | None
     errors or findings that differ from what was planted).
 
     Whatever a step started (the AWS stand-in) is stopped before this returns, also when
-    a step raises.
+    a step raises. Without moto (the ``demo`` extra) it raises ToolMissingError first.
     """
+    require_stand_in()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out exists and is not a directory")

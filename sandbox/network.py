@@ -1,9 +1,11 @@
 """A realistic VPC estate, seeded through boto3 into one account-region of an AWS stand-in.
 
-Used by the end-to-end tests, the collection bench and ``ivs demo``. Everything goes
-through ordinary boto3 calls made with the clients of an :class:`core.aws.Aws`
-(in moto, the credentials of a role assumed in the member account, so resources land in
-that account), which keeps the seeded data shaped exactly like AWS's answers.
+Used by the end-to-end tests, the collection bench and ``ivs demo`` (whose world,
+:mod:`sandbox.world`, plants its mistakes and traps on top of these estates). Everything
+goes through the boto3 helpers of :mod:`sandbox.seeding`, called with the clients of an
+:class:`core.aws.Aws` (in moto, the credentials of a role assumed in the member account,
+so resources land in that account), which keeps the seeded data shaped exactly like
+AWS's answers.
 
 The estate of one account-region (every part can be switched off in :class:`NetworkPlan`):
 
@@ -27,19 +29,26 @@ can assert exact findings and the demo can plant its own traps on top.
 
 from __future__ import annotations
 
-import ipaddress
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.aws import Aws
+from sandbox import seeding as seed
+from sandbox.seeding import WORLD, name_tags, subnet_cidr, tag_spec
 
-WORLD = "0.0.0.0/0"
+__all__ = [
+    "OFFICE_CIDR",
+    "ON_PREMISES_CIDR",
+    "RETIRED_CIDR",
+    "WORLD",
+    "NetworkPlan",
+    "SeededNetwork",
+    "seed_network",
+]
+
 OFFICE_CIDR = "203.0.113.0/24"  # TEST-NET-3: an office egress range, not the world
 ON_PREMISES_CIDR = "172.16.0.0/12"  # reached through the shared services VPC
 RETIRED_CIDR = "192.168.0.0/16"  # a retired range, blackholed at the transit gateway
-AMI = "ami-12c6146b"  # an image moto knows in every region
 
 
 @dataclass(frozen=True)
@@ -88,37 +97,6 @@ class SeededNetwork:
         return ((k, v) for k, v in self.ids.items() if k.startswith(prefix))
 
 
-def tags(name: str, environment: str | None = None, **extra: str) -> list[dict[str, str]]:
-    found = {"Name": name, **({"Environment": environment} if environment else {}), **extra}
-    return [{"Key": k, "Value": v} for k, v in found.items()]
-
-
-def tag_spec(resource_type: str, name: str, environment: str | None = None, **extra: str) -> Any:
-    return [{"ResourceType": resource_type, "Tags": tags(name, environment, **extra)}]
-
-
-def subnet_cidr(vpc_cidr: str, index: int) -> str:
-    """The ``index``-th /24 of a VPC CIDR."""
-    return str(list(ipaddress.ip_network(vpc_cidr).subnets(new_prefix=24))[index])
-
-
-def remove_default_vpc(ec2: Any) -> list[str]:
-    """Delete the region's default VPC(s) and what hangs off them (a common hardening step)."""
-    removed = []
-    for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
-        vpc_id = vpc["VpcId"]
-        vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
-        for subnet in ec2.describe_subnets(Filters=vpc_filter)["Subnets"]:
-            ec2.delete_subnet(SubnetId=subnet["SubnetId"])
-        igw_filter = [{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
-        for igw in ec2.describe_internet_gateways(Filters=igw_filter)["InternetGateways"]:
-            ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc_id)
-            ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
-        ec2.delete_vpc(VpcId=vpc_id)
-        removed.append(vpc_id)
-    return removed
-
-
 class _Seeder:
     """One account-region's seeding; methods add to ``net.ids`` as they go."""
 
@@ -128,8 +106,7 @@ class _Seeder:
         self.plan = plan
         self.ec2 = aws.client("ec2", region)
         self.net = SeededNetwork(account_id=account_id, region=region, plan=plan)
-        zones = self.ec2.describe_availability_zones()["AvailabilityZones"]
-        self.zones = [z["ZoneName"] for z in zones][:2]
+        self.zones = seed.zone_names(self.ec2)[:2]
 
     def put(self, name: str, resource_id: str) -> str:
         self.net.ids[name] = resource_id
@@ -139,96 +116,50 @@ class _Seeder:
 
     def vpc(self, env: str) -> str:
         classification = self.plan.data_classification.get(env, "internal")
-        vpc_id = self.ec2.create_vpc(
-            CidrBlock=self.plan.cidr(env),
-            TagSpecifications=tag_spec("vpc", f"{env}-vpc", env, DataClassification=classification),
-        )["Vpc"]["VpcId"]
+        vpc_id = seed.create_vpc(
+            self.ec2, self.plan.cidr(env), f"{env}-vpc", env, DataClassification=classification
+        )
         self.ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
         self.put(f"vpc.{env}", vpc_id)
-        default_sg = self.ec2.describe_security_groups(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]},
-                {"Name": "group-name", "Values": ["default"]},
-            ]
-        )["SecurityGroups"][0]
+        default_sg = seed.default_security_group(self.ec2, vpc_id)
         self.put(f"sg.{env}.default", default_sg["GroupId"])
         if env in self.plan.strip_default_sg_rules:
-            if default_sg.get("IpPermissions"):
-                self.ec2.revoke_security_group_ingress(
-                    GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
-                )
-            if default_sg.get("IpPermissionsEgress"):
-                self.ec2.revoke_security_group_egress(
-                    GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
-                )
-        default_acl = self.ec2.describe_network_acls(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]},
-                {"Name": "default", "Values": ["true"]},
-            ]
-        )["NetworkAcls"][0]
-        self.put(f"acl.{env}.default", default_acl["NetworkAclId"])
-        main_rtb = self.ec2.describe_route_tables(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]},
-                {"Name": "association.main", "Values": ["true"]},
-            ]
-        )["RouteTables"][0]
-        self.put(f"rtb.{env}.main", main_rtb["RouteTableId"])
+            seed.revoke_rules(self.ec2, default_sg)
+        self.put(f"acl.{env}.default", seed.default_network_acl(self.ec2, vpc_id))
+        self.put(f"rtb.{env}.main", seed.main_route_table(self.ec2, vpc_id))
         if env in self.plan.flow_logs:
-            self.flow_logs(env, vpc_id)
+            logs = self.aws.client("logs", self.region)
+            flow_logs = seed.create_flow_logs(self.ec2, logs, vpc_id, env, self.net.account_id)
+            self.put(f"fl.{env}", flow_logs)
         return vpc_id
 
-    def flow_logs(self, env: str, vpc_id: str) -> None:
-        logs = self.aws.client("logs", self.region)
-        group = f"/ivs/flow-logs/{env}"
-        logs.create_log_group(logGroupName=group)
-        created = self.ec2.create_flow_logs(
-            ResourceIds=[vpc_id],
-            ResourceType="VPC",
-            TrafficType="ALL",
-            LogDestinationType="cloud-watch-logs",
-            LogGroupName=group,
-            DeliverLogsPermissionArn=f"arn:aws:iam::{self.net.account_id}:role/ivs-flow-logs",
-        )
-        self.put(f"fl.{env}", created["FlowLogIds"][0])
-
     def subnet(self, env: str, name: str, index: int, zone: int, public: bool) -> str:
-        subnet_id = self.ec2.create_subnet(
-            VpcId=self.net[f"vpc.{env}"],
-            CidrBlock=subnet_cidr(self.plan.cidr(env), index),
-            AvailabilityZone=self.zones[zone % len(self.zones)],
-            TagSpecifications=tag_spec("subnet", f"{env}-{name}", env),
-        )["Subnet"]["SubnetId"]
-        if public:
-            self.ec2.modify_subnet_attribute(
-                SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True}
-            )
+        subnet_id = seed.create_subnet(
+            self.ec2,
+            self.net[f"vpc.{env}"],
+            subnet_cidr(self.plan.cidr(env), index),
+            self.zones[zone % len(self.zones)],
+            f"{env}-{name}",
+            env,
+            public=public,
+        )
         return self.put(f"subnet.{env}.{name}", subnet_id)
 
     def route_table(self, env: str, name: str, subnets: list[str]) -> str:
-        rtb_id = self.ec2.create_route_table(
-            VpcId=self.net[f"vpc.{env}"],
-            TagSpecifications=tag_spec("route-table", f"{env}-{name}", env),
-        )["RouteTable"]["RouteTableId"]
-        for subnet_id in subnets:
-            self.ec2.associate_route_table(RouteTableId=rtb_id, SubnetId=subnet_id)
-        return self.put(f"rtb.{env}.{name}", rtb_id)
+        rtb = seed.create_route_table(
+            self.ec2, self.net[f"vpc.{env}"], f"{env}-{name}", env, subnets
+        )
+        return self.put(f"rtb.{env}.{name}", rtb)
 
     def internet_gateway(self, env: str) -> str:
-        igw_id = self.ec2.create_internet_gateway(
-            TagSpecifications=tag_spec("internet-gateway", f"{env}-igw", env)
-        )["InternetGateway"]["InternetGatewayId"]
-        self.ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=self.net[f"vpc.{env}"])
-        return self.put(f"igw.{env}", igw_id)
+        return self.put(
+            f"igw.{env}", seed.create_internet_gateway(self.ec2, self.net[f"vpc.{env}"], env)
+        )
 
     def security_group(self, env: str, name: str, description: str) -> str:
-        group_id = self.ec2.create_security_group(
-            GroupName=f"{env}-{name}",
-            Description=description,
-            VpcId=self.net[f"vpc.{env}"],
-            TagSpecifications=tag_spec("security-group", f"{env}-{name}", env),
-        )["GroupId"]
+        group_id = seed.create_security_group(
+            self.ec2, self.net[f"vpc.{env}"], f"{env}-{name}", description, env
+        )
         return self.put(f"sg.{name}", group_id)
 
     def allow(
@@ -240,15 +171,9 @@ class _Seeder:
         group_ref: str | None = None,
         description: str = "",
     ) -> None:
-        permission: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
-        if cidr is not None:
-            permission["IpRanges"] = [{"CidrIp": cidr, "Description": description}]
-        if group_ref is not None:
-            permission["UserIdGroupPairs"] = [
-                {"GroupId": self.net[group_ref], "Description": description}
-            ]
-        self.ec2.authorize_security_group_ingress(
-            GroupId=self.net[group], IpPermissions=[permission]
+        source = self.net[group_ref] if group_ref is not None else None
+        seed.authorize(
+            self.ec2, self.net[group], port, cidr=cidr, group=source, description=description
         )
 
     def instance(
@@ -262,31 +187,17 @@ class _Seeder:
         classification: str | None = None,
     ) -> str:
         extra = {"DataClassification": classification} if classification else {}
-        interface: dict[str, Any] = {
-            "DeviceIndex": 0,
-            "SubnetId": self.net[subnet],
-            "Groups": [self.net[g] for g in groups],
-            "AssociatePublicIpAddress": public_ip,
-        }
-        # Launched with SubnetId/SecurityGroupIds (not NetworkInterfaces) when private, so
-        # that moto also fills the instance's SecurityGroups; public instances need the
-        # interface form to choose their public IP.
-        launch: dict[str, Any] = (
-            {"NetworkInterfaces": [interface]}
-            if public_ip
-            else {"SubnetId": self.net[subnet], "SecurityGroupIds": interface["Groups"]}
+        instance = seed.run_instance(
+            self.ec2,
+            self.net[subnet],
+            [self.net[g] for g in groups],
+            f"{env}-{name}",
+            env,
+            public_ip=public_ip,
+            **extra,
         )
-        instance = self.ec2.run_instances(
-            ImageId=AMI,
-            InstanceType="t3.micro",
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=tag_spec("instance", f"{env}-{name}", env, **extra),
-            **launch,
-        )["Instances"][0]
         self.put(f"i.{name}", instance["InstanceId"])
-        eni = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
-        self.put(f"eni.{name}", eni)
+        self.put(f"eni.{name}", instance["NetworkInterfaces"][0]["NetworkInterfaceId"])
         return str(instance["InstanceId"])
 
     # ---- the estate ----------------------------------------------------------------------
@@ -304,7 +215,7 @@ class _Seeder:
         ]
         igw = self.internet_gateway("prod")
         public_rtb = self.route_table("prod", "public", public)
-        self.ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock=WORLD, GatewayId=igw)
+        seed.add_route(self.ec2, public_rtb, WORLD, igw)
         allocation = self.ec2.allocate_address(
             Domain="vpc", TagSpecifications=tag_spec("elastic-ip", "prod-nat-eip", "prod")
         )["AllocationId"]
@@ -316,35 +227,21 @@ class _Seeder:
         )["NatGateway"]["NatGatewayId"]
         self.put("nat.prod", nat)
         private_rtb = self.route_table("prod", "private", private)
-        self.ec2.create_route(
-            RouteTableId=private_rtb, DestinationCidrBlock=WORLD, NatGatewayId=nat
-        )
+        seed.add_route(self.ec2, private_rtb, WORLD, nat)
 
         # Public subnets: web ports and SSH in, ephemeral return ports in, anything out.
-        acl = self.ec2.create_network_acl(
-            VpcId=self.net["vpc.prod"],
-            TagSpecifications=tag_spec("network-acl", "prod-public", "prod"),
-        )["NetworkAcl"]["NetworkAclId"]
+        acl = seed.create_network_acl(self.ec2, self.net["vpc.prod"], "prod-public", "prod", public)
         self.put("acl.prod.public", acl)
         entries = [
-            (100, False, 443, 443),
-            (110, False, 80, 80),
-            (120, False, 22, 22),
-            (130, False, 8080, 8080),
-            (200, False, 1024, 65535),
-            (100, True, 0, 65535),
+            (100, False, (443, 443)),
+            (110, False, (80, 80)),
+            (120, False, (22, 22)),
+            (130, False, (8080, 8080)),
+            (200, False, (1024, 65535)),
+            (100, True, (0, 65535)),
         ]
-        for number, egress, low, high in entries:
-            self.ec2.create_network_acl_entry(
-                NetworkAclId=acl,
-                RuleNumber=number,
-                Protocol="6",
-                RuleAction="allow",
-                Egress=egress,
-                CidrBlock=WORLD,
-                PortRange={"From": low, "To": high},
-            )
-        self._reassociate_acl(acl, public)
+        for number, egress, ports in entries:
+            seed.add_acl_entry(self.ec2, acl, number, "allow", WORLD, ports, egress=egress)
 
         self.security_group("prod", "bastion", "Bastion hosts")
         self.allow(
@@ -376,17 +273,6 @@ class _Seeder:
         if plan.load_balancer:
             self.load_balancer(public)
 
-    def _reassociate_acl(self, acl_id: str, subnets: list[str]) -> None:
-        acls = self.ec2.describe_network_acls(
-            Filters=[{"Name": "association.subnet-id", "Values": subnets}]
-        )["NetworkAcls"]
-        for current in acls:
-            for association in current.get("Associations", []):
-                if association["SubnetId"] in subnets:
-                    self.ec2.replace_network_acl_association(
-                        AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl_id
-                    )
-
     def load_balancer(self, subnets: list[str]) -> None:
         elb = self.aws.client("elbv2", self.region)
         lb = elb.create_load_balancer(
@@ -396,7 +282,7 @@ class _Seeder:
             Scheme="internet-facing",
             Type="application",
             IpAddressType="ipv4",
-            Tags=tags("prod-web", "prod"),
+            Tags=name_tags("prod-web", "prod"),
         )["LoadBalancers"][0]
         self.put("alb.prod", lb["LoadBalancerArn"])
         group = elb.create_target_group(
@@ -436,31 +322,16 @@ class _Seeder:
         subnet = self.subnet("dev", "public", 0, 0, public=True)
         igw = self.internet_gateway("dev")
         rtb = self.route_table("dev", "public", [subnet])
-        self.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=WORLD, GatewayId=igw)
+        seed.add_route(self.ec2, rtb, WORLD, igw)
         self.security_group("dev", "dev", "Developer workstations")
         self.allow("sg.dev", 22, cidr=OFFICE_CIDR, description="SSH from the office")
         self.instance("dev", "dev", "subnet.dev.public", ["sg.dev"], public_ip=True)
 
     def peering(self) -> None:
-        pcx = self.ec2.create_vpc_peering_connection(
-            VpcId=self.net["vpc.prod"],
-            PeerVpcId=self.net["vpc.dev"],
-            TagSpecifications=tag_spec("vpc-peering-connection", "prod-dev"),
-        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-        status = self.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])
-        if status["VpcPeeringConnections"][0]["Status"]["Code"] != "active":
-            self.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        pcx = seed.create_peering(self.ec2, self.net["vpc.prod"], self.net["vpc.dev"], "prod-dev")
         self.put("pcx.prod-dev", pcx)
-        self.ec2.create_route(
-            RouteTableId=self.net["rtb.prod.private"],
-            DestinationCidrBlock=self.plan.cidr("dev"),
-            VpcPeeringConnectionId=pcx,
-        )
-        self.ec2.create_route(
-            RouteTableId=self.net["rtb.dev.public"],
-            DestinationCidrBlock=self.plan.cidr("prod"),
-            VpcPeeringConnectionId=pcx,
-        )
+        seed.add_route(self.ec2, self.net["rtb.prod.private"], self.plan.cidr("dev"), pcx)
+        seed.add_route(self.ec2, self.net["rtb.dev.public"], self.plan.cidr("prod"), pcx)
         if self.plan.dev_reaches_prod_database:
             self.allow(
                 "sg.db", 5432, cidr=self.plan.cidr("dev"), description="dev access (temporary)"
@@ -507,29 +378,26 @@ class _Seeder:
         self.ec2.create_transit_gateway_route(
             DestinationCidrBlock=RETIRED_CIDR, TransitGatewayRouteTableId=tgw_rtb, Blackhole=True
         )
-        self.ec2.create_route(
-            RouteTableId=self.net["rtb.prod.private"],
-            DestinationCidrBlock=self.plan.cidr("shared"),
-            TransitGatewayId=tgw,
-        )
-        self.ec2.create_route(
-            RouteTableId=rtb, DestinationCidrBlock=self.plan.cidr("prod"), TransitGatewayId=tgw
-        )
+        seed.add_route(self.ec2, self.net["rtb.prod.private"], self.plan.cidr("shared"), tgw)
+        seed.add_route(self.ec2, rtb, self.plan.cidr("prod"), tgw)
 
 
 def seed_network(aws: Aws, region: str, plan: NetworkPlan | None = None) -> SeededNetwork:
     """Seed one account-region (the account of ``aws``'s credentials) and return the ids.
 
-    >>> member = Aws(endpoint_url=url).assume("222222222222", "OrganizationAccountAccessRole")
-    >>> net = seed_network(member, "eu-west-1", NetworkPlan(base_octet=20))
-    >>> net["i.bastion"]
-    'i-...'
+    In moto in this process (``mock_aws``), with its fake credentials:
+
+    >>> from moto import mock_aws
+    >>> with mock_aws():
+    ...     net = seed_network(Aws(), "eu-west-1", NetworkPlan(base_octet=20, load_balancer=False))
+    >>> net["i.bastion"].startswith("i-"), net.plan.cidr("dev")
+    (True, '10.21.0.0/16')
     """
     plan = plan or NetworkPlan()
     account_id = aws.account_id or aws.client("sts", region).get_caller_identity()["Account"]
     seeder = _Seeder(aws, region, plan, account_id)
     if plan.remove_default_vpc:
-        removed = remove_default_vpc(seeder.ec2)
+        removed = seed.remove_default_vpc(seeder.ec2)
         for index, vpc_id in enumerate(removed):
             seeder.put(f"removed-default-vpc.{index}", vpc_id)
     if plan.prod:
@@ -541,30 +409,3 @@ def seed_network(aws: Aws, region: str, plan: NetworkPlan | None = None) -> Seed
     if plan.shared:
         seeder.shared()
     return seeder.net
-
-
-def create_member_accounts(aws: Aws, names: list[str]) -> list[str]:
-    """Create an organization (if none) and one member account per name; return their ids.
-
-    Run with the management account's credentials. Organizations answers synchronously in
-    moto; against AWS, ``create_account`` is asynchronous and this waits for each request.
-    """
-    org = aws.client("organizations")
-    try:
-        org.describe_organization()
-    except org.exceptions.AWSOrganizationsNotInUseException:
-        org.create_organization(FeatureSet="ALL")
-    created = []
-    for name in names:
-        status = org.create_account(Email=f"{name}@example.com", AccountName=name)[
-            "CreateAccountStatus"
-        ]
-        while status["State"] == "IN_PROGRESS":
-            time.sleep(1)
-            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])[
-                "CreateAccountStatus"
-            ]
-        if status["State"] != "SUCCEEDED":
-            raise RuntimeError(f"account {name}: {status.get('FailureReason', status['State'])}")
-        created.append(status["AccountId"])
-    return created

@@ -2,7 +2,8 @@
 
 Tests and ``ivs demo`` run the real code (audit, collection, vending) against an
 organization that looks like the spec: the same management account, OU tree, member
-account ids, and the policies attached where the spec attaches them.
+account ids, and the policies attached where the spec attaches them. Tests that need
+members but no spec create them with :func:`create_member_accounts`.
 
 Usage (a moto server in this process)::
 
@@ -37,6 +38,7 @@ What moto cannot do, and how this module handles it:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +54,7 @@ __all__ = [
     "MOTO_POLICY_TYPES",
     "SandboxError",
     "SeededOrganization",
+    "create_member_accounts",
     "management_aws",
     "seed_organization",
 ]
@@ -194,3 +197,30 @@ def deploy_documents(org: Any, seeded: SeededOrganization, docs: list[PolicyDocu
         seeded.policies[doc.name] = policy["Id"]
         for target in doc.targets:
             org.attach_policy(PolicyId=policy["Id"], TargetId=seeded.target_id(target))
+
+
+def create_member_accounts(aws: Aws, names: list[str]) -> list[str]:
+    """Create an organization (if none) and one member account per name; return their ids.
+
+    Run with the management account's credentials. Organizations answers synchronously in
+    moto; against AWS, ``create_account`` is asynchronous and this waits for each request.
+    """
+    org = aws.client("organizations")
+    try:
+        org.describe_organization()
+    except org.exceptions.AWSOrganizationsNotInUseException:
+        org.create_organization(FeatureSet="ALL")
+    created = []
+    for name in names:
+        status = org.create_account(Email=f"{name}@example.com", AccountName=name)[
+            "CreateAccountStatus"
+        ]
+        while status["State"] == "IN_PROGRESS":
+            time.sleep(1)
+            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])[
+                "CreateAccountStatus"
+            ]
+        if status["State"] != "SUCCEEDED":
+            raise RuntimeError(f"account {name}: {status.get('FailureReason', status['State'])}")
+        created.append(status["AccountId"])
+    return created

@@ -1,30 +1,39 @@
-"""Build raw ``describe_*``-shaped snapshot files in code, for the exposure tests.
+"""Hand-made raw snapshots for the tests: one call per resource, AWS's records on disk.
 
-Each method adds what the AWS API would return (same keys, same nesting) and ``write``
-lays the files out as DESIGN.md fixes: ``ROOT/<account>/<region>/<Key>.json``. A new VPC
-comes with what AWS creates with it: the main route table (local route), the default
-network ACL (allow all, then the ``*`` deny) and the default security group.
+Each method of :class:`RawRegion` adds the record the AWS API would return (same keys,
+same nesting: the records of :mod:`sandbox.records`, which the scale generator
+:mod:`sandbox.synth` writes too) and ``write`` lays the files out as DESIGN.md fixes:
+``ROOT/<account>/<region>/<Key>.json``. A new VPC comes with what AWS creates with it:
+the main route table (local route), the default network ACL (allow all, then the ``*``
+deny) and the default security group. Tests write their own rules with the record
+helpers this module passes on (:data:`ALL`, :func:`acl_entry`, :func:`perm`, :func:`tags`).
+
+>>> import tempfile
+>>> region = RawRegion()
+>>> web = region.subnet(region.vpc("10.0.0.0/16"), "10.0.1.0/24")
+>>> ssh = region.sg(region.vpc_of[web], [perm("tcp", 22, cidrs=("0.0.0.0/0",))])
+>>> bastion = region.instance(web, (ssh,), "10.0.1.10", public_ip="52.0.0.1")
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     sorted(p.name for p in region.write(Path(tmp)).iterdir())[:3]
+['NetworkAcls.json', 'NetworkInterfaces.json', 'Reservations.json']
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox.synth import acl_entry, perm
+from sandbox import records as r
+from sandbox.records import ALL, acl_entry, perm, tags
 
 __all__ = ["ALL", "RawRegion", "acl_entry", "perm", "tags"]
 
-ALL = "-1"
-
-
-def tags(values: dict[str, str] | None) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in (values or {}).items()]
-
 
 class RawRegion:
+    """The response lists of one account-region, built resource by resource."""
+
     def __init__(self, account: str = "111111111111", region: str = "eu-west-1") -> None:
         self.account = account
         self.region = region
@@ -40,57 +49,38 @@ class RawRegion:
         self.n += 1
         return f"{prefix}-{self.account[-4:]}{self.n:08x}"
 
+    def _entry(
+        self, kind: str, key: str, value: str, new: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The item of ``kind`` whose ``key`` is ``value`` (``new()`` the first time)."""
+        for entry in self.files[kind]:
+            if entry[key] == value:
+                return entry
+        entry = new()
+        self.files[kind].append(entry)
+        return entry
+
+    @property
+    def _zone(self) -> str:
+        return f"{self.region}a"
+
     # ---- VPC building blocks ----------------------------------------------------------
     def vpc(self, cidr: str, *, tag: dict[str, str] | None = None, ipv6: str | None = None) -> str:
         vpc_id = self._id("vpc")
-        item: dict[str, Any] = {
-            "VpcId": vpc_id,
-            "OwnerId": self.account,
-            "CidrBlock": cidr,
-            "CidrBlockAssociationSet": [
-                {"CidrBlock": cidr, "CidrBlockState": {"State": "associated"}}
-            ],
-            "IsDefault": False,
-            "State": "available",
-            "Tags": tags(tag),
-        }
-        if ipv6:
-            item["Ipv6CidrBlockAssociationSet"] = [
-                {"Ipv6CidrBlock": ipv6, "Ipv6CidrBlockState": {"State": "associated"}}
-            ]
-        self.files["Vpcs"].append(item)
-        rtb = self._route_table(vpc_id, main=True)
-        self.main_rtb[vpc_id] = rtb
-        acl: dict[str, Any] = {
-            "NetworkAclId": self._id("acl"),
-            "VpcId": vpc_id,
-            "IsDefault": True,
-            "Associations": [],
-            "Entries": [
-                acl_entry(100, ALL, None, "0.0.0.0/0"),
-                acl_entry(32767, ALL, None, "0.0.0.0/0", "deny"),
-                acl_entry(100, ALL, None, "0.0.0.0/0", egress=True),
-                acl_entry(32767, ALL, None, "0.0.0.0/0", "deny", egress=True),
-            ],
-        }
-        if ipv6:
-            acl["Entries"] += [
-                acl_entry(101, ALL, None, "::/0"),
-                acl_entry(101, ALL, None, "::/0", egress=True),
-            ]
+        self.files["Vpcs"].append(r.vpc(vpc_id, self.account, cidr, tag=tag, ipv6=ipv6))
+        self.main_rtb[vpc_id] = self._route_table(vpc_id, main=True)
+        acl = r.network_acl(
+            self._id("acl"),
+            vpc_id,
+            self.account,
+            r.default_acl_entries(ipv6=bool(ipv6)),
+            [],
+            default=True,
+        )
         self.files["NetworkAcls"].append(acl)
         self.default_acl[vpc_id] = acl
         sg_id = self._id("sg")
-        self.files["SecurityGroups"].append(
-            {
-                "GroupId": sg_id,
-                "GroupName": "default",
-                "VpcId": vpc_id,
-                "OwnerId": self.account,
-                "IpPermissions": [perm(ALL, groups=(sg_id,))],
-                "IpPermissionsEgress": [perm(ALL, cidrs=("0.0.0.0/0",))],
-            }
-        )
+        self.files["SecurityGroups"].append(r.default_security_group(sg_id, vpc_id, self.account))
         self.default_sg[vpc_id] = sg_id
         return vpc_id
 
@@ -98,97 +88,48 @@ class RawRegion:
         self, vpc: str, cidr: str, *, tag: dict[str, str] | None = None, ipv6: str | None = None
     ) -> str:
         subnet_id = self._id("subnet")
-        item: dict[str, Any] = {
-            "SubnetId": subnet_id,
-            "VpcId": vpc,
-            "CidrBlock": cidr,
-            "AvailabilityZone": f"{self.region}a",
-            "MapPublicIpOnLaunch": False,
-            "Tags": tags(tag),
-        }
-        if ipv6:
-            item["Ipv6CidrBlockAssociationSet"] = [
-                {"Ipv6CidrBlock": ipv6, "Ipv6CidrBlockState": {"State": "associated"}}
-            ]
-        self.files["Subnets"].append(item)
+        self.files["Subnets"].append(
+            r.subnet(subnet_id, vpc, cidr, self._zone, self.account, tag=tag, ipv6=ipv6)
+        )
         self.vpc_of[subnet_id] = vpc
         return subnet_id
 
     def igw(self, vpc: str) -> str:
         igw_id = self._id("igw")
-        self.files["InternetGateways"].append(
-            {
-                "InternetGatewayId": igw_id,
-                "OwnerId": self.account,
-                "Attachments": [{"VpcId": vpc, "State": "available"}],
-                "Tags": [],
-            }
-        )
+        self.files["InternetGateways"].append(r.internet_gateway(igw_id, self.account, vpc))
         return igw_id
 
     def egress_only_igw(self, vpc: str) -> str:
         gw_id = self._id("eigw")
-        self.files["EgressOnlyInternetGateways"].append(
-            {
-                "EgressOnlyInternetGatewayId": gw_id,
-                "Attachments": [{"VpcId": vpc, "State": "attached"}],
-            }
-        )
+        self.files["EgressOnlyInternetGateways"].append(r.egress_only_internet_gateway(gw_id, vpc))
         return gw_id
 
     def _route_table(self, vpc: str, *, main: bool = False) -> dict[str, Any]:
         vpc_item = next(v for v in self.files["Vpcs"] if v["VpcId"] == vpc)
-        routes = [
-            {"DestinationCidrBlock": vpc_item["CidrBlock"], "GatewayId": "local", "State": "active"}
+        blocks = [vpc_item["CidrBlock"]] + [
+            b["Ipv6CidrBlock"] for b in vpc_item["Ipv6CidrBlockAssociationSet"]
         ]
-        for block in vpc_item.get("Ipv6CidrBlockAssociationSet", []):
-            routes.append(
-                {
-                    "DestinationIpv6CidrBlock": block["Ipv6CidrBlock"],
-                    "GatewayId": "local",
-                    "State": "active",
-                }
-            )
-        rtb: dict[str, Any] = {
-            "RouteTableId": self._id("rtb"),
-            "VpcId": vpc,
-            "OwnerId": self.account,
-            "Routes": routes,
-            "Associations": [{"Main": True, "AssociationState": {"State": "associated"}}]
-            if main
-            else [],
-            "Tags": [],
-        }
+        rtb = r.route_table(
+            self._id("rtb"),
+            vpc,
+            self.account,
+            [r.route(block, "local") for block in blocks],
+            [r.route_table_association()] if main else [],
+        )
         self.files["RouteTables"].append(rtb)
         self.rtbs[rtb["RouteTableId"]] = rtb
         return rtb
 
     def route_table(self, vpc: str, subnets: tuple[str, ...] = ()) -> str:
         rtb = self._route_table(vpc)
-        for subnet in subnets:
-            rtb["Associations"].append(
-                {"Main": False, "SubnetId": subnet, "AssociationState": {"State": "associated"}}
-            )
+        rtb["Associations"].extend(r.route_table_association(s) for s in subnets)
         return str(rtb["RouteTableId"])
 
     def main_route_table(self, vpc: str) -> str:
         return str(self.main_rtb[vpc]["RouteTableId"])
 
     def route(self, rtb: str, destination: str, target: str, state: str = "active") -> None:
-        route: dict[str, Any] = {"State": state}
-        route["DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock"] = (
-            destination
-        )
-        key = {
-            "igw": "GatewayId",
-            "nat": "NatGatewayId",
-            "pcx": "VpcPeeringConnectionId",
-            "tgw": "TransitGatewayId",
-            "eigw": "EgressOnlyInternetGatewayId",
-            "eni": "NetworkInterfaceId",
-        }[target.split("-")[0]]
-        route[key] = target
-        self.rtbs[rtb]["Routes"].append(route)
+        self.rtbs[rtb]["Routes"].append(r.route(destination, target, state=state))
 
     def nacl(
         self,
@@ -201,13 +142,13 @@ class RawRegion:
         for entry in outbound:
             entry["Egress"] = True
         self.files["NetworkAcls"].append(
-            {
-                "NetworkAclId": acl_id,
-                "VpcId": vpc,
-                "IsDefault": False,
-                "Associations": [{"SubnetId": s, "NetworkAclId": acl_id} for s in subnets],
-                "Entries": [*inbound, *outbound],
-            }
+            r.network_acl(
+                acl_id,
+                vpc,
+                self.account,
+                [*inbound, *outbound],
+                [r.acl_association(s, acl_id) for s in subnets],
+            )
         )
         return acl_id
 
@@ -220,16 +161,7 @@ class RawRegion:
     ) -> str:
         sg_id = self._id("sg")
         self.files["SecurityGroups"].append(
-            {
-                "GroupId": sg_id,
-                "GroupName": name or sg_id,
-                "VpcId": vpc,
-                "OwnerId": self.account,
-                "IpPermissions": ingress,
-                "IpPermissionsEgress": egress
-                if egress is not None
-                else [perm(ALL, cidrs=("0.0.0.0/0",))],
-            }
+            r.security_group(sg_id, name or sg_id, vpc, self.account, ingress, egress)
         )
         return sg_id
 
@@ -247,32 +179,23 @@ class RawRegion:
         requester: str | None = None,
     ) -> str:
         eni_id = self._id("eni")
-        private: dict[str, Any] = {"PrivateIpAddress": ip, "Primary": True}
-        item: dict[str, Any] = {
-            "NetworkInterfaceId": eni_id,
-            "SubnetId": subnet,
-            "VpcId": self.vpc_of[subnet],
-            "AvailabilityZone": f"{self.region}a",
-            "OwnerId": self.account,
-            "PrivateIpAddress": ip,
-            "PrivateIpAddresses": [private],
-            "Ipv6Addresses": [{"Ipv6Address": a} for a in ipv6],
-            "Groups": [{"GroupId": g, "GroupName": g} for g in groups],
-            "InterfaceType": "interface",
-            "Description": description,
-            "Status": "in-use",
-            "TagSet": tags(tag),
-        }
-        if requester:
-            item["RequesterId"] = requester
-            item["RequesterManaged"] = True
-        if public_ip:
-            assoc = {"PublicIp": public_ip, "IpOwnerId": "amazon"}
-            private["Association"] = assoc
-            item["Association"] = assoc
-        if instance:
-            item["Attachment"] = {"InstanceId": instance, "DeviceIndex": 0, "Status": "attached"}
-        self.files["NetworkInterfaces"].append(item)
+        self.files["NetworkInterfaces"].append(
+            r.network_interface(
+                eni_id,
+                subnet=subnet,
+                vpc=self.vpc_of[subnet],
+                zone=self._zone,
+                owner=self.account,
+                ip=ip,
+                groups=groups,
+                ipv6=ipv6,
+                public_ip=public_ip,
+                description=description,
+                requester=requester,
+                attached=r.attachment(instance, self.account) if instance else None,
+                tag=tag,
+            )
+        )
         return eni_id
 
     def instance(
@@ -288,25 +211,9 @@ class RawRegion:
         instance_id = self._id("i")
         eni_id = self.eni(subnet, groups, ip, public_ip=public_ip, instance=instance_id, ipv6=ipv6)
         eni = next(e for e in self.files["NetworkInterfaces"] if e["NetworkInterfaceId"] == eni_id)
-        self.files["Reservations"].append(
-            {
-                "ReservationId": self._id("r"),
-                "OwnerId": self.account,
-                "Instances": [
-                    {
-                        "InstanceId": instance_id,
-                        "State": {"Code": 16, "Name": "running"},
-                        "SubnetId": subnet,
-                        "VpcId": self.vpc_of[subnet],
-                        "PrivateIpAddress": ip,
-                        # moto reports no groups on instances launched with interfaces
-                        "SecurityGroups": [],
-                        "NetworkInterfaces": [dict(eni)],
-                        "Tags": tags(tag),
-                    }
-                ],
-            }
-        )
+        # moto reports no groups on instances launched with interfaces
+        record = r.instance(instance_id, eni, tag=tag, security_groups=[])
+        self.files["Reservations"].append(r.reservation(self._id("r"), self.account, [record]))
         return instance_id
 
     def eni_of(self, instance: str) -> str:
@@ -319,14 +226,7 @@ class RawRegion:
     def nat(self, subnet: str, public_ip: str = "52.0.0.9") -> str:
         nat_id = self._id("nat")
         self.files["NatGateways"].append(
-            {
-                "NatGatewayId": nat_id,
-                "VpcId": self.vpc_of[subnet],
-                "SubnetId": subnet,
-                "State": "available",
-                "ConnectivityType": "public",
-                "NatGatewayAddresses": [{"PublicIp": public_ip, "PrivateIp": "10.255.0.9"}],
-            }
+            r.nat_gateway(nat_id, self.vpc_of[subnet], subnet, public_ip, "10.255.0.9")
         )
         return nat_id
 
@@ -334,22 +234,11 @@ class RawRegion:
         pcx_id = self._id("pcx")
         far = other or self
 
-        def info(region: RawRegion, vpc: str) -> dict[str, Any]:
+        def side(region: RawRegion, vpc: str) -> dict[str, Any]:
             item = next(v for v in region.files["Vpcs"] if v["VpcId"] == vpc)
-            return {
-                "VpcId": vpc,
-                "OwnerId": region.account,
-                "Region": region.region,
-                "CidrBlock": item["CidrBlock"],
-                "CidrBlockSet": [{"CidrBlock": item["CidrBlock"]}],
-            }
+            return r.peering_side(vpc, region.account, region.region, item["CidrBlock"])
 
-        record = {
-            "VpcPeeringConnectionId": pcx_id,
-            "Status": {"Code": "active", "Message": "Active"},
-            "RequesterVpcInfo": info(self, requester),
-            "AccepterVpcInfo": info(far, accepter),
-        }
+        record = r.peering(pcx_id, side(self, requester), side(far, accepter))
         self.files["VpcPeeringConnections"].append(record)
         if other is not None:
             other.files["VpcPeeringConnections"].append(record)
@@ -357,117 +246,59 @@ class RawRegion:
 
     def flow_log(self, vpc: str) -> str:
         log_id = self._id("fl")
-        self.files["FlowLogs"].append(
-            {
-                "FlowLogId": log_id,
-                "ResourceId": vpc,
-                "FlowLogStatus": "ACTIVE",
-                "TrafficType": "ALL",
-            }
-        )
+        self.files["FlowLogs"].append(r.flow_log(log_id, vpc))
         return log_id
 
     def prefix_list(self, name: str, cidrs: tuple[str, ...]) -> str:
         pl_id = self._id("pl")
-        self.files["PrefixLists"].append(
-            {
-                "PrefixListId": pl_id,
-                "PrefixListName": name,
-                "AddressFamily": "IPv4",
-                "Entries": [{"Cidr": c} for c in cidrs],
-            }
-        )
+        self.files["PrefixLists"].append(r.prefix_list(pl_id, name, self.account, cidrs))
         return pl_id
 
     # ---- transit gateway --------------------------------------------------------------
     def tgw(self) -> str:
         tgw_id = self._id("tgw")
-        self.files["TransitGateways"].append(
-            {"TransitGatewayId": tgw_id, "OwnerId": self.account, "State": "available"}
-        )
+        self.files["TransitGateways"].append(r.transit_gateway(tgw_id, self.account))
         return tgw_id
 
     def tgw_route_table(self, tgw: str) -> str:
         rt_id = self._id("tgw-rtb")
-        self.files["TransitGatewayRouteTables"].append(
-            {"TransitGatewayRouteTableId": rt_id, "TransitGatewayId": tgw, "State": "available"}
-        )
+        self.files["TransitGatewayRouteTables"].append(r.tgw_route_table(rt_id, tgw))
         return rt_id
 
     def tgw_attach(self, tgw: str, vpc: str, subnets: tuple[str, ...], table: str | None) -> str:
         att_id = self._id("tgw-attach")
-        item: dict[str, Any] = {
-            "TransitGatewayAttachmentId": att_id,
-            "TransitGatewayId": tgw,
-            "TransitGatewayOwnerId": self.account,
-            "ResourceOwnerId": self.account,
-            "ResourceType": "vpc",
-            "ResourceId": vpc,
-            "State": "available",
-        }
-        if table:
-            item["Association"] = {"TransitGatewayRouteTableId": table, "State": "associated"}
-        self.files["TransitGatewayAttachments"].append(item)
+        self.files["TransitGatewayAttachments"].append(
+            r.tgw_attachment(att_id, tgw, self.account, vpc, table)
+        )
         self.files["TransitGatewayVpcAttachments"].append(
-            {
-                "TransitGatewayAttachmentId": att_id,
-                "TransitGatewayId": tgw,
-                "VpcId": vpc,
-                "VpcOwnerId": self.account,
-                "State": "available",
-                "SubnetIds": list(subnets),
-            }
+            r.tgw_vpc_attachment(att_id, tgw, vpc, self.account, subnets)
         )
         return att_id
 
     def tgw_static(self, table: str, cidr: str, attachment: str | None) -> None:
-        entry = next(
-            (
-                e
-                for e in self.files["TransitGatewayStaticRoutes"]
-                if e["TransitGatewayRouteTableId"] == table
-            ),
-            None,
+        entry = self._entry(
+            "TransitGatewayStaticRoutes",
+            "TransitGatewayRouteTableId",
+            table,
+            lambda: r.static_routes_of(table, []),
         )
-        if entry is None:
-            entry = {"TransitGatewayRouteTableId": table, "Routes": []}
-            self.files["TransitGatewayStaticRoutes"].append(entry)
-        route: dict[str, Any] = {
-            "DestinationCidrBlock": cidr,
-            "Type": "static",
-            "State": "active" if attachment else "blackhole",
-        }
-        if attachment:
-            route["TransitGatewayAttachments"] = [
-                {"TransitGatewayAttachmentId": attachment, "ResourceType": "vpc"}
-            ]
-        entry["Routes"].append(route)
+        entry["Routes"].append(r.static_route(cidr, attachment))
 
     def tgw_propagate(self, table: str, attachment: str, vpc: str) -> None:
-        entry = next(
-            (
-                e
-                for e in self.files["TransitGatewayPropagations"]
-                if e["TransitGatewayRouteTableId"] == table
-            ),
-            None,
+        entry = self._entry(
+            "TransitGatewayPropagations",
+            "TransitGatewayRouteTableId",
+            table,
+            lambda: r.propagations_of(table, []),
         )
-        if entry is None:
-            entry = {
-                "TransitGatewayRouteTableId": table,
-                "TransitGatewayRouteTablePropagations": [],
-            }
-            self.files["TransitGatewayPropagations"].append(entry)
-        entry["TransitGatewayRouteTablePropagations"].append(
-            {
-                "TransitGatewayAttachmentId": attachment,
-                "ResourceId": vpc,
-                "ResourceType": "vpc",
-                "State": "enabled",
-            }
-        )
+        entry["TransitGatewayRouteTablePropagations"].append(r.propagation(attachment, vpc))
 
     # ---- load balancers ---------------------------------------------------------------
+    def _arn(self, resource: str) -> str:
+        arn = r.elb_arn(self.region, self.account, f"{resource}/{self.n:016x}")
+        self.n += 1
+        return arn
+
     def load_balancer(
         self,
         name: str,
@@ -479,81 +310,36 @@ class RawRegion:
         kind: str = "application",
     ) -> str:
         short = "app" if kind == "application" else "net"
-        arn = (
-            f"arn:aws:elasticloadbalancing:{self.region}:{self.account}:loadbalancer/"
-            f"{short}/{name}/{self.n:016x}"
-        )
-        self.n += 1
+        arn = self._arn(f"loadbalancer/{short}/{name}")
+        zones = [(self._zone, s) for s in subnets]
         self.files["LoadBalancers"].append(
-            {
-                "LoadBalancerArn": arn,
-                "LoadBalancerName": name,
-                "Scheme": scheme,
-                "VpcId": vpc,
-                "State": {"Code": "active"},
-                "Type": kind,
-                "AvailabilityZones": [
-                    {"ZoneName": f"{self.region}a", "SubnetId": s} for s in subnets
-                ],
-                "SecurityGroups": list(groups),
-            }
+            r.load_balancer(arn, name, vpc, zones, groups, scheme=scheme, kind=kind)
         )
         return arn
 
     def target_group(self, name: str, vpc: str, port: int, lb: str) -> str:
-        prefix = f"arn:aws:elasticloadbalancing:{self.region}:{self.account}"
-        arn = f"{prefix}:targetgroup/{name}/{self.n:016x}"
-        self.n += 1
-        self.files["TargetGroups"].append(
-            {
-                "TargetGroupArn": arn,
-                "TargetGroupName": name,
-                "Protocol": "HTTP",
-                "Port": port,
-                "VpcId": vpc,
-                "TargetType": "instance",
-                "LoadBalancerArns": [lb],
-            }
-        )
+        arn = self._arn(f"targetgroup/{name}")
+        self.files["TargetGroups"].append(r.target_group(arn, name, vpc, port, lb))
         return arn
 
     def listener(self, lb: str, port: int, target_group: str, protocol: str = "HTTP") -> None:
-        entry = next(
-            (e for e in self.files["LoadBalancerListeners"] if e["LoadBalancerArn"] == lb), None
+        entry = self._entry(
+            "LoadBalancerListeners", "LoadBalancerArn", lb, lambda: r.listeners_of(lb, [])
         )
-        if entry is None:
-            entry = {"LoadBalancerArn": lb, "Listeners": []}
-            self.files["LoadBalancerListeners"].append(entry)
         entry["Listeners"].append(
-            {
-                "ListenerArn": f"{lb}/listener/{port}",
-                "LoadBalancerArn": lb,
-                "Port": port,
-                "Protocol": protocol,
-                "DefaultActions": [{"Type": "forward", "TargetGroupArn": target_group}],
-            }
+            r.listener(f"{lb}/listener/{port}", lb, port, protocol, target_group)
         )
 
     def register(self, target_group: str, instance: str, port: int) -> None:
-        entry = next(
-            (
-                e
-                for e in self.files["LoadBalancerTargetHealth"]
-                if e["TargetGroupArn"] == target_group
-            ),
-            None,
+        entry = self._entry(
+            "LoadBalancerTargetHealth",
+            "TargetGroupArn",
+            target_group,
+            lambda: r.target_health_of(target_group, []),
         )
-        if entry is None:
-            entry = {"TargetGroupArn": target_group, "TargetHealthDescriptions": []}
-            self.files["LoadBalancerTargetHealth"].append(entry)
-        entry["TargetHealthDescriptions"].append(
-            {"Target": {"Id": instance, "Port": port}, "TargetHealth": {"State": "healthy"}}
-        )
+        entry["TargetHealthDescriptions"].append(r.target_health(instance, port))
 
     # ---- output -----------------------------------------------------------------------
     def write(self, root: Path, *, account_level: bool = True) -> Path:
         folder = root / self.account / self.region if account_level else root / self.region
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, items in self.files.items():
-            (folder / f"{key}.json").write_text(json.dumps({key: items}, indent=1))
-        return folder
+        return r.write_files(folder, self.files, indent=1)

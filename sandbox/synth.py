@@ -13,9 +13,16 @@ IPv6 addresses; an internet-facing load balancer per prod and staging VPC; flow 
 prod only. A few deliberate mistakes (an SSH bastion open to the world, a database group
 open to 10/8, an unsegmented dev VPC) give the analysis something to find.
 
-The generator is deterministic for a given size (``random.Random(seed)``).
+The records come from :mod:`sandbox.records`, as those of the hand-made test snapshots
+(:mod:`sandbox.raw`) do. The generator is deterministic for a given size and seed
+(``random.Random(seed)``): the benchmarks compare its snapshots across versions, so a
+change here must leave every file byte for byte as it was. From a shell:
+``python -m sandbox.synth DIR --enis N``.
 
->>> write_synthetic_snapshot(Path("/tmp/snap"), enis=1000)   # doctest: +SKIP
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     write_synthetic_snapshot(Path(tmp), enis=1000)
+{'accounts': 1, 'regions': 1, 'enis': 1000}
 """
 
 from __future__ import annotations
@@ -26,61 +33,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+from sandbox import records as r
+from sandbox.records import ALL, WORLD, acl_entry, perm
+
 ENIS_PER_ACCOUNT_REGION = 1000
 REGIONS = ("eu-west-1", "us-east-1")
 ENVIRONMENTS = ("prod", "staging", "dev", "shared")
 AZS = ("a", "b")
-
-
-def _tags(values: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in values.items()]
-
-
-def perm(
-    proto: str,
-    low: int | None = None,
-    high: int | None = None,
-    *,
-    cidrs: tuple[str, ...] = (),
-    ipv6: tuple[str, ...] = (),
-    groups: tuple[str, ...] = (),
-    prefix_lists: tuple[str, ...] = (),
-    account: str = "111111111111",
-) -> dict[str, Any]:
-    """One security group ``IpPermissions`` entry, as DescribeSecurityGroups gives it."""
-    out: dict[str, Any] = {
-        "IpProtocol": proto,
-        "IpRanges": [{"CidrIp": c} for c in cidrs],
-        "Ipv6Ranges": [{"CidrIpv6": c} for c in ipv6],
-        "PrefixListIds": [{"PrefixListId": p} for p in prefix_lists],
-        "UserIdGroupPairs": [{"GroupId": g, "UserId": account} for g in groups],
-    }
-    if low is not None:
-        out["FromPort"] = low
-        out["ToPort"] = low if high is None else high
-    return out
-
-
-def acl_entry(
-    number: int,
-    proto: str,
-    ports: tuple[int, int] | None,
-    cidr: str,
-    action: str = "allow",
-    *,
-    egress: bool = False,
-) -> dict[str, Any]:
-    """One NetworkAcls ``Entries`` item; ``proto`` as AWS gives it ("6", "17", "-1")."""
-    entry: dict[str, Any] = {
-        "RuleNumber": number,
-        "Protocol": proto,
-        "RuleAction": action,
-        "Egress": egress,
-    }
-    entry["Ipv6CidrBlock" if ":" in cidr else "CidrBlock"] = cidr
-    if ports is not None:
-        entry["PortRange"] = {"From": ports[0], "To": ports[1]}
-    return entry
+PRIVATE_RANGE = "10.0.0.0/8"
 
 
 class _Region:
@@ -107,29 +67,13 @@ class _Region:
         pl = self.id("pl")
         self.add(
             "PrefixLists",
-            {
-                "PrefixListId": pl,
-                "PrefixListName": "corporate",
-                "AddressFamily": "IPv4",
-                "State": "create-complete",
-                "OwnerId": acct,
-                "Entries": [{"Cidr": "198.51.100.0/24"}, {"Cidr": "203.0.113.0/24"}],
-            },
+            r.prefix_list(pl, "corporate", acct, ("198.51.100.0/24", "203.0.113.0/24")),
         )
         tgw = self.id("tgw")
-        self.add(
-            "TransitGateways", {"TransitGatewayId": tgw, "OwnerId": acct, "State": "available"}
-        )
+        self.add("TransitGateways", r.transit_gateway(tgw, acct))
         tables = {name: self.id("tgw-rtb") for name in ("prod", "nonprod", "shared")}
         for table in tables.values():
-            self.add(
-                "TransitGatewayRouteTables",
-                {
-                    "TransitGatewayRouteTableId": table,
-                    "TransitGatewayId": tgw,
-                    "State": "available",
-                },
-            )
+            self.add("TransitGatewayRouteTables", r.tgw_route_table(table, tgw))
         propagations: dict[str, list[dict[str, Any]]] = {t: [] for t in tables.values()}
         vpcs: dict[str, dict[str, Any]] = {}
         second = self.index % 250
@@ -139,59 +83,24 @@ class _Region:
             vpcs[env] = vpc
             self._workloads(vpc, int(self.enis_wanted * per_env[env]), pl)
         for table, props in propagations.items():
-            self.add(
-                "TransitGatewayPropagations",
-                {
-                    "TransitGatewayRouteTableId": table,
-                    "TransitGatewayRouteTablePropagations": props,
-                },
-            )
+            self.add("TransitGatewayPropagations", r.propagations_of(table, props))
         self.add(
             "TransitGatewayStaticRoutes",
-            {
-                "TransitGatewayRouteTableId": tables["nonprod"],
-                "Routes": [
-                    {
-                        "DestinationCidrBlock": "10.255.0.0/16",
-                        "Type": "static",
-                        "State": "blackhole",
-                    }
-                ],
-            },
+            r.static_routes_of(tables["nonprod"], [r.static_route("10.255.0.0/16", None)]),
         )
         dev, shared = vpcs["dev"], vpcs["shared"]
         pcx = self.id("pcx")
         self.add(
             "VpcPeeringConnections",
-            {
-                "VpcPeeringConnectionId": pcx,
-                "Status": {"Code": "active", "Message": "Active"},
-                "RequesterVpcInfo": {
-                    "VpcId": dev["id"],
-                    "OwnerId": acct,
-                    "Region": self.region,
-                    "CidrBlock": dev["cidr"],
-                    "CidrBlockSet": [{"CidrBlock": dev["cidr"]}],
-                },
-                "AccepterVpcInfo": {
-                    "VpcId": shared["id"],
-                    "OwnerId": acct,
-                    "Region": self.region,
-                    "CidrBlock": shared["cidr"],
-                    "CidrBlockSet": [{"CidrBlock": shared["cidr"]}],
-                },
-            },
+            r.peering(
+                pcx,
+                r.peering_side(dev["id"], acct, self.region, dev["cidr"]),
+                r.peering_side(shared["id"], acct, self.region, shared["cidr"]),
+            ),
         )
         for a, b in ((dev, shared), (shared, dev)):
             for rtb in a["route_tables"]:
-                rtb["Routes"].append(
-                    {
-                        "DestinationCidrBlock": b["cidr"],
-                        "VpcPeeringConnectionId": pcx,
-                        "State": "active",
-                        "Origin": "CreateRoute",
-                    }
-                )
+                rtb["Routes"].append(r.route(b["cidr"], pcx, origin="CreateRoute"))
         return self.files
 
     def _vpc(
@@ -206,56 +115,25 @@ class _Region:
         vpc_id = self.id("vpc")
         base = cidr.rsplit(".", 2)[0]
         ipv6 = f"2600:1f18:{self.index % 65536:x}:{ENVIRONMENTS.index(env)}00::/56"
+        associations = (
+            self.id("vpc-cidr-assoc"),
+            self.id("vpc-cidr-assoc") if env == "prod" else None,
+        )
         self.add(
             "Vpcs",
-            {
-                "VpcId": vpc_id,
-                "OwnerId": acct,
-                "State": "available",
-                "CidrBlock": cidr,
-                "DhcpOptionsId": "dopt-1",
-                "InstanceTenancy": "default",
-                "IsDefault": False,
-                "CidrBlockAssociationSet": [
-                    {
-                        "AssociationId": self.id("vpc-cidr-assoc"),
-                        "CidrBlock": cidr,
-                        "CidrBlockState": {"State": "associated"},
-                    }
-                ],
-                "Ipv6CidrBlockAssociationSet": [
-                    {
-                        "AssociationId": self.id("vpc-cidr-assoc"),
-                        "Ipv6CidrBlock": ipv6,
-                        "Ipv6CidrBlockState": {"State": "associated"},
-                    }
-                ]
-                if env == "prod"
-                else [],
-                "Tags": _tags({"Name": f"{env}-{self.region}", "Environment": env}),
-            },
+            r.vpc(
+                vpc_id,
+                acct,
+                cidr,
+                tag={"Name": f"{env}-{self.region}", "Environment": env},
+                ipv6=ipv6 if env == "prod" else None,
+                association_ids=associations,
+            ),
         )
         igw = self.id("igw")
-        self.add(
-            "InternetGateways",
-            {
-                "InternetGatewayId": igw,
-                "OwnerId": acct,
-                "Attachments": [{"VpcId": vpc_id, "State": "available"}],
-                "Tags": [],
-            },
-        )
+        self.add("InternetGateways", r.internet_gateway(igw, acct, vpc_id))
         if env == "prod":
-            self.add(
-                "FlowLogs",
-                {
-                    "FlowLogId": self.id("fl"),
-                    "ResourceId": vpc_id,
-                    "FlowLogStatus": "ACTIVE",
-                    "TrafficType": "ALL",
-                    "LogDestinationType": "s3",
-                },
-            )
+            self.add("FlowLogs", r.flow_log(self.id("fl"), vpc_id, "s3"))
         subnets: dict[str, list[str]] = {"public": [], "app": [], "data": []}
         cidrs: dict[str, str] = {}
         for t, tier in enumerate(("public", "app", "data")):
@@ -263,177 +141,106 @@ class _Region:
                 subnet_id = self.id("subnet")
                 block = f"{base}.{t * 64 + z * 32}.0/19"
                 cidrs[subnet_id] = block
-                item = {
-                    "SubnetId": subnet_id,
-                    "VpcId": vpc_id,
-                    "CidrBlock": block,
-                    "State": "available",
-                    "AvailabilityZone": f"{self.region}{az}",
-                    "AvailableIpAddressCount": 8000,
-                    "MapPublicIpOnLaunch": tier == "public",
-                    "DefaultForAz": False,
-                    "OwnerId": acct,
-                    "Tags": _tags({"Name": f"{env}-{tier}-{az}", "Tier": tier}),
-                }
-                if env == "prod" and tier == "public":
-                    item["Ipv6CidrBlockAssociationSet"] = [
-                        {
-                            "Ipv6CidrBlock": ipv6.replace("00::/56", f"{z:02x}::/64"),
-                            "Ipv6CidrBlockState": {"State": "associated"},
-                        }
-                    ]
-                self.add("Subnets", item)
+                subnet_ipv6 = ipv6.replace("00::/56", f"{z:02x}::/64")
+                self.add(
+                    "Subnets",
+                    r.subnet(
+                        subnet_id,
+                        vpc_id,
+                        block,
+                        f"{self.region}{az}",
+                        acct,
+                        public=tier == "public",
+                        tag={"Name": f"{env}-{tier}-{az}", "Tier": tier},
+                        ipv6=subnet_ipv6 if env == "prod" and tier == "public" else None,
+                        available_ips=8000,
+                    ),
+                )
                 subnets[tier].append(subnet_id)
         nat = self.id("nat")
         self.add(
             "NatGateways",
-            {
-                "NatGatewayId": nat,
-                "VpcId": vpc_id,
-                "SubnetId": subnets["public"][0],
-                "State": "available",
-                "ConnectivityType": "public",
-                "NatGatewayAddresses": [
-                    {
-                        "PublicIp": f"52.{self.index % 250}.{ENVIRONMENTS.index(env)}.1",
-                        "PrivateIp": f"{base}.0.5",
-                        "NetworkInterfaceId": self.id("eni"),
-                    }
-                ],
-            },
+            r.nat_gateway(
+                nat,
+                vpc_id,
+                subnets["public"][0],
+                f"52.{self.index % 250}.{ENVIRONMENTS.index(env)}.1",
+                f"{base}.0.5",
+                self.id("eni"),
+            ),
         )
-        local = {
-            "DestinationCidrBlock": cidr,
-            "GatewayId": "local",
-            "State": "active",
-            "Origin": "CreateRouteTable",
-        }
-        to_tgw = {
-            "DestinationCidrBlock": "10.0.0.0/8",
-            "TransitGatewayId": tgw,
-            "State": "active",
-            "Origin": "CreateRoute",
-        }
-        public_rtb: dict[str, Any] = {
-            "RouteTableId": self.id("rtb"),
-            "VpcId": vpc_id,
-            "OwnerId": acct,
-            "Tags": [],
-            "Routes": [
-                dict(local),
-                dict(to_tgw),
-                {
-                    "DestinationCidrBlock": "0.0.0.0/0",
-                    "GatewayId": igw,
-                    "State": "active",
-                    "Origin": "CreateRoute",
-                },
-            ],
-            "Associations": [
-                {"SubnetId": s, "Main": False, "AssociationState": {"State": "associated"}}
-                for s in subnets["public"]
-            ],
-        }
+
+        def routes(*extra: tuple[str, str]) -> list[dict[str, Any]]:
+            """The local route, 10/8 to the transit gateway, then ``extra``."""
+            return [
+                r.route(cidr, "local", origin="CreateRouteTable"),
+                r.route(PRIVATE_RANGE, tgw, origin="CreateRoute"),
+                *(r.route(dest, target, origin="CreateRoute") for dest, target in extra),
+            ]
+
+        public_rtb = r.route_table(
+            self.id("rtb"),
+            vpc_id,
+            acct,
+            routes((WORLD, igw)),
+            [r.route_table_association(s) for s in subnets["public"]],
+        )
         if env == "prod":
-            public_rtb["Routes"].append(
-                {"DestinationIpv6CidrBlock": "::/0", "GatewayId": igw, "State": "active"}
-            )
-            public_rtb["Routes"].append(
-                {"DestinationIpv6CidrBlock": ipv6, "GatewayId": "local", "State": "active"}
-            )
-        private_rtb = {
-            "RouteTableId": self.id("rtb"),
-            "VpcId": vpc_id,
-            "OwnerId": acct,
-            "Tags": [],
-            "Routes": [
-                dict(local),
-                dict(to_tgw),
-                {
-                    "DestinationCidrBlock": "0.0.0.0/0",
-                    "NatGatewayId": nat,
-                    "State": "active",
-                    "Origin": "CreateRoute",
-                },
-            ],
-            "Associations": [
-                {"SubnetId": s, "Main": False, "AssociationState": {"State": "associated"}}
-                for s in subnets["app"] + subnets["data"]
-            ],
-        }
-        main_rtb = {
-            "RouteTableId": self.id("rtb"),
-            "VpcId": vpc_id,
-            "OwnerId": acct,
-            "Tags": [],
-            "Routes": [dict(local)],
-            "Associations": [{"Main": True, "AssociationState": {"State": "associated"}}],
-        }
+            public_rtb["Routes"].append(r.route("::/0", igw))
+            public_rtb["Routes"].append(r.route(ipv6, "local"))
+        private_rtb = r.route_table(
+            self.id("rtb"),
+            vpc_id,
+            acct,
+            routes((WORLD, nat)),
+            [r.route_table_association(s) for s in subnets["app"] + subnets["data"]],
+        )
+        main_rtb = r.route_table(
+            self.id("rtb"),
+            vpc_id,
+            acct,
+            [r.route(cidr, "local", origin="CreateRouteTable")],
+            [r.route_table_association()],
+        )
         for rtb in (public_rtb, private_rtb, main_rtb):
             self.add("RouteTables", rtb)
-        everything = [
-            acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=False),
-            acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=False),
-            acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=True),
-            acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=True),
-        ]
         self.add(
             "NetworkAcls",
-            {
-                "NetworkAclId": self.id("acl"),
-                "VpcId": vpc_id,
-                "IsDefault": True,
-                "OwnerId": acct,
-                "Entries": everything,
-                "Associations": [{"SubnetId": s} for s in subnets["app"] + subnets["data"]],
-            },
+            r.network_acl(
+                self.id("acl"),
+                vpc_id,
+                acct,
+                r.default_acl_entries(),
+                [r.acl_association(s) for s in subnets["app"] + subnets["data"]],
+                default=True,
+            ),
         )
         self.add(
             "NetworkAcls",
-            {
-                "NetworkAclId": self.id("acl"),
-                "VpcId": vpc_id,
-                "IsDefault": False,
-                "OwnerId": acct,
-                "Entries": [
-                    acl_entry(90, "6", (3389, 3389), "0.0.0.0/0", "deny", egress=False),
-                    acl_entry(100, "6", (443, 443), "0.0.0.0/0", "allow", egress=False),
-                    acl_entry(110, "6", (80, 80), "0.0.0.0/0", "allow", egress=False),
-                    acl_entry(120, "6", (22, 22), "0.0.0.0/0", "allow", egress=False),
-                    acl_entry(130, "-1", None, "10.0.0.0/8", "allow", egress=False),
-                    acl_entry(140, "6", (1024, 65535), "0.0.0.0/0", "allow", egress=False),
-                    acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=False),
-                    acl_entry(100, "-1", None, "0.0.0.0/0", "allow", egress=True),
-                    acl_entry(32767, "-1", None, "0.0.0.0/0", "deny", egress=True),
+            r.network_acl(
+                self.id("acl"),
+                vpc_id,
+                acct,
+                [
+                    acl_entry(90, "6", (3389, 3389), WORLD, "deny"),
+                    acl_entry(100, "6", (443, 443), WORLD),
+                    acl_entry(110, "6", (80, 80), WORLD),
+                    acl_entry(120, "6", (22, 22), WORLD),
+                    acl_entry(130, ALL, None, PRIVATE_RANGE),
+                    acl_entry(140, "6", (1024, 65535), WORLD),
+                    acl_entry(32767, ALL, None, WORLD, "deny"),
+                    acl_entry(100, ALL, None, WORLD, egress=True),
+                    acl_entry(32767, ALL, None, WORLD, "deny", egress=True),
                 ],
-                "Associations": [{"SubnetId": s} for s in subnets["public"]],
-            },
+                [r.acl_association(s) for s in subnets["public"]],
+            ),
         )
         att = self.id("tgw-attach")
         table = tables["shared" if env == "shared" else "prod" if env == "prod" else "nonprod"]
-        self.add(
-            "TransitGatewayAttachments",
-            {
-                "TransitGatewayAttachmentId": att,
-                "TransitGatewayId": tgw,
-                "TransitGatewayOwnerId": acct,
-                "ResourceOwnerId": acct,
-                "ResourceType": "vpc",
-                "ResourceId": vpc_id,
-                "State": "available",
-                "Association": {"TransitGatewayRouteTableId": table, "State": "associated"},
-            },
-        )
+        self.add("TransitGatewayAttachments", r.tgw_attachment(att, tgw, acct, vpc_id, table))
         self.add(
             "TransitGatewayVpcAttachments",
-            {
-                "TransitGatewayAttachmentId": att,
-                "TransitGatewayId": tgw,
-                "VpcId": vpc_id,
-                "VpcOwnerId": acct,
-                "State": "available",
-                "SubnetIds": subnets["app"],
-            },
+            r.tgw_vpc_attachment(att, tgw, vpc_id, acct, subnets["app"]),
         )
         # prod and non-prod learn their own kind and shared; shared learns everybody
         targets = {
@@ -443,14 +250,7 @@ class _Region:
             "shared": ["prod", "nonprod", "shared"],
         }[env]
         for name in targets:
-            propagations[tables[name]].append(
-                {
-                    "TransitGatewayAttachmentId": att,
-                    "ResourceId": vpc_id,
-                    "ResourceType": "vpc",
-                    "State": "enabled",
-                }
-            )
+            propagations[tables[name]].append(r.propagation(att, vpc_id))
         return {
             "id": vpc_id,
             "env": env,
@@ -472,37 +272,17 @@ class _Region:
             sg_id = self.id("sg")
             self.add(
                 "SecurityGroups",
-                {
-                    "GroupId": sg_id,
-                    "GroupName": name,
-                    "Description": name,
-                    "VpcId": vpc_id,
-                    "OwnerId": acct,
-                    "IpPermissions": ingress,
-                    "IpPermissionsEgress": egress
-                    if egress is not None
-                    else [perm("-1", cidrs=("0.0.0.0/0",))],
-                    "Tags": _tags({"Name": name}),
-                },
+                r.security_group(
+                    sg_id, name, vpc_id, acct, ingress, egress, description=name, tag={"Name": name}
+                ),
             )
             return sg_id
 
         default = self.id("sg")
-        self.add(
-            "SecurityGroups",
-            {
-                "GroupId": default,
-                "GroupName": "default",
-                "Description": "default VPC security group",
-                "VpcId": vpc_id,
-                "OwnerId": acct,
-                "IpPermissions": [perm("-1", groups=(default,), account=acct)],
-                "IpPermissionsEgress": [perm("-1", cidrs=("0.0.0.0/0",))],
-            },
-        )
+        self.add("SecurityGroups", r.default_security_group(default, vpc_id, acct))
         lb_sg = group(
             f"{env}-alb",
-            [perm("tcp", 443, cidrs=("0.0.0.0/0",)), perm("tcp", 80, cidrs=("0.0.0.0/0",))],
+            [perm("tcp", 443, cidrs=(WORLD,)), perm("tcp", 80, cidrs=(WORLD,))],
         )
         web = group(
             f"{env}-web",
@@ -513,17 +293,17 @@ class _Region:
         )
         bastion = group(
             f"{env}-bastion",
-            [perm("tcp", 22, cidrs=("0.0.0.0/0",) if env == "dev" else ("198.51.100.0/24",))],
+            [perm("tcp", 22, cidrs=(WORLD,) if env == "dev" else ("198.51.100.0/24",))],
         )
         app = group(
             f"{env}-app",
             [
                 perm("tcp", 8080, groups=(web, lb_sg), account=acct),
                 perm("tcp", 22, groups=(bastion,), account=acct),
-                perm("tcp", 443, cidrs=("10.0.0.0/8",)),
+                perm("tcp", 443, cidrs=(PRIVATE_RANGE,)),
             ],
         )
-        db_sources = ("10.0.0.0/8",) if env == "staging" else ()
+        db_sources = (PRIVATE_RANGE,) if env == "staging" else ()
         db = group(
             f"{env}-db",
             [
@@ -531,7 +311,7 @@ class _Region:
                 perm("tcp", 6379, groups=(app,), account=acct),
             ],
         )
-        legacy = group(f"{env}-legacy", [perm("-1", cidrs=(vpc["cidr"],))])
+        legacy = group(f"{env}-legacy", [perm(ALL, cidrs=(vpc["cidr"],))])
         services = [
             group(f"{env}-svc-{n}", [perm("tcp", 9000 + n, groups=(app,), account=acct)])
             for n in range(6)
@@ -582,7 +362,11 @@ class _Region:
                 tags = {"Name": f"{env}-{n}", "Environment": env}
                 if groups[0] == db:
                     tags["DataClassification"] = "confidential"
-                self.add("Reservations", self._reservation(instance_id, eni, tags))
+                reservation = self.id("r")
+                record = r.instance(
+                    instance_id, eni, tag=tags, volume=self.id("vol"), key_name="ops"
+                )
+                self.add("Reservations", r.reservation(reservation, self.account, [record]))
                 if groups[0] == app and len(lb_targets) < 10:
                     lb_targets.append((instance_id, 8080))
         if env in ("prod", "staging") and lb_targets:
@@ -600,182 +384,49 @@ class _Region:
         kind: str,
         instance_id: str | None,
     ) -> dict[str, Any]:
-        private: dict[str, Any] = {
-            "Primary": True,
-            "PrivateDnsName": f"ip-{ip.replace('.', '-')}.ec2.internal",
-            "PrivateIpAddress": ip,
-        }
-        eni: dict[str, Any] = {
-            "AvailabilityZone": f"{self.region}a",
-            "Description": "",
-            "Groups": [{"GroupId": g, "GroupName": g} for g in groups],
-            "InterfaceType": "interface",
-            "Ipv6Addresses": [{"Ipv6Address": a} for a in ipv6],
-            "MacAddress": "02:00:00:00:00:00",
-            "NetworkInterfaceId": eni_id,
-            "OwnerId": self.account,
-            "PrivateDnsName": private["PrivateDnsName"],
-            "PrivateIpAddress": ip,
-            "PrivateIpAddresses": [private],
-            "RequesterManaged": False,
-            "SourceDestCheck": True,
-            "Status": "in-use",
-            "SubnetId": subnet,
-            "TagSet": [],
-            "VpcId": vpc_id,
-        }
-        if public_ip:
-            assoc = {
-                "IpOwnerId": "amazon",
-                "PublicDnsName": f"ec2-{public_ip.replace('.', '-')}.compute.amazonaws.com",
-                "PublicIp": public_ip,
-            }
-            eni["Association"] = assoc
-            private["Association"] = assoc
+        """An instance's interface, or (``kind`` rds or lambda) a managed service's."""
+        description, interface_type, requester = "", "interface", None
         if kind == "rds":
-            eni["Description"] = "RDSNetworkInterface"
-            eni["RequesterId"] = "amazon-rds"
-            eni["RequesterManaged"] = True
+            description, requester = "RDSNetworkInterface", "amazon-rds"
         elif kind == "lambda":
-            eni["Description"] = f"AWS Lambda VPC ENI-fn-{eni_id}"
-            eni["InterfaceType"] = "lambda"
-            eni["RequesterId"] = "AROAEXAMPLE:lambda"
-            eni["RequesterManaged"] = True
-        if instance_id:
-            eni["Attachment"] = {
-                "AttachTime": "2026-01-01T00:00:00Z",
-                "AttachmentId": self.id("eni-attach"),
-                "DeleteOnTermination": True,
-                "DeviceIndex": 0,
-                "InstanceId": instance_id,
-                "InstanceOwnerId": self.account,
-                "Status": "attached",
-            }
-        return eni
-
-    def _reservation(
-        self, instance_id: str, eni: dict[str, Any], tags: dict[str, str]
-    ) -> dict[str, Any]:
-        return {
-            "ReservationId": self.id("r"),
-            "OwnerId": self.account,
-            "Groups": [],
-            "Instances": [
-                {
-                    "AmiLaunchIndex": 0,
-                    "ImageId": "ami-0abcdef1234567890",
-                    "InstanceId": instance_id,
-                    "InstanceType": "m6i.large",
-                    "KeyName": "ops",
-                    "LaunchTime": "2026-01-01T00:00:00Z",
-                    "Monitoring": {"State": "disabled"},
-                    "Placement": {
-                        "AvailabilityZone": eni["AvailabilityZone"],
-                        "GroupName": "",
-                        "Tenancy": "default",
-                    },
-                    "PrivateDnsName": eni["PrivateDnsName"],
-                    "PrivateIpAddress": eni["PrivateIpAddress"],
-                    "ProductCodes": [],
-                    "PublicDnsName": "",
-                    "State": {"Code": 16, "Name": "running"},
-                    "StateTransitionReason": "",
-                    "SubnetId": eni["SubnetId"],
-                    "VpcId": eni["VpcId"],
-                    "Architecture": "x86_64",
-                    "BlockDeviceMappings": [
-                        {
-                            "DeviceName": "/dev/xvda",
-                            "Ebs": {
-                                "AttachTime": "2026-01-01T00:00:00Z",
-                                "DeleteOnTermination": True,
-                                "Status": "attached",
-                                "VolumeId": self.id("vol"),
-                            },
-                        }
-                    ],
-                    "ClientToken": "",
-                    "EbsOptimized": True,
-                    "EnaSupport": True,
-                    "Hypervisor": "xen",
-                    "NetworkInterfaces": [dict(eni)],
-                    "RootDeviceName": "/dev/xvda",
-                    "RootDeviceType": "ebs",
-                    "SecurityGroups": [
-                        {"GroupId": g["GroupId"], "GroupName": g["GroupName"]}
-                        for g in eni["Groups"]
-                    ],
-                    "SourceDestCheck": True,
-                    "Tags": _tags(tags),
-                    "VirtualizationType": "hvm",
-                    "MetadataOptions": {
-                        "HttpTokens": "required",
-                        "HttpPutResponseHopLimit": 2,
-                        "HttpEndpoint": "enabled",
-                    },
-                }
-            ],
-        }
+            description = f"AWS Lambda VPC ENI-fn-{eni_id}"
+            interface_type, requester = "lambda", "AROAEXAMPLE:lambda"
+        attached = (
+            r.attachment(instance_id, self.account, self.id("eni-attach")) if instance_id else None
+        )
+        return r.network_interface(
+            eni_id,
+            subnet=subnet,
+            vpc=vpc_id,
+            # zone a whatever the subnet's: snapshots stay byte-identical across versions
+            zone=f"{self.region}a",
+            owner=self.account,
+            ip=ip,
+            groups=groups,
+            ipv6=ipv6,
+            public_ip=public_ip,
+            description=description,
+            interface_type=interface_type,
+            requester=requester,
+            attached=attached,
+        )
 
     def _load_balancer(
         self, env: str, vpc_id: str, subnets: list[str], lb_sg: str, targets: list[tuple[str, int]]
     ) -> None:
-        prefix = f"arn:aws:elasticloadbalancing:{self.region}:{self.account}"
-        lb = f"{prefix}:loadbalancer/app/{env}-web/{self.index:08x}{self.counter:08x}"
-        tg = f"{prefix}:targetgroup/{env}-app/{self.index:08x}{self.counter:08x}"
-        self.add(
-            "LoadBalancers",
-            {
-                "LoadBalancerArn": lb,
-                "LoadBalancerName": f"{env}-web",
-                "Scheme": "internet-facing",
-                "VpcId": vpc_id,
-                "State": {"Code": "active"},
-                "Type": "application",
-                "AvailabilityZones": [
-                    {"ZoneName": f"{self.region}{AZS[i]}", "SubnetId": s}
-                    for i, s in enumerate(subnets)
-                ],
-                "SecurityGroups": [lb_sg],
-                "IpAddressType": "ipv4",
-            },
-        )
-        self.add(
-            "TargetGroups",
-            {
-                "TargetGroupArn": tg,
-                "TargetGroupName": f"{env}-app",
-                "Protocol": "HTTP",
-                "Port": 8080,
-                "VpcId": vpc_id,
-                "TargetType": "instance",
-                "LoadBalancerArns": [lb],
-            },
-        )
+        suffix = f"{self.index:08x}{self.counter:08x}"
+        lb = r.elb_arn(self.region, self.account, f"loadbalancer/app/{env}-web/{suffix}")
+        tg = r.elb_arn(self.region, self.account, f"targetgroup/{env}-app/{suffix}")
+        zones = [(f"{self.region}{AZS[i]}", s) for i, s in enumerate(subnets)]
+        self.add("LoadBalancers", r.load_balancer(lb, f"{env}-web", vpc_id, zones, [lb_sg]))
+        self.add("TargetGroups", r.target_group(tg, f"{env}-app", vpc_id, 8080, lb))
         self.add(
             "LoadBalancerListeners",
-            {
-                "LoadBalancerArn": lb,
-                "Listeners": [
-                    {
-                        "ListenerArn": f"{lb}/l/1",
-                        "LoadBalancerArn": lb,
-                        "Port": 443,
-                        "Protocol": "HTTPS",
-                        "DefaultActions": [{"Type": "forward", "TargetGroupArn": tg}],
-                    }
-                ],
-            },
+            r.listeners_of(lb, [r.listener(f"{lb}/l/1", lb, 443, "HTTPS", tg)]),
         )
         self.add(
             "LoadBalancerTargetHealth",
-            {
-                "TargetGroupArn": tg,
-                "TargetHealthDescriptions": [
-                    {"Target": {"Id": i, "Port": p}, "TargetHealth": {"State": "healthy"}}
-                    for i, p in targets
-                ],
-            },
+            r.target_health_of(tg, [r.target_health(i, p) for i, p in targets]),
         )
 
 
@@ -794,11 +445,7 @@ def write_synthetic_snapshot(root: Path, enis: int, seed: int = 7) -> dict[str, 
         for region in regions:
             index += 1
             files = _Region(account, region, index, per_place, rng).build()
-            folder = root / account / region
-            folder.mkdir(parents=True, exist_ok=True)
-            for key, items in files.items():
-                with open(folder / f"{key}.json", "w", encoding="utf-8") as handle:
-                    json.dump({key: items}, handle, separators=(",", ":"))
+            r.write_files(root / account / region, files)
             manifest["accounts"][account]["regions"][region] = {"status": "ok"}
     (root / "manifest.json").write_text(json.dumps(manifest))
     return {

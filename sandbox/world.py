@@ -6,7 +6,8 @@ Everything is created through ordinary boto3 calls on a moto server in this proc
 they would read AWS. The organization itself is the example spec's
 (``sandbox.organization.seed_organization``); the networks are
 ``sandbox.network.seed_network`` estates, chosen per account and region in
-:data:`ESTATES` and then changed as listed in :data:`PLANTED`.
+:data:`ESTATES` and then changed as listed in :data:`PLANTED`, through the same boto3
+helpers (:mod:`sandbox.seeding`) the estates are built with.
 
 The estates (CIDRs ``10.<base>.0.0/16``):
 
@@ -51,17 +52,10 @@ from typing import Any, Literal
 from core.aws import Aws
 from core.errors import InputError
 from core.spec import Spec
-from sandbox.network import (
-    AMI,
-    WORLD,
-    NetworkPlan,
-    SeededNetwork,
-    remove_default_vpc,
-    seed_network,
-    subnet_cidr,
-    tag_spec,
-)
+from sandbox import seeding as seed
+from sandbox.network import NetworkPlan, SeededNetwork, seed_network
 from sandbox.organization import SeededOrganization
+from sandbox.seeding import WORLD, subnet_cidr
 
 __all__ = [
     "ESTATES",
@@ -553,7 +547,7 @@ def seed_workloads(
         for region in spec.regions:
             if (account, region) in seeded:
                 continue
-            remove_default_vpc(member(account).client("ec2", region))
+            seed.remove_default_vpc(member(account).client("ec2", region))
             world.cleared.append((account, region))
     return world
 
@@ -565,110 +559,81 @@ def _dev_peered_into_prod(member: Callable[[str], Aws], world: World) -> None:
     prod, dev = world.net(PAYMENTS_PROD, US), world.net(PAYMENTS_DEV, US)
     prod_ec2 = member(PAYMENTS_PROD).client("ec2", US)
     dev_ec2 = member(PAYMENTS_DEV).client("ec2", US)
-    pcx = prod_ec2.create_vpc_peering_connection(
-        VpcId=prod["vpc.prod"],
-        PeerVpcId=dev["vpc.dev"],
-        PeerOwnerId=PAYMENTS_DEV,
-        PeerRegion=US,
-        TagSpecifications=tag_spec("vpc-peering-connection", "payments-prod-to-dev"),
-    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    dev_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    pcx = seed.create_peering(
+        prod_ec2,
+        prod["vpc.prod"],
+        dev["vpc.dev"],
+        "payments-prod-to-dev",
+        accepter=dev_ec2,
+        peer_owner=PAYMENTS_DEV,
+        peer_region=US,
+    )
     world.ids["payments.pcx.prod-dev"] = pcx
-    prod_ec2.create_route(
-        RouteTableId=prod["rtb.prod.private"],
-        DestinationCidrBlock=dev.plan.cidr("dev"),
-        VpcPeeringConnectionId=pcx,
-    )
-    dev_ec2.create_route(
-        RouteTableId=dev["rtb.dev.public"],
-        DestinationCidrBlock=prod.plan.cidr("prod"),
-        VpcPeeringConnectionId=pcx,
-    )
-    prod_ec2.authorize_security_group_ingress(
-        GroupId=prod["sg.db"],
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 5432,
-                "ToPort": 5432,
-                "IpRanges": [{"CidrIp": dev.plan.cidr("dev"), "Description": "payments-dev"}],
-            }
-        ],
+    seed.add_route(prod_ec2, prod["rtb.prod.private"], dev.plan.cidr("dev"), pcx)
+    seed.add_route(dev_ec2, dev["rtb.dev.public"], prod.plan.cidr("prod"), pcx)
+    seed.authorize(
+        prod_ec2, prod["sg.db"], 5432, cidr=dev.plan.cidr("dev"), description="payments-dev"
     )
 
 
 def _database_subnet_on_public_route_table(ec2: Any, world: World) -> None:
     net = world.net(PAYMENTS_PROD, US)
-    subnet = ec2.create_subnet(
-        VpcId=net["vpc.prod"],
-        CidrBlock=subnet_cidr(net.plan.cidr("prod"), 20),
-        AvailabilityZone=_first_zone(ec2),
-        TagSpecifications=tag_spec("subnet", "prod-database-a", "prod", Tier="database"),
-    )["Subnet"]["SubnetId"]
+    subnet = seed.create_subnet(
+        ec2,
+        net["vpc.prod"],
+        subnet_cidr(net.plan.cidr("prod"), 20),
+        seed.zone_names(ec2)[0],
+        "prod-database-a",
+        "prod",
+        Tier="database",
+    )
     world.ids["payments.subnet.database-a"] = subnet
     # the mistake: the public route table (0.0.0.0/0 -> internet gateway), not the private one
     ec2.associate_route_table(RouteTableId=net["rtb.prod.public"], SubnetId=subnet)
-    group = _group(ec2, net["vpc.prod"], "prod-rds", "PostgreSQL (RDS)", "prod")
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 5432,
-                "ToPort": 5432,
-                "UserIdGroupPairs": [{"GroupId": net["sg.app"], "Description": "from the app"}],
-            }
-        ],
-    )
+    group = seed.create_security_group(ec2, net["vpc.prod"], "prod-rds", "PostgreSQL (RDS)", "prod")
+    seed.authorize(ec2, group, 5432, group=net["sg.app"], description="from the app")
     world.ids["payments.sg.rds"] = group
-    eni = ec2.create_network_interface(
-        SubnetId=subnet,
-        Groups=[group],
-        Description="RDSNetworkInterface",
-        TagSpecifications=tag_spec(
-            "network-interface", "payments-db", "prod", DataClassification="restricted"
-        ),
-    )["NetworkInterface"]["NetworkInterfaceId"]
-    world.ids["payments.eni.rds"] = eni
+    world.ids["payments.eni.rds"] = seed.create_interface(
+        ec2,
+        subnet,
+        [group],
+        "RDSNetworkInterface",
+        "payments-db",
+        "prod",
+        DataClassification="restricted",
+    )
 
 
 def _managed_service_interface(ec2: Any, world: World) -> None:
     """A Lambda function's interface in a private subnet: managed, and rightly quiet."""
     net = world.net(PAYMENTS_PROD, US)
-    group = _group(ec2, net["vpc.prod"], "prod-worker", "Payments worker function", "prod")
+    group = seed.create_security_group(
+        ec2, net["vpc.prod"], "prod-worker", "Payments worker function", "prod"
+    )
     world.ids["payments.sg.worker"] = group
-    eni = ec2.create_network_interface(
-        SubnetId=net["subnet.prod.private-b"],
-        Groups=[group],
-        Description="AWS Lambda VPC ENI-payments-worker",
-        TagSpecifications=tag_spec("network-interface", "payments-worker", "prod"),
-    )["NetworkInterface"]["NetworkInterfaceId"]
-    world.ids["payments.eni.lambda"] = eni
+    world.ids["payments.eni.lambda"] = seed.create_interface(
+        ec2,
+        net["subnet.prod.private-b"],
+        [group],
+        "AWS Lambda VPC ENI-payments-worker",
+        "payments-worker",
+        "prod",
+    )
 
 
 def _default_group_given_a_rule(ec2: Any, world: World) -> None:
     group = world.net(PAYMENTS_DEV, US)["sg.dev.default"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[
-            {
-                "IpProtocol": "-1",
-                "IpRanges": [{"CidrIp": PRIVATE_RANGE, "Description": "anything internal"}],
-            }
-        ],
+    seed.authorize(
+        ec2, group, None, protocol="-1", cidr=PRIVATE_RANGE, description="anything internal"
     )
 
 
 def _close_ssh(ec2: Any, net: SeededNetwork) -> None:
     """Hosts are reached through Session Manager: drop the bastion's and dev's SSH rules."""
     for name in ("sg.bastion", "sg.dev"):
-        if name not in net:
-            continue
-        group = ec2.describe_security_groups(GroupIds=[net[name]])["SecurityGroups"][0]
-        if group.get("IpPermissions"):
-            ec2.revoke_security_group_ingress(
-                GroupId=group["GroupId"], IpPermissions=group["IpPermissions"]
-            )
+        if name in net:
+            group = ec2.describe_security_groups(GroupIds=[net[name]])["SecurityGroups"][0]
+            seed.revoke_rules(ec2, group, egress=False)
 
 
 def _private_default_acl(ec2: Any, acl: str) -> None:
@@ -681,7 +646,7 @@ def _private_default_acl(ec2: Any, acl: str) -> None:
         Egress=False,
         CidrBlock=PRIVATE_RANGE,
     )
-    _acl_entry(ec2, acl, 200, "allow", WORLD, EPHEMERAL)
+    seed.add_acl_entry(ec2, acl, 200, "allow", WORLD, EPHEMERAL)
 
 
 # ---- the staging VPC and its traps -----------------------------------------------------------
@@ -689,194 +654,75 @@ def _private_default_acl(ec2: Any, acl: str) -> None:
 
 def _seed_staging(ec2: Any, member: Aws, world: World) -> None:
     ids = world.ids
+    env = "staging"
 
     def put(name: str, value: str) -> str:
         ids[f"staging.{name}"] = value
         return value
 
-    remove_default_vpc(ec2)
+    seed.remove_default_vpc(ec2)
     vpc = put(
         "vpc",
-        ec2.create_vpc(
-            CidrBlock=STAGING_CIDR,
-            TagSpecifications=tag_spec(
-                "vpc", "staging-vpc", "staging", DataClassification="internal"
-            ),
-        )["Vpc"]["VpcId"],
+        seed.create_vpc(ec2, STAGING_CIDR, "staging-vpc", env, DataClassification="internal"),
     )
-    in_vpc = [{"Name": "vpc-id", "Values": [vpc]}]
-    default_sg = ec2.describe_security_groups(
-        Filters=[*in_vpc, {"Name": "group-name", "Values": ["default"]}]
-    )["SecurityGroups"][0]
+    default_sg = seed.default_security_group(ec2, vpc)
     put("sg.default", default_sg["GroupId"])
-    if default_sg.get("IpPermissions"):
-        ec2.revoke_security_group_ingress(
-            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
-        )
-    if default_sg.get("IpPermissionsEgress"):
-        ec2.revoke_security_group_egress(
-            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
-        )
-    default_acl = ec2.describe_network_acls(
-        Filters=[*in_vpc, {"Name": "default", "Values": ["true"]}]
-    )["NetworkAcls"][0]["NetworkAclId"]
-    _private_default_acl(ec2, put("acl.default", default_acl))
+    seed.revoke_rules(ec2, default_sg)
+    _private_default_acl(ec2, put("acl.default", seed.default_network_acl(ec2, vpc)))
     logs = member.client("logs", STAGING_REGION)
-    logs.create_log_group(logGroupName="/ivs/flow-logs/staging")
-    put(
-        "fl",
-        ec2.create_flow_logs(
-            ResourceIds=[vpc],
-            ResourceType="VPC",
-            TrafficType="ALL",
-            LogDestinationType="cloud-watch-logs",
-            LogGroupName="/ivs/flow-logs/staging",
-            DeliverLogsPermissionArn=f"arn:aws:iam::{STAGING_ACCOUNT}:role/ivs-flow-logs",
-        )["FlowLogIds"][0],
-    )
-    igw = put(
-        "igw",
-        ec2.create_internet_gateway(
-            TagSpecifications=tag_spec("internet-gateway", "staging-igw", "staging")
-        )["InternetGateway"]["InternetGatewayId"],
-    )
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    zone = _first_zone(ec2)
+    put("fl", seed.create_flow_logs(ec2, logs, vpc, env, STAGING_ACCOUNT))
+    igw = put("igw", seed.create_internet_gateway(ec2, vpc, env))
+    zone = seed.zone_names(ec2)[0]
 
     def subnet(name: str, index: int) -> str:
-        subnet_id = ec2.create_subnet(
-            VpcId=vpc,
-            CidrBlock=subnet_cidr(STAGING_CIDR, index),
-            AvailabilityZone=zone,
-            TagSpecifications=tag_spec("subnet", f"staging-{name}", "staging"),
-        )["Subnet"]["SubnetId"]
-        return put(f"subnet.{name}", subnet_id)
+        cidr = subnet_cidr(STAGING_CIDR, index)
+        return put(
+            f"subnet.{name}", seed.create_subnet(ec2, vpc, cidr, zone, f"staging-{name}", env)
+        )
+
+    def group(name: str, description: str, ports: tuple[int, ...]) -> str:
+        """A group admitting ``ports`` from anywhere."""
+        group_id = seed.create_security_group(ec2, vpc, f"staging-{name}", description, env)
+        for port in ports:
+            seed.authorize(ec2, group_id, port, cidr=WORLD, description="anywhere")
+        return put(f"sg.{name}", group_id)
+
+    def instance(name: str, subnet: str, group: str) -> str:
+        launched = seed.run_instance(
+            ec2,
+            subnet,
+            [group],
+            f"staging-{name}",
+            env,
+            public_ip=True,
+            DataClassification="internal",
+        )
+        return put(f"i.{name}", launched["InstanceId"])
 
     public, isolated = subnet("public-a", 0), subnet("isolated-a", 10)
-    public_rtb = put("rtb.public", _route_table(ec2, vpc, "staging-public", public))
-    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock=WORLD, GatewayId=igw)
+    public_rtb = put(
+        "rtb.public", seed.create_route_table(ec2, vpc, "staging-public", env, [public])
+    )
+    seed.add_route(ec2, public_rtb, WORLD, igw)
     # no route to the internet gateway: the local route only
-    put("rtb.isolated", _route_table(ec2, vpc, "staging-isolated", isolated))
+    put("rtb.isolated", seed.create_route_table(ec2, vpc, "staging-isolated", env, [isolated]))
 
     # Trap 1: the ACL denies SSH from anywhere (rule 90), then allows everything else.
-    public_acl = put("acl.public", _acl(ec2, vpc, "staging-public", public))
-    _acl_entry(ec2, public_acl, 90, "deny", WORLD, (22, 22))
-    _acl_entry(ec2, public_acl, 100, "allow", WORLD, None)
-    _acl_entry(ec2, public_acl, 100, "allow", WORLD, None, egress=True)
-    ssh_open = put(
-        "sg.ssh-open", _group(ec2, vpc, "staging-ssh-open", "SSH from anywhere", "staging")
+    public_acl = put(
+        "acl.public", seed.create_network_acl(ec2, vpc, "staging-public", env, [public])
     )
-    _open(ec2, ssh_open, 22)
-    put("i.jump", _public_instance(ec2, public, ssh_open, "staging-jump"))
+    seed.add_acl_entry(ec2, public_acl, 90, "deny", WORLD, (22, 22))
+    seed.add_acl_entry(ec2, public_acl, 100, "allow", WORLD, None)
+    seed.add_acl_entry(ec2, public_acl, 100, "allow", WORLD, None, egress=True)
+    instance("jump", public, group("ssh-open", "SSH from anywhere", (22,)))
 
     # Trap 2: group and ACL admit the world, the route table does not lead there.
-    isolated_acl = put("acl.isolated", _acl(ec2, vpc, "staging-isolated", isolated))
-    _acl_entry(ec2, isolated_acl, 100, "allow", WORLD, (22, 22))
-    _acl_entry(ec2, isolated_acl, 110, "allow", WORLD, (443, 443))
-    _acl_entry(ec2, isolated_acl, 120, "allow", PRIVATE_RANGE, None)
-    _acl_entry(ec2, isolated_acl, 200, "allow", WORLD, EPHEMERAL)
-    _acl_entry(ec2, isolated_acl, 100, "allow", WORLD, None, egress=True)
-    web_open = put("sg.web-open", _group(ec2, vpc, "staging-web-open", "SSH and HTTPS", "staging"))
-    _open(ec2, web_open, 22)
-    _open(ec2, web_open, 443)
-    put("i.batch", _public_instance(ec2, isolated, web_open, "staging-batch"))
-
-
-# ---- small boto3 helpers ---------------------------------------------------------------------
-
-
-def _first_zone(ec2: Any) -> str:
-    return str(ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"])
-
-
-def _group(ec2: Any, vpc: str, name: str, description: str, env: str) -> str:
-    return str(
-        ec2.create_security_group(
-            GroupName=name,
-            Description=description,
-            VpcId=vpc,
-            TagSpecifications=tag_spec("security-group", name, env),
-        )["GroupId"]
+    isolated_acl = put(
+        "acl.isolated", seed.create_network_acl(ec2, vpc, "staging-isolated", env, [isolated])
     )
-
-
-def _open(ec2: Any, group: str, port: int) -> None:
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": port,
-                "ToPort": port,
-                "IpRanges": [{"CidrIp": WORLD, "Description": "anywhere"}],
-            }
-        ],
-    )
-
-
-def _route_table(ec2: Any, vpc: str, name: str, subnet: str) -> str:
-    rtb = ec2.create_route_table(
-        VpcId=vpc, TagSpecifications=tag_spec("route-table", name, "staging")
-    )["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet)
-    return str(rtb)
-
-
-def _acl(ec2: Any, vpc: str, name: str, subnet: str) -> str:
-    acl = ec2.create_network_acl(
-        VpcId=vpc, TagSpecifications=tag_spec("network-acl", name, "staging")
-    )["NetworkAcl"]["NetworkAclId"]
-    current = ec2.describe_network_acls(
-        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
-    )["NetworkAcls"]
-    for found in current:
-        for association in found.get("Associations", []):
-            if association["SubnetId"] == subnet:
-                ec2.replace_network_acl_association(
-                    AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl
-                )
-    return str(acl)
-
-
-def _acl_entry(
-    ec2: Any,
-    acl: str,
-    number: int,
-    action: str,
-    cidr: str,
-    ports: tuple[int, int] | None,
-    *,
-    egress: bool = False,
-) -> None:
-    entry: dict[str, Any] = {
-        "NetworkAclId": acl,
-        "RuleNumber": number,
-        "RuleAction": action,
-        "Egress": egress,
-        "CidrBlock": cidr,
-    }
-    if ports is None:
-        entry["Protocol"] = "-1"
-    else:
-        entry["Protocol"] = "6"
-        entry["PortRange"] = {"From": ports[0], "To": ports[1]}
-    ec2.create_network_acl_entry(**entry)
-
-
-def _public_instance(ec2: Any, subnet: str, group: str, name: str) -> str:
-    instance = ec2.run_instances(
-        ImageId=AMI,
-        InstanceType="t3.micro",
-        MinCount=1,
-        MaxCount=1,
-        NetworkInterfaces=[
-            {
-                "DeviceIndex": 0,
-                "SubnetId": subnet,
-                "Groups": [group],
-                "AssociatePublicIpAddress": True,
-            }
-        ],
-        TagSpecifications=tag_spec("instance", name, "staging", DataClassification="internal"),
-    )["Instances"][0]
-    return str(instance["InstanceId"])
+    seed.add_acl_entry(ec2, isolated_acl, 100, "allow", WORLD, (22, 22))
+    seed.add_acl_entry(ec2, isolated_acl, 110, "allow", WORLD, (443, 443))
+    seed.add_acl_entry(ec2, isolated_acl, 120, "allow", PRIVATE_RANGE, None)
+    seed.add_acl_entry(ec2, isolated_acl, 200, "allow", WORLD, EPHEMERAL)
+    seed.add_acl_entry(ec2, isolated_acl, 100, "allow", WORLD, None, egress=True)
+    instance("batch", isolated, group("web-open", "SSH and HTTPS", (22, 443)))

@@ -40,7 +40,8 @@ from graph.collect import (
     transit_gateway_static_routes,
 )
 from ivs.cli import app
-from sandbox.network import NetworkPlan, create_member_accounts, seed_network
+from sandbox.network import NetworkPlan, seed_network
+from sandbox.organization import create_member_accounts
 
 REPO = Path(__file__).resolve().parent.parent
 ROLE_POLICY = REPO / "stacks" / "policies" / "collector-role.json"

@@ -31,9 +31,9 @@ from sandbox.network import (
     WORLD,
     NetworkPlan,
     SeededNetwork,
-    create_member_accounts,
     seed_network,
 )
+from sandbox.organization import create_member_accounts
 
 pytestmark = pytest.mark.slow
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,16 @@ from core.spec import Spec
 from governance.audit import AuditResult, Check
 from governance.spec import load_spec, spec_from_mapping
 from ivs.cli import app
-from ivs.demo import STEPS, DemoRun, Step, run_demo, step_check, step_lint, step_plan
+from ivs.demo import (
+    STEPS,
+    DemoRun,
+    Step,
+    find_example_spec,
+    run_demo,
+    step_check,
+    step_lint,
+    step_plan,
+)
 from sandbox.network import SeededNetwork
 from sandbox.organization import SeededOrganization
 from sandbox.world import (
@@ -124,6 +135,31 @@ def test_out_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
         .endswith(f"{taken}: --out exists and is not a directory")
     )
     assert taken.read_text() == "not a directory"
+
+
+def test_without_moto_the_demo_says_in_one_line_what_to_install(tmp_path: Path) -> None:
+    # the CLI's own entry point, in a Python where moto cannot be imported
+    no_moto = (
+        "import sys; sys.modules['moto'] = None; from ivs.cli import main; "
+        "sys.argv = ['ivs', 'demo', '--out', sys.argv[1]]; main()"
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", no_moto, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("ivs: ")
+    assert "pip install 'ivs-governance[demo]'" in result.stderr
+    assert not out.exists()  # before any work
+
+
+def test_the_example_spec_is_the_package_data_that_is_stacks() -> None:
+    assert find_example_spec() == REPO / "stacks" / "Pulumi.org.yaml"
 
 
 def test_the_world_needs_the_example_accounts_and_regions(spec_fields: dict[str, Any]) -> None:
