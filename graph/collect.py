@@ -592,12 +592,14 @@ def collect_snapshot(
     resume: bool = False,
     console: Console | None = None,
 ) -> CollectResult:
-    """Collect a snapshot into ``out`` and return what was done.
+    """Collect a snapshot into ``out`` and return what was done (``summary()``: how many
+    account-regions were collected and failed, and where the manifest is). It needs AWS
+    credentials, or ``endpoint_url`` of a stand-in such as a moto server; options are
+    checked before any call is made:
 
-    >>> result = collect_snapshot(Path("snap"), endpoint_url="http://127.0.0.1:5000",
-    ...                           regions=["eu-west-1"])
-    >>> result.summary()
-    'collected 6 account-regions ok, 0 failed; manifest: snap/manifest.json'
+    >>> collect_snapshot(Path("snap"), accounts=["12345"])
+    Traceback (most recent call last):
+    core.errors.InputError: --accounts: '12345' is not a 12-digit account id
     """
     out = Path(out)
     console = console or Console(stderr=True)

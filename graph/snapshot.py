@@ -16,9 +16,18 @@ Only the fields the analysis needs are kept, as slotted dataclasses built straig
 the decoded JSON (no validation library in the hot loop: a snapshot of 100k ENIs loads
 in about the time ``json.load`` takes).
 
->>> snap = load_snapshot("tests/snapshots/basic")          # doctest: +SKIP
->>> [r.account for r in snap.regions]                      # doctest: +SKIP
-['111111111111']
+A snapshot that holds one file, of one account-region:
+
+>>> root = getfixture("tmp_path")  # any directory
+>>> place = root / "111111111111" / "eu-west-1"
+>>> place.mkdir(parents=True)
+>>> vpcs = {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}
+>>> _ = (place / "Vpcs.json").write_text(json.dumps(vpcs))
+>>> snap = load_snapshot(root)
+>>> [(r.account, r.region, [vpc.id for vpc in r.vpcs]) for r in snap.regions]
+[('111111111111', 'eu-west-1', ['vpc-1'])]
+>>> snap.kinds_not_seen()["Subnets"]
+['111111111111/eu-west-1']
 """
 
 from __future__ import annotations
