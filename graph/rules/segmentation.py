@@ -85,8 +85,9 @@ class ZonePaths:
 def zone_paths(facts: Facts) -> ZonePaths:
     """Walk every class that reaches each ENI class (``Network.sources``) once."""
     net, policy = facts.net, facts.policy
-    paths = ZonePaths({}, {}, {})
-    matrix, forbidden_from, full_tcp = paths.matrix, paths.forbidden, paths.full_tcp
+    matrix: dict[tuple[str, str], set[Traffic]] = {}
+    forbidden_from: dict[tuple[int, str], tuple[Traffic, Unit]] = {}
+    full_tcp: dict[str, set[tuple[int, int]]] = {}
     all_tcp = PortSet.full()
     for dst in net.units:
         if dst.kind != "eni":
@@ -108,7 +109,7 @@ def zone_paths(facts: Facts) -> ZonePaths:
                     )
             if src.vpc_id == dst.vpc_id and allowed.get("tcp") == all_tcp:
                 full_tcp.setdefault(dst.vpc_id, set()).add((src.index, dst.index))
-    return paths
+    return ZonePaths(matrix, forbidden_from, full_tcp)
 
 
 def decide(facts: Facts, paths: ZonePaths) -> Iterator[Found]:
