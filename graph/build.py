@@ -48,10 +48,16 @@ Edge attribute ``kind``:
 Subnets without an explicit association use the VPC's main route table and default
 network ACL, as AWS does.
 
->>> from graph.snapshot import load_snapshot            # doctest: +SKIP
->>> g = build_graph(load_snapshot("snap"))               # doctest: +SKIP
->>> g.nodes["subnet-1"]["kind"]                          # doctest: +SKIP
-'subnet'
+>>> from graph.cidr import parse_prefix
+>>> region = RegionSnapshot("111111111111", "eu-west-1")
+>>> vpc = m.Vpc("vpc-1", "111111111111", "eu-west-1", [parse_prefix("10.0.0.0/16")])
+>>> region.vpcs.append(vpc)
+>>> region.subnets.append(
+...     m.Subnet("subnet-1", "111111111111", "eu-west-1", "vpc-1", [parse_prefix("10.0.1.0/24")])
+... )
+>>> g = build_graph(Snapshot("snap", None, [region], []))
+>>> g.nodes["subnet-1"]["kind"], [kind for _, _, kind in g.out_edges("vpc-1", data="kind")]
+('subnet', ['contains'])
 """
 
 from __future__ import annotations

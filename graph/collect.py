@@ -1,10 +1,11 @@
 """The collector: raw VPC describe responses from every account and region, on disk.
 
 In Cartography's get/transform/load terms this module is only the *get*: each kind of
-data is one declared :class:`Kind` (the file it fills, the calls it makes, the IAM
-actions those need, whether the region is worth anything without it), fetched with
-paginators and written as the raw response with its pages merged under the top-level
-key. ``graph/snapshot.py`` reads the files back; nothing here interprets them.
+the table ``core.snapshot_kinds`` (the file it fills, the calls it makes, which are also
+the IAM actions they need, whether the region is worth anything without it) has its
+:class:`Fetch` here, made with paginators, and is written as the raw response with its
+pages merged under the top-level key. ``graph/snapshot.py`` reads the files back;
+nothing here interprets them.
 
 Layout (DESIGN.md): ``OUT/<account-id>/<region>/<Key>.json`` plus ``OUT/manifest.json``,
 which records per account-region ``{"status": "ok"}`` (with ``"missing": {Key: reason}``
@@ -43,12 +44,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore import xform_name
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.aws import Aws, error_code, error_message
 from core.errors import InputError
 from core.jsonio import write_json
+from core.snapshot_kinds import SNAPSHOT_KINDS, SNAPSHOT_KINDS_BY_KEY, SnapshotKind
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -82,30 +85,24 @@ def paginate(client: Any, method: str, key: str, **kwargs: Any) -> list[Any]:
 
 
 @dataclass(frozen=True)
-class Kind:
-    """One snapshot file: ``<key>.json`` = ``{key: fetch(...)}``.
+class Fetch:
+    """How the collector fills one kind of the table: ``run(client, fetched)`` returns its
+    items; ``needs`` names kinds whose items it uses (it is missing when they are)."""
 
-    ``required`` kinds are the ones without which no path in the region can be judged;
-    if one fails the account-region is an error. ``needs`` names kinds whose items the
-    fetch uses (a composite kind is missing when what it needs is missing).
-    """
-
-    key: str
-    service: str
-    actions: tuple[str, ...]
-    fetch: Callable[[Any, Fetched], list[Any]]
-    required: bool = False
+    run: Callable[[Any, Fetched], list[Any]]
     needs: tuple[str, ...] = ()
 
 
-def describe(
-    key: str, method: str, action: str, *, required: bool, service: str = "ec2", **kwargs: Any
-) -> Kind:
-    def fetch(client: Any, _: Fetched) -> list[Any]:
-        return paginate(client, method, key, **kwargs)
+def describe(key: str) -> Fetch:
+    """The fetch of a kind that is its one call, paginated: ``ec2:DescribeVpcs`` is
+    ``describe_vpcs``, its items under ``Vpcs``."""
+    (call,) = SNAPSHOT_KINDS_BY_KEY[key].calls
+    method = xform_name(call.partition(":")[2])
 
-    prefix = "elasticloadbalancing" if service == "elbv2" else service
-    return Kind(key, service, (f"{prefix}:{action}",), fetch, required)
+    def run(client: Any, _: Fetched) -> list[Any]:
+        return paginate(client, method, key)
+
+    return Fetch(run)
 
 
 def prefix_lists(ec2: Any, _: Fetched) -> list[Any]:
@@ -185,113 +182,54 @@ def load_balancer_target_health(elbv2: Any, fetched: Fetched) -> list[Any]:
     ]
 
 
-#: Every kind, in fetch order (a composite comes after what it needs). Required: the
-#: core VPC data every EC2 endpoint has had for a decade; without any one of them a
-#: path cannot be judged. Optional: the rest, whose absence is recorded as ``missing``.
-KINDS: tuple[Kind, ...] = (
-    describe("Vpcs", "describe_vpcs", "DescribeVpcs", required=True),
-    describe("Subnets", "describe_subnets", "DescribeSubnets", required=True),
-    describe("RouteTables", "describe_route_tables", "DescribeRouteTables", required=True),
-    describe("NetworkAcls", "describe_network_acls", "DescribeNetworkAcls", required=True),
-    describe("SecurityGroups", "describe_security_groups", "DescribeSecurityGroups", required=True),
-    describe(
-        "NetworkInterfaces",
-        "describe_network_interfaces",
-        "DescribeNetworkInterfaces",
-        required=True,
+#: How each kind of the table (``core.snapshot_kinds``) is fetched.
+FETCH: dict[str, Fetch] = {
+    **{
+        key: describe(key)
+        for key in (
+            "Reservations",
+            "NetworkInterfaces",
+            "SecurityGroups",
+            "NetworkAcls",
+            "RouteTables",
+            "Subnets",
+            "Vpcs",
+            "InternetGateways",
+            "EgressOnlyInternetGateways",
+            "NatGateways",
+            "VpcPeeringConnections",
+            "Addresses",
+            "VpcEndpoints",
+            "FlowLogs",
+            "TransitGateways",
+            "TransitGatewayAttachments",
+            "TransitGatewayVpcAttachments",
+            "TransitGatewayRouteTables",
+            "LoadBalancers",
+            "TargetGroups",
+        )
+    },
+    "PrefixLists": Fetch(prefix_lists),
+    "TransitGatewayStaticRoutes": Fetch(
+        transit_gateway_static_routes, needs=("TransitGatewayRouteTables",)
     ),
-    describe("Reservations", "describe_instances", "DescribeInstances", required=True),
-    describe(
-        "InternetGateways", "describe_internet_gateways", "DescribeInternetGateways", required=True
+    "TransitGatewayPropagations": Fetch(
+        transit_gateway_propagations, needs=("TransitGatewayRouteTables",)
     ),
-    describe(
-        "EgressOnlyInternetGateways",
-        "describe_egress_only_internet_gateways",
-        "DescribeEgressOnlyInternetGateways",
-        required=True,
-    ),
-    describe("NatGateways", "describe_nat_gateways", "DescribeNatGateways", required=True),
-    describe(
-        "VpcPeeringConnections",
-        "describe_vpc_peering_connections",
-        "DescribeVpcPeeringConnections",
-        required=True,
-    ),
-    describe("Addresses", "describe_addresses", "DescribeAddresses", required=True),
-    describe("VpcEndpoints", "describe_vpc_endpoints", "DescribeVpcEndpoints", required=False),
-    describe("FlowLogs", "describe_flow_logs", "DescribeFlowLogs", required=False),
-    Kind(
-        "PrefixLists",
-        "ec2",
-        ("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
-        prefix_lists,
-    ),
-    describe(
-        "TransitGateways", "describe_transit_gateways", "DescribeTransitGateways", required=False
-    ),
-    describe(
-        "TransitGatewayAttachments",
-        "describe_transit_gateway_attachments",
-        "DescribeTransitGatewayAttachments",
-        required=False,
-    ),
-    describe(
-        "TransitGatewayVpcAttachments",
-        "describe_transit_gateway_vpc_attachments",
-        "DescribeTransitGatewayVpcAttachments",
-        required=False,
-    ),
-    describe(
-        "TransitGatewayRouteTables",
-        "describe_transit_gateway_route_tables",
-        "DescribeTransitGatewayRouteTables",
-        required=False,
-    ),
-    Kind(
-        "TransitGatewayStaticRoutes",
-        "ec2",
-        ("ec2:SearchTransitGatewayRoutes",),
-        transit_gateway_static_routes,
-        needs=("TransitGatewayRouteTables",),
-    ),
-    Kind(
-        "TransitGatewayPropagations",
-        "ec2",
-        ("ec2:GetTransitGatewayRouteTablePropagations",),
-        transit_gateway_propagations,
-        needs=("TransitGatewayRouteTables",),
-    ),
-    describe(
-        "LoadBalancers",
-        "describe_load_balancers",
-        "DescribeLoadBalancers",
-        required=False,
-        service="elbv2",
-    ),
-    Kind(
-        "LoadBalancerListeners",
-        "elbv2",
-        ("elasticloadbalancing:DescribeListeners",),
-        load_balancer_listeners,
-        needs=("LoadBalancers",),
-    ),
-    describe(
-        "TargetGroups",
-        "describe_target_groups",
-        "DescribeTargetGroups",
-        required=False,
-        service="elbv2",
-    ),
-    Kind(
-        "LoadBalancerTargetHealth",
-        "elbv2",
-        ("elasticloadbalancing:DescribeTargetHealth",),
-        load_balancer_target_health,
-        needs=("TargetGroups",),
-    ),
-)
+    "LoadBalancerListeners": Fetch(load_balancer_listeners, needs=("LoadBalancers",)),
+    "LoadBalancerTargetHealth": Fetch(load_balancer_target_health, needs=("TargetGroups",)),
+}
 
-KEYS: tuple[str, ...] = tuple(kind.key for kind in KINDS)
+#: The boto3 client for each IAM service prefix of the table's calls.
+CLIENTS: dict[str, str] = {"ec2": "ec2", "elasticloadbalancing": "elbv2"}
+
+
+def client_of(kind: SnapshotKind) -> str:
+    """The boto3 client that makes a kind's calls."""
+    return CLIENTS[kind.calls[0].partition(":")[0]]
+
+
+KEYS: tuple[str, ...] = tuple(kind.key for kind in SNAPSHOT_KINDS)
 
 #: IAM actions of the caller besides the role's: account discovery and role assumption
 #: (stacks/policies/collector-caller.json). GetCallerIdentity needs no permission.
@@ -300,7 +238,9 @@ CALLER_ACTIONS: tuple[str, ...] = ("organizations:ListAccounts", "sts:AssumeRole
 
 def role_actions() -> list[str]:
     """Every IAM action the reads in one account need (stacks/policies/collector-role.json)."""
-    return sorted({action for kind in KINDS for action in kind.actions} | {"ec2:DescribeRegions"})
+    return sorted(
+        {call for kind in SNAPSHOT_KINDS for call in kind.calls} | {"ec2:DescribeRegions"}
+    )
 
 
 # ---- one account-region ----------------------------------------------------------------------
@@ -352,13 +292,14 @@ def fetch_region(clients: Clients) -> tuple[Fetched, dict[str, str]]:
     """
     fetched: Fetched = {}
     missing: dict[str, str] = {}
-    for kind in KINDS:
-        absent = [need for need in kind.needs if need not in fetched]
+    for kind in SNAPSHOT_KINDS:  # in the table's order: a kind after those it needs
+        fetch = FETCH[kind.key]
+        absent = [need for need in fetch.needs if need not in fetched]
         if absent:
             missing[kind.key] = f"not collected because {', '.join(absent)} is missing"
             continue
         try:
-            fetched[kind.key] = kind.fetch(clients[kind.service], fetched)
+            fetched[kind.key] = fetch.run(clients[client_of(kind)], fetched)
         except Exception as err:
             if kind.required:
                 raise
@@ -605,7 +546,7 @@ class _Run:
         directory = self.out / session.account / region
         try:
             aws = session.get()
-            clients = {service: aws.client(service, region) for service in ("ec2", "elbv2")}
+            clients = {service: aws.client(service, region) for service in CLIENTS.values()}
             fetched, missing = fetch_region(clients)
         except Exception as err:
             clear_region(directory)
@@ -651,12 +592,14 @@ def collect_snapshot(
     resume: bool = False,
     console: Console | None = None,
 ) -> CollectResult:
-    """Collect a snapshot into ``out`` and return what was done.
+    """Collect a snapshot into ``out`` and return what was done (``summary()``: how many
+    account-regions were collected and failed, and where the manifest is). It needs AWS
+    credentials, or ``endpoint_url`` of a stand-in such as a moto server; options are
+    checked before any call is made:
 
-    >>> result = collect_snapshot(Path("snap"), endpoint_url="http://127.0.0.1:5000",
-    ...                           regions=["eu-west-1"])
-    >>> result.summary()
-    'collected 6 account-regions ok, 0 failed; manifest: snap/manifest.json'
+    >>> collect_snapshot(Path("snap"), accounts=["12345"])
+    Traceback (most recent call last):
+    core.errors.InputError: --accounts: '12345' is not a 12-digit account id
     """
     out = Path(out)
     console = console or Console(stderr=True)

@@ -40,8 +40,30 @@ returning the hop-by-hop path (``[{"hop": id, "why": text}]``) for a finding.
 regions of the address space that pass route, network ACL and security group), as
 ``Spans``: sorted, disjoint address ranges; ``source_cidrs`` writes them as few prefixes.
 
->>> net = Network(build_graph(load_snapshot("snap")))      # doctest: +SKIP
->>> [u for u in net.units if net.internet_to(u)]           # doctest: +SKIP
+A bastion with SSH open to the world, in a subnet routed to an internet gateway:
+
+>>> from graph import model as m
+>>> from graph.build import build_graph
+>>> from graph.cidr import parse_prefix
+>>> from graph.snapshot import RegionSnapshot, Snapshot
+>>> A, R, anywhere = "111111111111", "eu-west-1", parse_prefix("0.0.0.0/0")
+>>> region = RegionSnapshot(A, R)
+>>> region.vpcs.append(m.Vpc("vpc-1", A, R, [parse_prefix("10.0.0.0/16")]))
+>>> region.subnets.append(m.Subnet("subnet-1", A, R, "vpc-1", [parse_prefix("10.0.1.0/24")]))
+>>> region.gateways.append(m.Gateway("igw-1", A, R, "internet-gateway", ["vpc-1"]))
+>>> to_igw = m.Route(anywhere, None, "igw-1", "internet-gateway")
+>>> region.route_tables.append(m.RouteTable("rtb-1", A, R, "vpc-1", [to_igw], main=True))
+>>> allow = [m.AclEntry(100, out, True, EVERYTHING, anywhere) for out in (False, True)]
+>>> region.network_acls.append(m.NetworkAcl("acl-1", A, R, "vpc-1", True, allow[:1], allow[1:]))
+>>> ssh = m.SgRule(Traffic.of("tcp", 22), "cidr", anywhere, None, "tcp 22 from 0.0.0.0/0")
+>>> region.security_groups.append(m.SecurityGroup("sg-1", A, R, "vpc-1", "bastion", [ssh], []))
+>>> address = m.PrivateIp(parse_prefix("10.0.1.5/32"), public_ip="54.0.0.10")
+>>> region.enis.append(m.Eni("eni-1", A, R, "vpc-1", "subnet-1", ("sg-1",), [address]))
+>>> net = Network(build_graph(Snapshot("snap", None, [region], [])))
+>>> [(unit.enis, net.internet_to(unit).render()) for unit in net.units]
+[(['eni-1'], 'tcp 22')]
+>>> [hop["hop"] for hop in net.explain_internet(net.units[0], Traffic.of("tcp", 22))]
+['internet', 'igw-1', 'acl-1', 'sg-1', 'eni-1']
 """
 
 from __future__ import annotations

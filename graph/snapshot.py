@@ -16,9 +16,18 @@ Only the fields the analysis needs are kept, as slotted dataclasses built straig
 the decoded JSON (no validation library in the hot loop: a snapshot of 100k ENIs loads
 in about the time ``json.load`` takes).
 
->>> snap = load_snapshot("tests/snapshots/basic")          # doctest: +SKIP
->>> [r.account for r in snap.regions]                      # doctest: +SKIP
-['111111111111']
+A snapshot that holds one file, of one account-region:
+
+>>> root = getfixture("tmp_path")  # any directory
+>>> place = root / "111111111111" / "eu-west-1"
+>>> place.mkdir(parents=True)
+>>> vpcs = {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}
+>>> _ = (place / "Vpcs.json").write_text(json.dumps(vpcs))
+>>> snap = load_snapshot(root)
+>>> [(r.account, r.region, [vpc.id for vpc in r.vpcs]) for r in snap.regions]
+[('111111111111', 'eu-west-1', ['vpc-1'])]
+>>> snap.kinds_not_seen()["Subnets"]
+['111111111111/eu-west-1']
 """
 
 from __future__ import annotations
@@ -31,38 +40,18 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.snapshot_kinds import SNAPSHOT_KINDS
 from graph import model as m
 from graph.cidr import Prefix, parse_prefix
 from graph.ports import Traffic, protocol_name
 
-#: Every file the reader knows, by its response key (the file is ``<Key>.json``).
-KINDS: tuple[str, ...] = (
-    "Reservations",
-    "NetworkInterfaces",
-    "SecurityGroups",
-    "NetworkAcls",
-    "RouteTables",
-    "Subnets",
-    "Vpcs",
-    "InternetGateways",
-    "EgressOnlyInternetGateways",
-    "NatGateways",
-    "VpcPeeringConnections",
-    "Addresses",
-    "VpcEndpoints",
-    "FlowLogs",
-    "PrefixLists",
-    "TransitGateways",
-    "TransitGatewayAttachments",
-    "TransitGatewayVpcAttachments",
-    "TransitGatewayRouteTables",
-    "TransitGatewayStaticRoutes",
-    "TransitGatewayPropagations",
-    "LoadBalancers",
-    "LoadBalancerListeners",
-    "TargetGroups",
-    "LoadBalancerTargetHealth",
-)
+#: Every file the reader knows, by its response key (the file is ``<Key>.json``), in the
+#: order of ``core.snapshot_kinds``, which ``kinds_not_seen`` follows.
+KINDS: tuple[str, ...] = tuple(kind.key for kind in SNAPSHOT_KINDS)
+#: The order files are read in: NetworkInterfaces.json is AWS's truth for ENIs, and an
+#: instance's ENIs are taken from Reservations.json only where it lacks them, so
+#: Reservations.json is read after it (last).
+READ_ORDER: tuple[str, ...] = (*(k for k in KINDS if k != "Reservations"), "Reservations")
 
 _ACCOUNT_DIR = re.compile(r"^\d{12}$")
 _REGION_DIR = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -376,7 +365,8 @@ class _Shape:
 def read_region(folder: Path, account: str, region: str) -> RegionSnapshot:
     """Read the raw files of one account-region folder (any of them may be missing)."""
     snap = RegionSnapshot(account, region)
-    for kind, reader in _READERS.items():
+    for kind in READ_ORDER:
+        reader = READERS[kind]
         file = folder / f"{kind}.json"
         if not file.exists():
             continue
@@ -1181,14 +1171,15 @@ def _target_health(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             )
 
 
-_READERS: dict[str, Reader] = {
-    "Vpcs": _vpcs,
-    "Subnets": _subnets,
-    "RouteTables": _route_tables,
-    "NetworkAcls": _network_acls,
-    "SecurityGroups": _security_groups,
-    "NetworkInterfaces": _network_interfaces,
+#: How each kind of the table (``core.snapshot_kinds``) is parsed into records.
+READERS: dict[str, Reader] = {
     "Reservations": _reservations,
+    "NetworkInterfaces": _network_interfaces,
+    "SecurityGroups": _security_groups,
+    "NetworkAcls": _network_acls,
+    "RouteTables": _route_tables,
+    "Subnets": _subnets,
+    "Vpcs": _vpcs,
     "InternetGateways": _gateways("InternetGateways", "InternetGatewayId", "internet-gateway"),
     "EgressOnlyInternetGateways": _gateways(
         "EgressOnlyInternetGateways", "EgressOnlyInternetGatewayId", "egress-only-internet-gateway"
@@ -1210,4 +1201,3 @@ _READERS: dict[str, Reader] = {
     "TargetGroups": _target_groups,
     "LoadBalancerTargetHealth": _target_health,
 }
-assert set(_READERS) == set(KINDS)

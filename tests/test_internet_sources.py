@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from core.securityhub import product_arn
+from core.vocabulary import SEVERITY_RANK
 from graph.findings import analyse
 from graph.reach import source_cidrs, spans_difference, spans_union
 from graph.report import asff
-from graph.rules import RULES, SEVERITY_RANK
+from graph.rules import RULES
 from sandbox.raw import ALL, RawRegion, acl_entry, perm
 
 PUBLIC_IP = "54.0.0.10"

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from core.jsonio import atomic_write_text
-from core.vocabulary import SEVERITIES
-from graph.rules import RULES, RULES_BY_ID, SEVERITY_RANK, ExposureRule
+from core.vocabulary import SEVERITIES, SEVERITY_RANK
+from graph.rules import RULES, RULES_BY_ID, ExposureRule
 
 # instance id -> its ENIs, per graph (instances are not nodes of the graph)
 _INSTANCE_ENIS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, list[tuple[str, Any]]]] = (

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from core.jsonio import atomic_write_text
-from graph.report import RULES, by_control, by_rule, by_severity, resource_label
+from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
 from graph.report.topology import Topology
 
 VIS_PACKAGE = "pyvis"
@@ -177,6 +177,8 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             "subnets": sum(v["subnets"] for v in overview["vpcs"]),
             "enis": sum(v["enis"] for v in overview["vpcs"]),
         },
+        # highest first: the page ranks and lists severities in this order
+        "severities": list(SEVERITIES),
         "rules": [
             {
                 "id": r.id,

@@ -206,8 +206,16 @@ class Topology:
         and worst severity of the findings about the zone's resources (a finding without
         an ENI counts for its VPC's zone).
 
-        >>> Topology(graph, findings).zones(overview_vpcs)  # doctest: +SKIP
-        [{"id": "prod", "vpcs": 250, "enis": 2500, "n": 1938, "sev": "critical"}, ...]
+        A VPC of three prod ENIs without flow logs, and an empty VPC:
+
+        >>> vpcs = [{"id": "vpc-1", "zone": "prod", "zones": {"prod": 3}},
+        ...         {"id": "vpc-2", "zone": None, "zones": {}}]
+        >>> finding = {"rule": "vpc-flow-logs-missing", "severity": "medium", "account": "1",
+        ...            "vpc": "vpc-1", "resource": "vpc-1", "source": "vpc-1", "path": []}
+        >>> for zone in Topology(nx.MultiDiGraph(), [finding]).zones(vpcs):
+        ...     print(zone)
+        {'id': 'prod', 'vpcs': 1, 'enis': 3, 'n': 1, 'sev': 'medium'}
+        {'id': 'unknown', 'vpcs': 1, 'enis': 0, 'n': 0, 'sev': None}
         """
         grouped: Counter[str] = Counter()
         enis: Counter[str] = Counter()

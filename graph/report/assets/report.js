@@ -8,9 +8,16 @@
   "use strict";
 
   var DATA = JSON.parse(document.getElementById("ivs-data").textContent);
-  var SEVERITIES = ["critical", "high", "medium", "low"];
-  var SEV_RANK = { critical: 4, high: 3, medium: 2, low: 1 };
-  var SEV_COLOR = { critical: "#c92a2a", high: "#e8590c", medium: "#e6a100", low: "#3b82c4" };
+  // Severities come from the data, highest first; each one's colour is the stylesheet's
+  // custom property of its name (--critical), which the graph's canvas needs as a value.
+  var SEVERITIES = DATA.severities;
+  var SEV_RANK = {};
+  var SEV_COLOR = {};
+  var rootStyle = getComputedStyle(document.documentElement);
+  SEVERITIES.forEach(function (sev, i) {
+    SEV_RANK[sev] = SEVERITIES.length - i;
+    SEV_COLOR[sev] = rootStyle.getPropertyValue("--" + sev).trim();
+  });
   var ZONE_FIXED = { prod: "#4263eb", staging: "#1098ad", dev: "#37b24d", shared: "#9775fa", unknown: "#a5adba" };
   var ZONE_MORE = ["#f76707", "#e64980", "#74b816", "#15aabf", "#ae3ec9", "#fab005", "#495057"];
   var RULES = {};
@@ -139,12 +146,12 @@
       if (f.account) accts[f.account] = true;
       if (f.vpc) vpcs[f.vpc] = true;
       res[f.resource] = true;
-      if (f.severity === "critical") crit[f.resource] = true;
+      if (f.severity === SEVERITIES[0]) crit[f.resource] = true;
     });
     [["Accounts with findings", fmt(Object.keys(accts).length) + " of " + fmt(s.accounts)],
      ["VPCs with findings", fmt(Object.keys(vpcs).length) + " of " + fmt(s.vpcs)],
      ["Resources named in findings", Object.keys(res).length],
-     ["Resources with a critical finding", Object.keys(crit).length]].forEach(function (row) {
+     ["Resources with a " + SEVERITIES[0] + " finding", Object.keys(crit).length]].forEach(function (row) {
       add(reach, el("span", null, row[0]), el("span", "v", typeof row[1] === "number" ? fmt(row[1]) : row[1]));
     });
 
@@ -1106,7 +1113,8 @@
   }
 
   // ---- findings table -------------------------------------------------------------------
-  var state = { sev: { critical: true, high: true, medium: true, low: true }, rule: "", account: "", text: "", zoneTo: null, limit: PAGE, open: null };
+  var state = { sev: {}, rule: "", account: "", text: "", zoneTo: null, limit: PAGE, open: null };
+  SEVERITIES.forEach(function (sev) { state.sev[sev] = true; });
 
   function setRuleFilter(rule) {
     state.rule = rule;
