@@ -20,7 +20,6 @@ the collector's worker threads (top functions by own time).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import json
@@ -161,7 +160,6 @@ def run(members: int, workers: int, seed_workers: int, profile: bool) -> dict[st
     server, endpoint = start_moto()
     try:
         seeded = seed(endpoint, members, seed_workers)
-        from rich.console import Console
 
         from graph.collect import collect_snapshot
 
@@ -174,14 +172,7 @@ def run(members: int, workers: int, seed_workers: int, profile: bool) -> dict[st
             server_cpu = process_cpu(server.pid)
             cpu = time.process_time()
             wall = time.perf_counter()
-            with contextlib.redirect_stdout(sys.stderr):  # its summary line; ours is JSON
-                result = collect_snapshot(
-                    out,
-                    endpoint_url=endpoint,
-                    regions=REGIONS,
-                    workers=workers,
-                    console=Console(stderr=True, quiet=True),
-                )
+            result = collect_snapshot(out, endpoint_url=endpoint, regions=REGIONS, workers=workers)
             wall = time.perf_counter() - wall
             cpu = time.process_time() - cpu
             server_cpu = process_cpu(server.pid) - server_cpu

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,8 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from botocore import xform_name
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.aws import Aws, error_code, error_message
 from core.errors import InputError
@@ -488,17 +485,9 @@ class CollectResult:
         return f"{text}; manifest: {self.out / MANIFEST}"
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("collecting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("account-regions"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-        transient=False,
-    )
+#: ``on_progress(done, total)``: account-regions finished (collected, failed or skipped)
+#: and planned so far; the total grows while accounts are planned.
+ProgressCallback = Callable[[int, int], None]
 
 
 class _Run:
@@ -508,15 +497,15 @@ class _Run:
         regions: list[str] | None,
         resume: bool,
         manifest: Manifest,
-        progress: Progress,
+        on_progress: ProgressCallback | None,
         fallback_regions: list[str],
     ) -> None:
         self.out = out
         self.regions = regions
         self.resume = resume
         self.manifest = manifest
-        self.progress = progress
-        self.task = progress.add_task("collect", total=None)
+        self.on_progress = on_progress
+        self.done = 0
         self.total = 0
         self.result = CollectResult(out)
         self.result_lock = threading.Lock()
@@ -525,7 +514,12 @@ class _Run:
     def add_total(self, count: int) -> None:
         with self.result_lock:
             self.total += count
-            self.progress.update(self.task, total=self.total)
+            self._report()
+
+    def _report(self) -> None:
+        """Tell ``on_progress`` (called with ``result_lock`` held, so counts stay in step)."""
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
 
     def plan_account(self, session: AccountSession) -> list[str]:
         """The regions to collect in an account (raises when the account cannot be reached)."""
@@ -568,7 +562,8 @@ class _Run:
             else:
                 code = str(result.entry.get("error"))
                 self.result.failed.append((result.account, result.region, code))
-        self.progress.advance(self.task)
+            self.done += 1
+            self._report()
 
     def skip(self, account: str, region: str) -> bool:
         if not self.resume:
@@ -576,7 +571,8 @@ class _Run:
         if region_complete(self.out / account / region, self.manifest.entry(account, region)):
             with self.result_lock:
                 self.result.skipped.append((account, region))
-            self.progress.advance(self.task)
+                self.done += 1
+                self._report()
             return True
         return False
 
@@ -590,7 +586,7 @@ def collect_snapshot(
     role_name: str = "OrganizationAccountAccessRole",
     workers: int = 8,
     resume: bool = False,
-    console: Console | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> CollectResult:
     """Collect a snapshot into ``out`` and return what was done (``summary()``: how many
     account-regions were collected and failed, and where the manifest is). It needs AWS
@@ -602,7 +598,6 @@ def collect_snapshot(
     core.errors.InputError: --accounts: '12345' is not a 12-digit account id
     """
     out = Path(out)
-    console = console or Console(stderr=True)
     if workers < 1:
         raise InputError("--workers", "must be at least 1")
     if accounts is not None:
@@ -643,21 +638,14 @@ def collect_snapshot(
         manifest_path = out / MANIFEST
         previous = read_manifest(manifest_path) if manifest_path.exists() else None
         manifest = Manifest(manifest_path, previous)
-        with _progress(console) as progress:
-            run = _Run(out, regions, resume, manifest, progress, fallback_regions)
-            try:
-                _execute(run, sessions, workers)
-            finally:
-                manifest.flush()
+        run = _Run(out, regions, resume, manifest, on_progress, fallback_regions)
+        try:
+            _execute(run, sessions, workers)
+        finally:
+            manifest.flush()
     except OSError as err:  # the snapshot directory, not AWS: stop with one line
         raise InputError(str(err.filename or out), err.strerror or str(err)) from None
-    result = run.result
-    for account, region, code in sorted(result.failed)[:10]:
-        console.print(f"not collected: {account} {region}: {code}", highlight=False)
-    if len(result.failed) > 10:
-        console.print(f"... and {len(result.failed) - 10} more (see the manifest)")
-    print(result.summary(), file=sys.stdout, flush=True)
-    return result
+    return run.result
 
 
 def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> None:

@@ -147,9 +147,9 @@ def collect(
     resume: bool = typer.Option(False, "--resume", help="Skip account-regions already done."),
 ) -> None:
     """Snapshot VPC data from every account and region (Batfish aws_configs layout)."""
-    from graph.collect import collect_snapshot
+    from ivs.collect import run_collect
 
-    collect_snapshot(
+    run_collect(
         out,
         endpoint_url=endpoint_url,
         accounts=_split(accounts),

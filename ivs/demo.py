@@ -283,18 +283,18 @@ def step_audit(run: DemoRun) -> None:
 
 
 def step_collect(run: DemoRun) -> None:
-    from graph.collect import collect_snapshot
+    from ivs.collect import run_collect
 
     spec = run.require_spec()
     _, endpoint = run.require_aws()
     out = run.out / "snapshot"
-    result = collect_snapshot(
+    result = run_collect(
         out,
+        console=run.console,
         endpoint_url=endpoint,
         regions=list(spec.regions),
         role_name=spec.member_role_name,
         workers=WORKERS,
-        console=run.console,
     )
     run.results["collect"] = result
     run.written.extend(sorted(p for p in out.rglob("*") if p.is_file()))

@@ -3,7 +3,8 @@
 core <- governance, graph <- ivs, sandbox. governance and graph never import each other;
 no product package (core, governance, graph) imports sandbox, moto or pytest, at any
 depth; ivs imports sandbox and moto only inside the function that needs them (``ivs demo``
-runs without them installed, and says what to install).
+runs without them installed, and says what to install). Tables and progress bars (rich,
+typer) live with the commands in ivs, not in the analysis or the audit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 #: Never imported by a product package; by ivs only inside a function.
 STAND_IN = {"sandbox", "moto", "pytest"}
+#: Terminal output (tables, progress bars) belongs to the commands, in ivs.
+TERMINAL = {"rich", "typer"}
 
 
 def _imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
@@ -74,6 +77,8 @@ def test_imports_run_one_way(package: str, path: Path) -> None:
             wrong.append(where)
         elif name in STAND_IN and package != "sandbox" and (package != "ivs" or at_load):
             wrong.append(where + (" when it loads" if package == "ivs" else ""))
+        elif name in TERMINAL and package in ("core", "governance", "graph"):
+            wrong.append(where + " (terminal output is the commands' job)")
     assert not wrong, "; ".join(wrong)
 
 
