@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from graph.cidr import ANY_V4, ANY_V6
 from graph.ports import PortSet, Traffic
-from graph.rules import ExposureRule, Facts, Found
+from graph.rules.base import ExposureRule, Facts, Found
 
 DEFAULT_SG_HAS_RULES = ExposureRule(
     "default-sg-has-rules",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from graph.ports import PortSet, Traffic, port_list
 from graph.reach import Hop, Network, Sources, Unit, lb_protocols, spans_intersection
-from graph.rules import ExposureRule, Facts, Found, resource_of
+from graph.rules.base import ExposureRule, Facts, Found, resource_of
 
 ADMIN_PORT = ExposureRule(
     "internet-exposed-admin-port",

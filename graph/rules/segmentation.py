@@ -20,7 +20,7 @@ from typing import Any
 
 from graph.ports import PortSet, Traffic
 from graph.reach import Hop, Network, Unit
-from graph.rules import ExposureRule, Facts, Found, resource_of
+from graph.rules.base import ExposureRule, Facts, Found, resource_of
 from graph.zones import ZonePolicy
 
 CROSS_ZONE = ExposureRule(
