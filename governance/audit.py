@@ -30,15 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from core.aws import Aws, error_code, error_message
 from core.jsonio import normalized
 from core.spec import ROOT, Spec
 from core.vocabulary import POLICY_TYPES
 from governance.controls import AccountSettings, expected_account_settings
 from governance.controls.account_baseline import CONTROL as ACCOUNT_BASELINE
-from governance.policies import FULL_AWS_ACCESS, build_documents
+from governance.policies import FULL_AWS_ACCESS, build_documents, organization_policy_types
 from governance.policies.model import PolicyDocument
 
 Status = Literal["pass", "drift", "not_assessed"]
@@ -61,7 +59,11 @@ SNAPSHOT_BPA = "snapshot-block-public-access"
 IMDS_DEFAULTS = "imds-defaults"
 REVIEW_OVERDUE = "review-overdue"
 
-ERRORS = (ClientError, BotoCoreError)
+#: What a read may raise: anything. botocore raises ``ResponseParserError`` (not a
+#: ``ClientError``) when an endpoint answers a 5xx with an HTML body; a read that fails
+#: in any way is recorded as not assessed for what it was about, never as pass, and
+#: never ends the audit.
+ERRORS = (Exception,)
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,13 @@ class Check:
         return record
 
 
+#: Characters of an error message kept in a record (an HTML error page is not a reason).
+ERROR_CHARS = 300
+
+
 def _failed(err: BaseException) -> str:
-    return f"{error_code(err)}: {error_message(err)}"
+    text = f"{error_code(err)}: {error_message(err)}"
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 3] + "..."
 
 
 # ---- what the spec expects --------------------------------------------------------------
@@ -165,10 +172,10 @@ def read_policies(org: Any, policy_type: str, pool: ThreadPoolExecutor) -> list[
                 state.content = json.loads(content)
             targets = _pages(org, "list_targets_for_policy", "Targets", PolicyId=state.id)
             state.targets = [t["TargetId"] for t in targets]
-        except ERRORS as err:
-            state.error = _failed(err)
         except json.JSONDecodeError as err:
             state.error = f"content is not JSON: {err.msg}"
+        except ERRORS as err:
+            state.error = _failed(err)
         return state
 
     return list(pool.map(detail, summaries))
@@ -177,7 +184,11 @@ def read_policies(org: Any, policy_type: str, pool: ThreadPoolExecutor) -> list[
 def read_organization(
     org: Any, policy_types: Iterable[str], pool: ThreadPoolExecutor
 ) -> OrganizationState:
-    """Read everything :func:`compare_organization` needs; failures are kept, not raised."""
+    """Read everything :func:`compare_organization` needs; failures are kept, not raised.
+
+    Policies are read for ``policy_types`` and for every type enabled on the root, so a
+    policy of a type the spec does not use (an RCP attached by hand) is seen too.
+    """
     state = OrganizationState()
     try:
         state.management_account_id = org.describe_organization()["Organization"]["MasterAccountId"]
@@ -189,7 +200,7 @@ def read_organization(
         state.enabled_types = {
             t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"
         }
-    except (*ERRORS, IndexError) as err:
+    except ERRORS as err:
         state.errors["root"] = _failed(err)
         return state
     try:
@@ -211,7 +222,7 @@ def read_organization(
         }
     except ERRORS as err:
         state.errors["accounts"] = _failed(err)
-    for policy_type in policy_types:
+    for policy_type in sorted({*policy_types, *state.enabled_types}):
         try:
             state.policies[policy_type] = read_policies(org, policy_type, pool)
         except ERRORS as err:
@@ -288,13 +299,23 @@ def compare_organization(
         return records.checks
     assert state.root_id is not None and state.units is not None and state.enabled_types is not None
 
-    for policy_type in sorted({doc.policy_type for doc in docs}):
+    expected_types = organization_policy_types(docs)
+    for policy_type in expected_types:
         if policy_type in state.enabled_types:
             records.org(POLICY_TYPE_ENABLED, policy_type, "pass")
         else:
             records.org(
                 POLICY_TYPE_ENABLED, policy_type, "drift", expected="ENABLED", actual="not enabled"
             )
+    for policy_type in sorted(state.enabled_types - set(expected_types)):
+        # the org stack enables only what the spec uses: `pulumi up` would disable it
+        records.org(
+            POLICY_TYPE_ENABLED,
+            policy_type,
+            "drift",
+            expected="not enabled (no document of the spec is of this type)",
+            actual="ENABLED",
+        )
     _layout_checks(records, state)
 
     # Organizations ids of the spec's targets that exist: root, OUs, member accounts.
@@ -669,6 +690,21 @@ class AuditResult:
     @property
     def has_drift(self) -> bool:
         return any(c.status == "drift" for c in self.checks)
+
+    @property
+    def not_assessed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "not_assessed"]
+
+    @property
+    def assessed_anything(self) -> bool:
+        """Whether any record was read from AWS (the review date is read from the spec)."""
+        return any(c.status != "not_assessed" and c.control != REVIEW_OVERDUE for c in self.checks)
+
+    def first_error(self) -> str:
+        """The first reason a record could not be assessed, where it was."""
+        for check in self.not_assessed:
+            return f"{check.account} {check.region} {check.control}: {check.error}"
+        return "no record was read"
 
 
 def _report_done(callback: Callable[[str], None], account_id: str, _future: Any) -> None:

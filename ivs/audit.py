@@ -74,8 +74,11 @@ def run_audit(
     aws: Aws | None = None,
     today: dt.date | None = None,
     console: Console | None = None,
+    fail_on_not_assessed: bool = False,
 ) -> int:
-    """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift."""
+    """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift, or on
+    any record not assessed with ``fail_on_not_assessed``. When nothing could be read at
+    all, the records are printed still and :class:`InputError` says why (exit 2)."""
     spec = load_spec(Path(spec_path))
     chosen = _account_filter(spec, accounts)
     total = len(chosen) if chosen is not None else sum(1 for _ in spec.accounts())
@@ -106,4 +109,8 @@ def run_audit(
             sys.stdout.write(text)
     else:
         print_tables(result, spec, console or Console())
-    return 1 if result.has_drift else 0
+    if not result.assessed_anything:
+        raise InputError("nothing could be assessed", result.first_error())
+    if result.has_drift or (fail_on_not_assessed and result.not_assessed):
+        return 1
+    return 0

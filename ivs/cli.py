@@ -173,6 +173,11 @@ def exposure(
     publish_securityhub: bool = typer.Option(
         False, "--publish-securityhub", help="Also send the findings to AWS Security Hub."
     ),
+    fail_on_not_assessed: bool = typer.Option(
+        False,
+        "--fail-on-not-assessed",
+        help="Exit 1 when an account-region or an interface could not be assessed.",
+    ),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
@@ -185,6 +190,7 @@ def exposure(
         fmt=fmt.value,
         fail_on=fail_on.value,
         publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
+        fail_on_not_assessed=fail_on_not_assessed,
     )
     raise typer.Exit(code)
 
@@ -221,11 +227,22 @@ def audit(
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
     fmt: LintFormat = typer.Option(LintFormat.text, "--format"),
     accounts: list[str] | None = typer.Option(None, "--account-id", help="Only these accounts."),
+    fail_on_not_assessed: bool = typer.Option(
+        False, "--fail-on-not-assessed", help="Exit 1 when a record could not be assessed."
+    ),
 ) -> None:
     """Read the organization back and report drift from the spec (exit 1 on drift)."""
     from ivs.audit import run_audit
 
-    raise typer.Exit(run_audit(spec, endpoint_url=endpoint_url, fmt=fmt.value, accounts=accounts))
+    raise typer.Exit(
+        run_audit(
+            spec,
+            endpoint_url=endpoint_url,
+            fmt=fmt.value,
+            accounts=accounts,
+            fail_on_not_assessed=fail_on_not_assessed,
+        )
+    )
 
 
 @baseline_app.command("apply")

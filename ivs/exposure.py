@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import InputError
 from core.spec import Exposure, Zones
 from core.vocabulary import at_or_above
 from graph import report
@@ -32,11 +33,14 @@ def run_exposure(
     fmt: str,
     fail_on: str,
     publish: Callable[[dict[str, Any]], Any] | None = None,
+    fail_on_not_assessed: bool = False,
 ) -> int:
-    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``.
+    """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``,
+    or (``fail_on_not_assessed``) if some account-region or ENI was not assessed.
 
     ``publish`` (the CLI's Security Hub publisher) is called with the findings document
-    once ``out`` is written.
+    once ``out`` is written. A snapshot where nothing could be assessed is written still,
+    then :class:`InputError` says why (exit 2): an empty report is not a clean one.
     """
     spec = None
     if spec_path is not None:
@@ -52,11 +56,21 @@ def run_exposure(
         report.write(result, fmt, out)
         release(graph)
         del graph, result  # freed by reference counting, before the collector resumes
+    if not document["assessed"]:
+        raise InputError(str(snapshot), f"nothing could be assessed: {_first_reason(document)}")
     if publish is not None:
         publish(document)
     if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
         return 1
+    if fail_on_not_assessed and (document["not_assessed"] or document["enis_not_placed"]["count"]):
+        return 1
     return 0
+
+
+def _first_reason(document: dict[str, Any]) -> str:
+    for entry in document["not_assessed"]:
+        return f"{entry['account']} {entry['region']}: {entry['error']}"
+    return "the snapshot holds no account-region"
 
 
 def publish_document(

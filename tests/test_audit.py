@@ -6,14 +6,17 @@ import datetime as dt
 import io
 import json
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from conftest import EXAMPLE_SPEC, reset_moto
@@ -31,6 +34,7 @@ from governance.audit import (
     audit_organization,
     compare_organization,
     first_difference,
+    read_organization,
     read_policies,
 )
 from governance.controls import ACCOUNT_CONTROLS, expected_account_settings
@@ -169,7 +173,8 @@ def _state_for(spec: Spec, docs: list[Any]) -> OrganizationState:
     return OrganizationState(
         management_account_id=MGMT,
         root_id="r-test",
-        enabled_types={d.policy_type for d in docs},
+        # the org stack always enables SCPs (FullAWSAccess is attached everywhere above)
+        enabled_types={"SERVICE_CONTROL_POLICY", *(d.policy_type for d in docs)},
         units=units,
         account_parents={a.id: path for a, path in spec.accounts()},
         policies=policies,
@@ -801,3 +806,180 @@ def test_each_member_account_is_reported_done_once(spec: Spec) -> None:
         spec, Unreachable(), accounts=chosen, today=TODAY, on_account_done=done.append
     )
     assert sorted(done) == sorted(chosen)
+
+
+# ---- whatever fails, the audit goes on and says what it could not read --------------------
+
+
+class _HtmlErrors(BaseHTTPRequestHandler):
+    """An endpoint that answers every request with a 500 and a web framework's HTML page,
+    which botocore cannot parse: it raises ResponseParserError, not a ClientError."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        body = (
+            b"<!doctype html>\n<html lang=en><title>500 Internal Server Error</title>\n"
+            b"<h1>Internal Server Error</h1><p>The server encountered an internal error.</p>"
+        )
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def html_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # one attempt per call: retrying a 503 eight times would only slow the test
+    monkeypatch.setattr(
+        "core.aws.RETRY_CONFIG", Config(retries={"mode": "standard", "max_attempts": 1})
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HtmlErrors)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class HtmlForOneAws(Aws):
+    """The management account's clients, where one member's endpoint answers HTML 5xx."""
+
+    broken: str = ""
+    html: str = ""
+
+    def assume(self, account_id: str, role_name: str, session_name: str = "ivs-governance") -> Aws:
+        member = super().assume(account_id, role_name, session_name)
+        if account_id == self.broken:
+            return Aws(endpoint_url=self.html, account_id=account_id, session=member.session)
+        return member
+
+
+@pytest.mark.slow
+def test_an_account_answering_html_5xx_is_not_assessed_and_the_rest_is_reported(
+    sandbox: Sandbox, html_endpoint: str
+) -> None:
+    # botocore raises ResponseParserError, not a ClientError, for such an answer
+    aws = HtmlForOneAws(
+        endpoint_url=sandbox.endpoint,
+        session=sandbox.mgmt.session,
+        broken="400000000002",
+        html=html_endpoint,
+    )
+    code, report = audit_json(sandbox, aws)
+    broken = [
+        r for r in report["records"] if r["account"] == "400000000002" and r["region"] != "global"
+    ]
+    assert len(broken) == 9
+    assert {r["status"] for r in broken} == {"not_assessed"}
+    assert all(r["error"].startswith("ResponseParserError: ") for r in broken), broken[0]
+    assert all(len(r["error"]) <= audit.ERROR_CHARS for r in broken)
+    others = [r for r in report["records"] if r not in broken]
+    assert others and {r["status"] for r in others} == {"pass"}
+    assert code == 0
+
+
+@pytest.mark.slow
+def test_fail_on_not_assessed_makes_a_partial_audit_fail(sandbox: Sandbox) -> None:
+    denying = DenyingAws(
+        endpoint_url=sandbox.endpoint, session=sandbox.mgmt.session, denied="600000000001"
+    )
+    arguments: dict[str, Any] = {
+        "endpoint_url": None,
+        "fmt": "json",
+        "accounts": None,
+        "aws": denying,
+        "today": TODAY,
+    }
+    assert run_audit(EXAMPLE_SPEC, **arguments, console=Console(file=io.StringIO())) == 0
+    strict = run_audit(
+        EXAMPLE_SPEC, **arguments, console=Console(file=io.StringIO()), fail_on_not_assessed=True
+    )
+    assert strict == 1
+
+
+def test_an_endpoint_that_answers_nothing_is_exit_2_with_the_first_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        "core.aws.RETRY_CONFIG",
+        Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2),
+    )
+    # port 9 (discard) on loopback: nothing listens, every call is refused
+    run = CliRunner().invoke(
+        app,
+        ["audit", "--spec", str(EXAMPLE_SPEC), "--endpoint-url", "http://127.0.0.1:9"],
+    )
+    assert run.exit_code == 2, run.output
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("ivs: nothing could be assessed: ")
+    assert "EndpointConnectionError" in line
+    assert "not assessed" in run.stdout  # the records are printed still
+
+
+def test_every_enabled_policy_type_is_read() -> None:
+    org, stub = stubbed("organizations", "us-east-1")
+    stub.add_response(
+        "describe_organization",
+        {"Organization": {"Id": "o-test", "MasterAccountId": MGMT}},
+        {},
+    )
+    enabled = [
+        {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
+        {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"},
+    ]
+    stub.add_response("list_roots", {"Roots": [{"Id": "r-test", "PolicyTypes": enabled}]}, {})
+    stub.add_response(
+        "list_organizational_units_for_parent", {"OrganizationalUnits": []}, {"ParentId": "r-test"}
+    )
+    stub.add_response("list_accounts_for_parent", {"Accounts": []}, {"ParentId": "r-test"})
+    summary = {"Id": "p-byhand00", "Name": "by-hand", "Type": "RESOURCE_CONTROL_POLICY"}
+    stub.add_response(
+        "list_policies",
+        {"Policies": [{**summary, "AwsManaged": False}]},
+        {"Filter": "RESOURCE_CONTROL_POLICY"},
+    )
+    stub.add_response(
+        "describe_policy",
+        {"Policy": {"PolicySummary": summary, "Content": '{"Version":"2012-10-17"}'}},
+        {"PolicyId": "p-byhand00"},
+    )
+    stub.add_response("list_targets_for_policy", {"Targets": []}, {"PolicyId": "p-byhand00"})
+    stub.add_response("list_policies", {"Policies": []}, {"Filter": "SERVICE_CONTROL_POLICY"})
+    with stub, ThreadPoolExecutor(max_workers=1) as pool:
+        state = read_organization(org, ["SERVICE_CONTROL_POLICY"], pool)
+        stub.assert_no_pending_responses()
+    assert [p.name for p in state.policies["RESOURCE_CONTROL_POLICY"]] == ["by-hand"]
+
+
+def test_an_unmanaged_rcp_and_an_undeclared_policy_type_are_drift(spec: Spec) -> None:
+    docs = build_documents(spec)
+    state = _state_for(spec, docs)
+    assert state.enabled_types is not None and state.units is not None
+    state.enabled_types.add("RESOURCE_CONTROL_POLICY")
+    managed = audit.PolicyState(
+        "p-RCPFullAWSAccess", "RCPFullAWSAccess", "RESOURCE_CONTROL_POLICY", True
+    )
+    managed.targets = ["r-test", *state.units.values()]
+    by_hand = audit.PolicyState("p-byhand00", "by-hand", "RESOURCE_CONTROL_POLICY", False, {})
+    by_hand.targets = [state.units["Workloads"]]
+    state.policies["RESOURCE_CONTROL_POLICY"] = [managed, by_hand]
+    drift = not_pass(compare_organization(spec, docs, state, today=TODAY))
+    assert {(c.control, c.resource, c.status) for c in drift} == {
+        ("policy-type-enabled", "RESOURCE_CONTROL_POLICY", "drift"),
+        ("policy-attachment", "by-hand @ Workloads", "drift"),
+    }
+    typed = next(c for c in drift if c.control == "policy-type-enabled")
+    assert (typed.expected, typed.actual) == (
+        "not enabled (no document of the spec is of this type)",
+        "ENABLED",
+    )

@@ -11,7 +11,7 @@ an existing organization (see the README): ``<name>-organization``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -20,20 +20,11 @@ import pulumi_aws as aws
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import ROOT, Spec
-from core.vocabulary import POLICY_TYPES
+from governance.policies import organization_policy_types
 from governance.policies.model import PolicyDocument
 
 TYPE_TOKEN = "ivs:governance:OrganizationBaseline"
 MANAGED_BY_TAG = {"ManagedBy": "ivs-governance"}
-
-# SCPs stay enabled even if no document needs them: disabling the type on an adopted
-# organization would detach every SCP it already has.
-_ALWAYS_ENABLED = (POLICY_TYPES["scp"],)
-
-
-def organization_policy_types(documents: Iterable[PolicyDocument]) -> list[str]:
-    """The policy types to enable on the root: SCPs plus every type a document uses."""
-    return sorted({*_ALWAYS_ENABLED, *(doc.policy_type for doc in documents)})
 
 
 def ou_resource_name(component: str, path: str) -> str:

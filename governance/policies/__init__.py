@@ -21,7 +21,7 @@ from typing import Any
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import ROOT, Spec
-from core.vocabulary import POLICY_KIND_WORDS
+from core.vocabulary import POLICY_KIND_WORDS, POLICY_TYPES
 from governance.controls import CONTROLS, CONTROLS_BY_ID, parameters_for
 from governance.policies.model import PolicyDocument
 from governance.policies.packing import PackingError, document, pack
@@ -33,11 +33,23 @@ __all__ = [
     "PolicyDocument",
     "build_documents",
     "limit_problems",
+    "organization_policy_types",
     "slug",
 ]
 
 #: The AWS-managed SCP attached to every root, OU and account; it counts against the quota.
 FULL_AWS_ACCESS = "FullAWSAccess"
+
+# SCPs stay enabled even if no document needs them: disabling the type on an adopted
+# organization would detach every SCP it already has.
+_ALWAYS_ENABLED = (POLICY_TYPES["scp"],)
+
+
+def organization_policy_types(documents: Iterable[PolicyDocument]) -> list[str]:
+    """The policy types enabled on the root: SCPs plus every type a document uses."""
+    return sorted({*_ALWAYS_ENABLED, *(doc.policy_type for doc in documents)})
+
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
