@@ -9,8 +9,12 @@ nothing here interprets them.
 
 Layout (DESIGN.md): ``OUT/<account-id>/<region>/<Key>.json`` plus ``OUT/manifest.json``,
 which records per account-region ``{"status": "ok"}`` (with ``"missing": {Key: reason}``
-when an optional kind could not be read) or ``{"status": "error", "error": CODE,
-"message": ...}``. Directories are 0700 and files 0600: a snapshot maps the network.
+when an optional kind could not be read), ``{"status": "error", "error": CODE,
+"message": ...}``, or ``{"status": "pending"}`` while it is planned and not yet done, and
+``"complete": true`` only once the run has finished (a run that is killed leaves
+``false``: a reader reports what was pending as not assessed, and ``--resume`` collects
+it, after removing the temporary files the killed run's writes left). Directories are
+0700 and files 0600: a snapshot maps the network.
 
 How accounts are reached:
 
@@ -52,6 +56,9 @@ from core.snapshot_kinds import SNAPSHOT_KINDS, SNAPSHOT_KINDS_BY_KEY, SnapshotK
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
+#: An account-region planned and not yet collected (the run may still be going, or died).
+PENDING = "pending"
+STATUSES = ("ok", "error", PENDING)
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 #: Assumed-role credentials last an hour by default; re-assume well before that.
@@ -318,6 +325,16 @@ def clear_region(directory: Path) -> None:
         (directory / f"{key}.json").unlink(missing_ok=True)
 
 
+def remove_temporary_files(out: Path) -> list[Path]:
+    """Remove what an interrupted run's atomic writes left (``.<name>.<random>.tmp``)."""
+    removed = []
+    for stale in out.rglob(".*.tmp"):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
+
+
 def region_complete(directory: Path, entry: dict[str, Any] | None) -> bool:
     """True when ``entry`` says ok and every file it implies is on disk."""
     if not entry or entry.get("status") != "ok":
@@ -353,17 +370,22 @@ def read_manifest(path: Path) -> dict[str, Any]:
         if not isinstance(regions, dict):
             raise InputError(str(path), "expected an object", field=f"accounts.{account}.regions")
         for region, entry in regions.items():
-            if not isinstance(entry, dict) or entry.get("status") not in ("ok", "error"):
+            if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
                 raise InputError(
                     str(path),
-                    'expected {"status": "ok" | "error", ...}',
+                    'expected {"status": "ok" | "error" | "pending", ...}',
                     field=f"accounts.{account}.regions.{region}",
                 )
     return document
 
 
 class Manifest:
-    """The run's manifest, shared by the workers, written atomically as entries come in."""
+    """The run's manifest, shared by the workers, written atomically as entries come in.
+
+    It says ``"complete": false`` from the first write until the run has finished, and
+    each account-region planned but not yet done is ``{"status": "pending"}``: a run that
+    is killed leaves a manifest from which a reader knows what was not collected.
+    """
 
     def __init__(self, path: Path, previous: dict[str, Any] | None) -> None:
         self.path = path
@@ -371,6 +393,7 @@ class Manifest:
         self.document: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "collected_at": now(),
+            "complete": False,
             "accounts": dict((previous or {}).get("accounts", {})),
         }
         self.last_write = 0.0
@@ -387,8 +410,10 @@ class Manifest:
             if time.monotonic() - self.last_write >= MANIFEST_INTERVAL:
                 self._write()
 
-    def flush(self) -> None:
+    def flush(self, *, complete: bool = False) -> None:
+        """Write the manifest now; ``complete`` once every planned account-region is done."""
         with self.lock:
+            self.document["complete"] = complete
             self._write()
 
     def _write(self) -> None:
@@ -637,12 +662,17 @@ def collect_snapshot(
         make_private_dir(out)
         manifest_path = out / MANIFEST
         previous = read_manifest(manifest_path) if manifest_path.exists() else None
+        if resume:
+            remove_temporary_files(out)
         manifest = Manifest(manifest_path, previous)
+        manifest.flush()  # "complete": false on disk before the first account is read
         run = _Run(out, regions, resume, manifest, on_progress, fallback_regions)
+        finished = False
         try:
             _execute(run, sessions, workers)
+            finished = True
         finally:
-            manifest.flush()
+            manifest.flush(complete=finished)
     except OSError as err:  # the snapshot directory, not AWS: stop with one line
         raise InputError(str(err.filename or out), err.strerror or str(err)) from None
     return run.result
@@ -667,6 +697,7 @@ def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> No
                 run.add_total(len(account_regions))
                 for region in account_regions:
                     if not run.skip(session.account, region):
+                        run.manifest.record(session.account, region, {"status": PENDING})
                         regions_done.append(pool.submit(collect, session, region))
             for done in regions_done:
                 # AWS failures are results; what is raised here is local (a full disk).

@@ -8,7 +8,9 @@ Layout (DESIGN.md, compatible with Batfish's ``aws_configs``)::
 
 Every file is optional: a missing file means "none of these", and ``Snapshot.kinds_not_seen``
 says which kinds were absent where. An account-region that the manifest lists with an
-error is not read; it is reported under ``not_assessed``. A file that is not valid JSON,
+error is not read; it is reported under ``not_assessed``, and so is one whose collection
+did not finish (``"pending"``, or a folder the manifest of an unfinished run,
+``"complete": false``, does not list): ``collection incomplete``. A file that is not valid JSON,
 or whose content does not have the shape of the API response, raises ``InputError``
 naming the file and the JSON path (``NetworkInterfaces[3].Groups[0].GroupId``).
 
@@ -56,6 +58,8 @@ READ_ORDER: tuple[str, ...] = (*(k for k in KINDS if k != "Reservations"), "Rese
 _ACCOUNT_DIR = re.compile(r"^\d{12}$")
 _REGION_DIR = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 NO_ACCOUNT = "000000000000"
+#: The status of a folder an unfinished collection left without recording it done.
+INCOMPLETE = "incomplete"
 
 
 @dataclass(slots=True)
@@ -137,9 +141,13 @@ def load_snapshot(path: str | Path) -> Snapshot:
     not_assessed: list[dict[str, str]] = []
     regions_out: list[RegionSnapshot] = []
     listed = set()
+    # A collector that did not finish says so ("complete": false): what it had not
+    # recorded as done was not assessed, whatever files it left. Without the key (a
+    # snapshot made by hand, or by an older collector) every folder is read.
+    unfinished = manifest.get("complete") is False
     for account, region, folder in places:
         listed.add((account, region))
-        status = statuses.get((account, region), {"status": "ok"})
+        status = statuses.get((account, region), {"status": INCOMPLETE if unfinished else "ok"})
         if status.get("status", "ok") != "ok":
             not_assessed.append(_not_assessed(account, region, status))
             continue
@@ -158,6 +166,8 @@ def load_snapshot(path: str | Path) -> Snapshot:
 
 
 def _not_assessed(account: str, region: str, status: dict[str, Any]) -> dict[str, str]:
+    if status.get("status") in (INCOMPLETE, "pending"):
+        return {"account": account, "region": region, "error": "collection incomplete"}
     return {
         "account": account,
         "region": region,

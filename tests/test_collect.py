@@ -39,6 +39,7 @@ from graph.collect import (
     transit_gateway_propagations,
     transit_gateway_static_routes,
 )
+from graph.snapshot import load_snapshot
 from ivs.cli import app
 from sandbox.network import NetworkPlan, seed_network
 from sandbox.organization import create_member_accounts
@@ -418,11 +419,58 @@ def test_a_failed_write_leaves_whole_files_and_no_ok_entry(
     with pytest.raises(InputError, match="No space left on device"):
         collect_snapshot(out, endpoint_url=endpoint, accounts=[account], regions=[REGION])
     manifest = read(out / MANIFEST)  # still a whole JSON document
-    assert REGION not in manifest["accounts"].get(account, {}).get("regions", {})
+    entry = manifest["accounts"].get(account, {}).get("regions", {}).get(REGION, {})
+    assert entry.get("status") != "ok"
+    assert manifest["complete"] is False  # the run did not finish, and says so
     written = list(files_under(out))
     assert not [p for p in written if p.name.endswith(".tmp")]
     for path in written:
         read(path)  # every file that exists is complete
+
+
+def test_a_run_says_when_it_is_complete_and_what_is_pending(
+    member: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, account = member
+    out = tmp_path / "snap"
+    regions = [REGION, "us-east-1"]
+    seen: list[dict[str, Any]] = []
+    real_fetch = collect.fetch_region
+
+    def fetch_and_look(clients: Any) -> Any:
+        seen.append(read(out / MANIFEST))  # the manifest on disk while a region is read
+        if clients["ec2"].meta.region_name == "us-east-1":
+            raise KeyboardInterrupt  # the run is stopped here
+        return real_fetch(clients)
+
+    monkeypatch.setattr(collect, "fetch_region", fetch_and_look)
+    with pytest.raises(KeyboardInterrupt):
+        collect_snapshot(out, endpoint_url=endpoint, accounts=[account], regions=regions, workers=1)
+    assert seen and all(m["complete"] is False for m in seen)
+    stopped = read(out / MANIFEST)
+    assert stopped["complete"] is False
+    assert stopped["accounts"][account]["regions"]["us-east-1"] == {"status": "pending"}
+    # a reader reports what was pending as not assessed, never as clean
+    snapshot = load_snapshot(out)
+    assert snapshot.not_assessed == [
+        {"account": account, "region": "us-east-1", "error": "collection incomplete"}
+    ]
+    assert [(r.account, r.region) for r in snapshot.regions] == [(account, REGION)]
+
+    # --resume removes what the stopped writes left, collects what was pending, and finishes
+    monkeypatch.setattr(collect, "fetch_region", real_fetch)
+    leftover = out / account / "us-east-1" / ".Vpcs.json.k3j2.tmp"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_text('{"Vpcs": [')
+    resumed = collect_snapshot(
+        out, endpoint_url=endpoint, accounts=[account], regions=regions, resume=True
+    )
+    assert not leftover.exists()
+    assert resumed.skipped == [(account, REGION)] and resumed.ok == [(account, "us-east-1")]
+    done = read(out / MANIFEST)
+    assert done["complete"] is True
+    assert {e["status"] for e in done["accounts"][account]["regions"].values()} == {"ok"}
+    assert load_snapshot(out).not_assessed == []
 
 
 def test_accounts_come_from_organizations_active_only(moto_endpoint: str, tmp_path: Path) -> None:

@@ -198,3 +198,30 @@ def test_every_kind_has_a_reader_and_graph_records_them(tmp_path: Path) -> None:
         "eni",
     } <= kinds
     assert len(KINDS) == 25
+
+
+def test_an_unfinished_collection_is_not_assessed_where_it_had_not_finished(
+    tmp_path: Path,
+) -> None:
+    for region in ("eu-west-1", "us-east-1", "us-west-2"):
+        raw = RawRegion("111111111111", region)
+        raw.vpc("10.0.0.0/16")
+        raw.write(tmp_path)
+    regions = {"eu-west-1": {"status": "ok"}, "us-east-1": {"status": "pending"}}
+    manifest = {"format": 1, "complete": False, "accounts": {"111111111111": {"regions": regions}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    snapshot = load_snapshot(tmp_path)
+    assert [r.region for r in snapshot.regions] == ["eu-west-1"]
+    assert snapshot.not_assessed == [
+        {"account": "111111111111", "region": region, "error": "collection incomplete"}
+        for region in ("us-east-1", "us-west-2")  # pending, and on disk but never recorded
+    ]
+    # a manifest without "complete" (by hand, or an older collector) reads every folder
+    del manifest["complete"]
+    regions["us-east-1"] = {"status": "ok"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert [r.region for r in load_snapshot(tmp_path).regions] == [
+        "eu-west-1",
+        "us-east-1",
+        "us-west-2",
+    ]
