@@ -17,7 +17,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -234,6 +234,49 @@ class Review(_Model):
     review_interval_days: int = Field(365, ge=1, le=365)
 
 
+SecurityService = Literal["guardduty", "inspector-ec2", "securityhub", "config"]
+SECURITY_SERVICES: tuple[SecurityService, ...] = (
+    "guardduty",
+    "inspector-ec2",
+    "securityhub",
+    "config",
+)
+
+
+class Fleet(_Model):
+    """What the fleet posture analysis expects of what already exists."""
+
+    #: An instance's image older than this is outdated.
+    max_image_age_days: int = Field(180, ge=1)
+    #: An instance without a recovery point this recent has no recent backup (the example
+    #: plan is daily: a day and its backup window).
+    max_backup_age_days: int = Field(2, ge=1)
+    security_services: list[SecurityService] = list(SECURITY_SERVICES)
+    #: The account that administers GuardDuty, Inspector and Security Hub for the others.
+    delegated_admin_account: str | None = None
+
+    @field_validator("delegated_admin_account", mode="before")
+    @classmethod
+    def _admin(cls, value: Any) -> Any:
+        return None if value is None else account_id(value)
+
+
+class Iam(_Model):
+    """Who may control the virtual machines of each protected zone."""
+
+    #: zone -> principal ARN patterns (``aws:PrincipalArn`` style, ``*`` wildcards).
+    vm_administrators: dict[str, list[str]] = {}
+
+    @field_validator("vm_administrators")
+    @classmethod
+    def _arns(cls, values: dict[str, list[str]]) -> dict[str, list[str]]:
+        for zone, patterns in values.items():
+            for pattern in patterns:
+                if not pattern.startswith("arn:"):
+                    raise ValueError(f"{zone}: {pattern!r} is not a principal ARN (pattern)")
+        return values
+
+
 class Spec(_Model):
     organization: Organization
     regions: list[str] = Field(min_length=1)
@@ -247,6 +290,8 @@ class Spec(_Model):
     exposure: Exposure = Exposure()
     limits: Limits = Limits()
     review: Review = Review()
+    fleet: Fleet = Fleet()
+    iam: Iam = Iam()
     #: Directory that relative ``policies[].file`` paths are read from.
     base_dir: str = "."
 

@@ -1,0 +1,231 @@
+"""Who can take over a virtual machine: the IAM rules, decided by walking the VM-control
+graph (``graph.iam.edges``) once the organization's SCPs and RCPs are applied.
+
+- ``vm-admin-permission-broad``: a principal outside the VM administrators holds ``ec2:*``,
+  ``iam:PassRole`` on every role, or ``iam:CreateInstanceProfile``;
+- ``vm-takeover-path``: a principal outside the VM administrators of a protected zone can
+  run code on, log in to, or copy the disks of an instance of that zone, directly or
+  through roles it can assume or launch instances with;
+- ``instance-role-escalation``: an instance's role reaches an administrator-equivalent
+  role, or a role of another account;
+- ``internet-exposed-instance-escalation``: both, on an instance the internet reaches.
+
+Every finding's path lists each step with the calls, policies and statements behind it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from graph.iam.edges import Edge, InstanceRef
+from graph.rules.base import ExposureRule
+
+RULES: tuple[ExposureRule, ...] = (
+    ExposureRule(
+        "vm-admin-permission-broad",
+        "A principal outside the VM administrators holds broad VM permissions",
+        "high",
+        ("IAM-05", "IVS-04"),
+        "ec2:*, iam:PassRole on every role and iam:CreateInstanceProfile are the permissions "
+        "that give full control of virtual machines: held outside the administrators, one "
+        "leaked credential controls the fleet.",
+        "Remove the grant, or narrow it to the instances (by tag or ARN) and roles (by path) "
+        "the principal needs; keep such permissions to the spec's VM administrators.",
+        reads=("iam.vm_administrators",),
+    ),
+    ExposureRule(
+        "vm-takeover-path",
+        "A principal outside the VM administrators can take over a protected instance",
+        "high",
+        ("IAM-05", "IVS-05"),
+        "Running commands on, logging in to, or copying the disks of a production instance "
+        "is control of it; a path there from outside its administrators defeats the "
+        "separation of production.",
+        "Break the path at its weakest step: narrow the trust policy or the identity grant "
+        "named in the path, or deny the call with an SCP at the OU of the source account.",
+        reads=("iam.vm_administrators", "zones.protected"),
+    ),
+    ExposureRule(
+        "instance-role-escalation",
+        "An instance's role escalates",
+        "high",
+        ("IAM-05", "IVS-04"),
+        "Whoever runs code on the instance acts as its role; a role that reaches an "
+        "administrator-equivalent role, or a role in another account, turns one compromised "
+        "instance into the organization.",
+        "Give the instance a role with only what its workload needs, and remove the trust or "
+        "permission that lets it reach the other role.",
+    ),
+    ExposureRule(
+        "internet-exposed-instance-escalation",
+        "An instance the internet reaches has a role that escalates",
+        "critical",
+        ("IAM-05", "IVS-03", "IVS-04"),
+        "The internet reaches the instance and its role escalates: the single finding an "
+        "attacker hopes for, a foothold that becomes administrator.",
+        "First close the internet path (see its exposure finding), then narrow the role.",
+    ),
+)
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+#: Edges that act as another principal (the walk follows them).
+BECOME = ("can-assume", "launch-with-role", "instance-role")
+#: Edges that take an instance over.
+TAKE_OVER = ("run-command", "session", "log-in", "user-data", "copy-disks")
+
+
+def is_administrator(arn: str, patterns: Iterable[str]) -> bool:
+    """``arn`` matches one of the patterns (``aws:PrincipalArn`` style, case-sensitive)."""
+    return any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns)
+
+
+def edge_words(edge: Edge) -> str:
+    """An edge as a step of a path: each call, and what allowed it."""
+    parts = []
+    for call in edge.calls:
+        allowed_by = [
+            f"{s.layer} {s.policy} {s.statement}".strip()
+            for s in call.result.layers
+            if s.layer in ("identity", "resource") and s.effect in ("allow", "conditional")
+        ]
+        target = f" on {call.resource}" if call.resource else ""
+        by = f" ({'; '.join(allowed_by)})" if allowed_by else ""
+        parts.append(f"{call.action}{target} {call.result.decision}{by}")
+    if edge.kind == "instance-role":
+        return f"acts as {edge.target}"
+    return f"{edge.kind}: " + ", ".join(parts)
+
+
+def walk(start: str, edges_from: Mapping[str, Sequence[Edge]]) -> dict[str, list[Edge]]:
+    """Every principal ``start`` can act as, with the shortest chain of edges to it."""
+    chains: dict[str, list[Edge]] = {start: []}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for edge in edges_from.get(node, ()):
+            if edge.kind in BECOME and edge.target not in chains:
+                chains[edge.target] = [*chains[node], edge]
+                queue.append(edge.target)
+    return chains
+
+
+def _index(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
+    out: dict[str, list[Edge]] = {}
+    for edge in edges:
+        out.setdefault(edge.source, []).append(edge)
+    return out
+
+
+def takeover_paths(
+    sources: Iterable[str],
+    edges: Iterable[Edge],
+    instances: Iterable[InstanceRef],
+    administrators: Mapping[str, Sequence[str]],
+    protected: Iterable[str],
+) -> list[dict[str, Any]]:
+    """``vm-takeover-path`` findings: (source principal, protected instance) with a path."""
+    edges_from = _index(edges)
+    protected_zones = set(protected)
+    everywhere = "*" in protected_zones
+    by_id = {i.id: i for i in instances if everywhere or i.zone in protected_zones}
+    found: list[dict[str, Any]] = []
+    for source in sources:
+        chains = walk(source, edges_from)
+        seen: set[str] = set()
+        for actor, chain in chains.items():
+            for edge in edges_from.get(actor, ()):
+                instance = by_id.get(edge.target)
+                if edge.kind not in TAKE_OVER or instance is None or instance.id in seen:
+                    continue
+                if is_administrator(source, administrators.get(instance.zone, ())):
+                    continue
+                if instance.role == source:
+                    continue  # an instance acting on itself takes nothing over
+                seen.add(instance.id)
+                steps = [*chain, edge]
+                decision = (
+                    "conditional" if any(e.decision == "conditional" for e in steps) else "allowed"
+                )
+                found.append(
+                    {
+                        "rule": "vm-takeover-path",
+                        "resource": instance.id,
+                        "account": instance.account,
+                        "region": instance.region,
+                        "source": source,
+                        "decision": decision,
+                        "path": [
+                            *({"hop": e.source, "why": edge_words(e)} for e in steps),
+                            {"hop": instance.id, "why": f"instance in zone {instance.zone}"},
+                        ],
+                    }
+                )
+    return found
+
+
+def role_escalations(
+    edges: Iterable[Edge],
+    instances: Iterable[InstanceRef],
+    admin_equivalent: set[str],
+) -> list[dict[str, Any]]:
+    """``instance-role-escalation`` findings: an instance's role reaches an
+    administrator-equivalent role (itself included) or a role of another account."""
+    edges_from = _index(edges)
+    found = []
+    for instance in instances:
+        if not instance.role:
+            continue
+        chains = walk(instance.role, edges_from)
+        reached = None
+        for role, chain in chains.items():
+            other_account = role.split(":")[4:5] != [instance.account]
+            if role in admin_equivalent or (other_account and role.startswith("arn:")):
+                reached = (role, chain)
+                break
+        if reached is None:
+            continue
+        role, chain = reached
+        why = "administrator-equivalent" if role in admin_equivalent else "in another account"
+        found.append(
+            {
+                "rule": "instance-role-escalation",
+                "resource": instance.id,
+                "account": instance.account,
+                "region": instance.region,
+                "source": instance.role,
+                "path": [
+                    {"hop": instance.id, "why": f"acts as {instance.role}"},
+                    *({"hop": e.source, "why": edge_words(e)} for e in chain),
+                    {"hop": role, "why": why},
+                ],
+            }
+        )
+    return found
+
+
+def exposed_escalations(
+    escalations: Iterable[Mapping[str, Any]], internet_findings: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``internet-exposed-instance-escalation``: an escalation on an instance that an
+    internet exposure finding names."""
+    exposed: dict[str, Mapping[str, Any]] = {}
+    for finding in internet_findings:
+        if str(finding.get("rule", "")).startswith("internet-exposed-"):
+            exposed.setdefault(str(finding.get("resource")), finding)
+    out = []
+    for escalation in escalations:
+        network = exposed.get(str(escalation["resource"]))
+        if network is None:
+            continue
+        out.append(
+            {
+                **escalation,
+                "rule": "internet-exposed-instance-escalation",
+                "source": "internet",
+                "path": [*network.get("path", []), *escalation["path"]],
+            }
+        )
+    return out
