@@ -89,6 +89,8 @@ class RegionSnapshot:
     listeners: list[m.Listener] = field(default_factory=list)
     target_groups: list[m.TargetGroup] = field(default_factory=list)
     targets: list[m.Target] = field(default_factory=list)
+    #: target group ARN -> its attributes (``preserve_client_ip.enabled`` -> ``"true"``)
+    target_group_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def not_seen(self) -> list[str]:
@@ -1171,6 +1173,19 @@ def _target_health(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             )
 
 
+def _target_group_attributes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("TargetGroupAttributes", items, s):
+        attributes = snap.target_group_attributes.setdefault(
+            s.text(item, "TargetGroupArn", where), {}
+        )
+        for n, araw in enumerate(s.lst(item, "Attributes", where)):
+            awhere = f"{where}.Attributes[{n}]"
+            attribute = s.obj(araw, awhere)
+            attributes[s.text(attribute, "Key", awhere)] = (
+                s.opt_text(attribute, "Value", awhere) or ""
+            )
+
+
 #: How each kind of the table (``core.snapshot_kinds``) is parsed into records.
 READERS: dict[str, Reader] = {
     "Reservations": _reservations,
@@ -1200,4 +1215,5 @@ READERS: dict[str, Reader] = {
     "LoadBalancerListeners": _listeners,
     "TargetGroups": _target_groups,
     "LoadBalancerTargetHealth": _target_health,
+    "TargetGroupAttributes": _target_group_attributes,
 }

@@ -339,6 +339,12 @@ class RawRegion:
         )
         entry["TargetHealthDescriptions"].append(r.target_health(instance, port))
 
+    def target_group_attributes(self, target_group: str, attributes: dict[str, str]) -> None:
+        """Attributes of a target group: ``{"preserve_client_ip.enabled": "true"}``."""
+        self.files["TargetGroupAttributes"].append(
+            r.target_group_attributes_of(target_group, attributes)
+        )
+
     # ---- output -----------------------------------------------------------------------
     def write(self, root: Path, *, account_level: bool = True) -> Path:
         folder = root / self.account / self.region if account_level else root / self.region

@@ -63,6 +63,7 @@ __all__ = [
     "subnet",
     "tags",
     "target_group",
+    "target_group_attributes_of",
     "target_health",
     "target_health_of",
     "tgw_attachment",
@@ -743,6 +744,14 @@ def target_health(target: str, port: int) -> dict[str, Any]:
 def target_health_of(target_group: str, targets: list[dict[str, Any]]) -> dict[str, Any]:
     """A ``LoadBalancerTargetHealth`` item: the :func:`target_health` of one group."""
     return {"TargetGroupArn": target_group, "TargetHealthDescriptions": targets}
+
+
+def target_group_attributes_of(target_group: str, attributes: Mapping[str, str]) -> dict[str, Any]:
+    """A ``TargetGroupAttributes`` item: DescribeTargetGroupAttributes of one group."""
+    return {
+        "TargetGroupArn": target_group,
+        "Attributes": [{"Key": k, "Value": v} for k, v in attributes.items()],
+    }
 
 
 # ---- files -----------------------------------------------------------------------------------
