@@ -112,10 +112,11 @@ def eni_service(eni: m.Eni) -> str:
     return "unattached" if eni.status == "available" else "other"
 
 
-def merged_enis(region: RegionSnapshot) -> list[m.Eni]:
+def merged_enis(region: RegionSnapshot, not_placed: list[m.NotPlaced] | None = None) -> list[m.Eni]:
     """ENIs from NetworkInterfaces.json (the truth for groups), plus instance ENIs it lacks.
 
-    Elastic IP associations fill in a public address the ENI record does not show.
+    Elastic IP associations fill in a public address the ENI record does not show; one
+    whose ENI or private address is not in the snapshot is added to ``not_placed``.
     """
     enis = list(region.enis)
     known = {e.id for e in enis}
@@ -131,14 +132,22 @@ def merged_enis(region: RegionSnapshot) -> list[m.Eni]:
             enis.append(eni)
             by_id[eni.id] = eni
     for address in region.addresses:
-        owner = by_id.get(address.eni_id or "")
-        if owner is None:
-            continue
-        for private in owner.private_ips:
-            if address.private_ip is None or private.address.address() == address.private_ip:
-                if private.public_ip is None:
-                    private.public_ip = address.public_ip
-                break
+        if address.eni_id is None:
+            continue  # not associated: nothing to place
+        owner = by_id.get(address.eni_id)
+        reason = f"associated with {address.eni_id}, which the snapshot does not hold"
+        if owner is not None:
+            reason = f"associated with {owner.id} at {address.private_ip}, which it does not hold"
+            for private in owner.private_ips:
+                if address.private_ip is None or private.address.address() == address.private_ip:
+                    if private.public_ip is None:
+                        private.public_ip = address.public_ip
+                    reason = ""
+                    break
+        if reason and not_placed is not None:
+            not_placed.append(
+                m.NotPlaced("address", region.account, region.region, address.public_ip, reason)
+            )
     return enis
 
 
@@ -146,7 +155,8 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
     """The exposure graph of every assessed account-region of ``snapshot``.
 
     ``graph.graph`` holds ``snapshot`` (the path), ``collected_at``, ``assessed``,
-    ``not_assessed`` and ``kinds_not_seen``.
+    ``not_assessed``, ``kinds_not_seen`` and ``not_placed`` (``graph.model.NotPlaced``:
+    what the reader and the graph could not place, with the reason).
     """
     g = nx.MultiDiGraph()
     g.graph.update(
@@ -155,6 +165,7 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
         assessed=snapshot.assessed,
         not_assessed=snapshot.not_assessed,
         kinds_not_seen=snapshot.kinds_not_seen(),
+        not_placed=[item for region in snapshot.regions for item in region.not_placed],
     )
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:
@@ -259,7 +270,7 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
             for ref in {rule.ref for rule in rules if rule.peer == "group" and rule.ref}:
                 g.add_edge(sg.id, ref, kind="references", direction=direction)
     instances = {i.id: i for i in r.instances}
-    enis = merged_enis(r)
+    enis = merged_enis(r, g.graph["not_placed"])
     # ENIs are most of the graph: add them in bulk
     eni_nodes = []
     eni_edges: list[tuple[str, str, str]] = []

@@ -410,7 +410,10 @@ class Network:
 
     def _build_units(self, zones: Mapping[str, str]) -> None:
         units: dict[tuple[Any, ...], Unit] = {}
+        #: ENIs none of whose addresses could be placed
         self.unplaced: list[str] = []
+        #: each ENI or address that could not be placed, with the reason
+        self.not_placed: list[m.NotPlaced] = []
         nodes = self.graph.nodes
         by_description: dict[str, list[Unit]] = {}
         self.lb_units: dict[str, list[Unit]] = {}
@@ -419,17 +422,30 @@ class Network:
                 continue
             subnet = self.subnets.get(eni.subnet_id)
             if subnet is None:
-                self.unplaced.append(eni.id)
+                self._not_placed(
+                    eni, "eni", eni.id, f"its subnet {eni.subnet_id} is not in the snapshot"
+                )
                 continue
             groups = frozenset(eni.group_ids)
             zone = zones.get(eni.id, "unknown")
             addresses = [(p.address, p.public_ip, p.public_ip is not None) for p in eni.private_ips]
             if eni.ipv6:
                 addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
+            if not addresses:
+                self._not_placed(eni, "eni", eni.id, "it has no address")
+            placed = False
             for address, public_ip, public in addresses:
                 cell = self._address_cell(subnet, address)
                 if cell is None:
+                    blocks = ", ".join(str(c) for c in subnet.cidrs) or "none"
+                    self._not_placed(
+                        eni,
+                        "address",
+                        f"{eni.id} {address.address()}",
+                        f"in no block of its subnet {subnet.id} (blocks: {blocks})",
+                    )
                     continue
+                placed = True
                 key = (subnet.id, groups, address.version, public, cell, zone)
                 unit = units.get(key)
                 if unit is None:
@@ -450,6 +466,8 @@ class Network:
                 unit.members.append(Member(eni.id, address, public_ip))
                 if eni.description.startswith("ELB "):
                     by_description.setdefault(eni.description[4:], []).append(unit)
+            if addresses and not placed:
+                self.unplaced.append(eni.id)
         # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
         for lb in self.load_balancers.values():
             suffix = lb.arn.partition(":loadbalancer/")[2]
@@ -482,6 +500,12 @@ class Network:
                 self.units.append(unit)
                 created.append(unit)
             self.lb_units[lb.arn] = created
+
+    def _not_placed(self, eni: m.Eni, kind: str, resource: str, reason: str) -> None:
+        """Count what cannot be placed, with the reason; an ``eni`` is not assessed."""
+        self.not_placed.append(m.NotPlaced(kind, eni.account, eni.region, resource, reason))
+        if kind == "eni":
+            self.unplaced.append(eni.id)
 
     def _index_units(self) -> None:
         self.by_group: dict[str, list[Unit]] = {}

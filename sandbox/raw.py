@@ -177,6 +177,7 @@ class RawRegion:
         description: str = "",
         ipv6: tuple[str, ...] = (),
         requester: str | None = None,
+        interface_type: str = "interface",
     ) -> str:
         eni_id = self._id("eni")
         self.files["NetworkInterfaces"].append(
@@ -191,6 +192,7 @@ class RawRegion:
                 ipv6=ipv6,
                 public_ip=public_ip,
                 description=description,
+                interface_type=interface_type,
                 requester=requester,
                 attached=r.attachment(instance, self.account) if instance else None,
                 tag=tag,
