@@ -27,9 +27,12 @@ Semantics (DESIGN.md, "what exposed means"):
 - transit gateways route by the attachment's associated TGW route table: static routes
   (winning over propagated ones of the same length) and propagated routes (the attached
   VPCs' blocks), longest prefix, blackholes drop; routes are needed both ways;
-- internet-facing load balancers expose their registered targets on the target port: the
-  internet must reach the load balancer on a listener port, and the load balancer (its
-  subnets and security groups) must reach the target;
+- internet-facing load balancers expose the targets that receive traffic on the target
+  port (``graph.balancing``): the internet must reach the load balancer on a listener
+  port (a network load balancer without security groups filters nothing), then the
+  target must admit the client where it sees the client's address (``via`` the load
+  balancer's groups, which its rules may name), else the load balancer (its subnets and
+  security groups) must reach it;
 - ENIs of managed services are assessed like instances; NAT gateway and transit gateway
   ENIs are not endpoints (they accept no connections).
 
@@ -109,6 +112,11 @@ class Sources(NamedTuple):
 
 NOTHING = Traffic.nothing()
 EVERYTHING = Traffic.everything()
+NO_GROUPS: frozenset[str] = frozenset()
+NO_GROUPS_WHY = (
+    "no security group: a network load balancer without one admits all client traffic "
+    "to its listeners"
+)
 #: ENIs that accept no connections of their own.
 NOT_ENDPOINTS = frozenset({"nat", "transit-gateway"})
 
@@ -123,7 +131,8 @@ class Member:
 @dataclass(slots=True, eq=False)
 class Unit:
     """Addresses that behave alike. ``kind`` is ``eni``, or ``load-balancer`` for a load
-    balancer whose own ENIs the snapshot does not hold (one unit per subnet of it)."""
+    balancer whose own ENIs the snapshot does not hold (one unit per subnet of it);
+    ``owner`` is the load balancer of either."""
 
     index: int
     kind: str
@@ -137,9 +146,9 @@ class Unit:
     cell: Cell
     zone: str
     members: list[Member] = field(default_factory=list)
-    #: the load balancer ARN for ``load-balancer`` units
+    #: the load balancer ARN, for its ENIs and ``load-balancer`` units
     owner: str | None = None
-    #: no security group applies (a load balancer without groups)
+    #: no security group applies (a network load balancer without groups)
     no_groups: bool = False
 
     #: what decides its reachability (set on creation)
@@ -151,6 +160,20 @@ class Unit:
     @property
     def enis(self) -> list[str]:
         return list(dict.fromkeys(member.eni for member in self.members))
+
+
+class Forward(NamedTuple):
+    """A load balancer's listener forwarding to a target that receives traffic: ``why``
+    says why it does (its health) and which source address it sees."""
+
+    lb: m.LoadBalancer
+    protocol: str
+    listener_port: int
+    target_port: int
+    group: str
+    eni: str
+    keeps_client: bool
+    why: str
 
 
 @dataclass(slots=True)
@@ -415,8 +438,12 @@ class Network:
         #: each ENI or address that could not be placed, with the reason
         self.not_placed: list[m.NotPlaced] = []
         nodes = self.graph.nodes
-        by_description: dict[str, list[Unit]] = {}
+        #: a load balancer's own units: its ENIs' (``ELB app/NAME/ID`` is the description
+        #: of an ENI of ``...:loadbalancer/app/NAME/ID``), else one per subnet
         self.lb_units: dict[str, list[Unit]] = {}
+        by_suffix = {
+            lb.arn.partition(":loadbalancer/")[2]: lb for lb in self.load_balancers.values()
+        }
         for eni in self.enis.values():
             if nodes[eni.id].get("service") in NOT_ENDPOINTS:
                 continue
@@ -433,6 +460,15 @@ class Network:
                 addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
             if not addresses:
                 self._not_placed(eni, "eni", eni.id, "it has no address")
+            owner, no_groups = None, False
+            if eni.description.startswith("ELB "):
+                lb = by_suffix.get(eni.description[4:])
+                if lb is not None:
+                    owner = lb.arn
+                    # A network load balancer made without security groups has none, and
+                    # filters no client traffic (NLB Guide, "Update the security groups
+                    # for your Network Load Balancer").
+                    no_groups = lb.type == "network" and not lb.group_ids
             placed = False
             for address, public_ip, public in addresses:
                 cell = self._address_cell(subnet, address)
@@ -446,7 +482,7 @@ class Network:
                     )
                     continue
                 placed = True
-                key = (subnet.id, groups, address.version, public, cell, zone)
+                key = (subnet.id, groups, address.version, public, cell, zone, owner)
                 unit = units.get(key)
                 if unit is None:
                     unit = units[key] = Unit(
@@ -461,19 +497,18 @@ class Network:
                         public,
                         cell,
                         zone,
+                        owner=owner,
+                        no_groups=no_groups,
                     )
                     self.units.append(unit)
+                    if owner is not None:
+                        self.lb_units.setdefault(owner, []).append(unit)
                 unit.members.append(Member(eni.id, address, public_ip))
-                if eni.description.startswith("ELB "):
-                    by_description.setdefault(eni.description[4:], []).append(unit)
             if addresses and not placed:
                 self.unplaced.append(eni.id)
         # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
         for lb in self.load_balancers.values():
-            suffix = lb.arn.partition(":loadbalancer/")[2]
-            own = by_description.get(suffix) if suffix else None
-            if own:
-                self.lb_units[lb.arn] = list(dict.fromkeys(own))
+            if lb.arn in self.lb_units:
                 continue
             created = []
             for subnet_id in lb.subnet_ids:
@@ -1028,12 +1063,14 @@ class Network:
             return None
         return found
 
-    def _internet_in_region(self, unit: Unit, cell: Cell, need_route: bool) -> Traffic:
+    def _internet_in_region(
+        self, unit: Unit, cell: Cell, need_route: bool, via: frozenset[str] = NO_GROUPS
+    ) -> Traffic:
         if need_route and self._igw_route(unit, cell) is None:
             return NOTHING
         allowed = EVERYTHING
         if not unit.no_groups:
-            allowed = self.sg_allows(unit.groups, False, cell, frozenset())
+            allowed = self.sg_allows(unit.groups, False, cell, via)
             if allowed.is_empty:
                 return NOTHING
         acl = self.subnet_acl.get(unit.subnet_id)
@@ -1042,27 +1079,33 @@ class Network:
             return NOTHING
         return allowed & returnable(self.acl_allows(acl, True, cell))
 
-    def internet_to(self, unit: Unit, need_route: bool = True) -> Traffic:
+    def internet_to(
+        self, unit: Unit, need_route: bool = True, via: frozenset[str] = NO_GROUPS
+    ) -> Traffic:
         """What the internet can open to ``unit`` (needs a public address and IGW route).
 
         ``need_route=False`` drops the public-address and route conditions: used for
-        targets of a network load balancer that keeps the client's address.
+        targets of a network load balancer that keeps the client's address, ``via`` the
+        groups of that load balancer (a target's rule naming one of them admits the
+        client: NLB Guide, "Update the security groups for your Network Load Balancer").
         """
         if need_route and not unit.public:
             return NOTHING
-        key = self._internet_key(unit, need_route)
+        key = self._internet_key(unit, need_route, via)
         found = self._internet_cache.get(key)
         if found is not None:
             return found
         allowed = NOTHING
         for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
-            allowed = allowed | self._internet_in_region(unit, cell, need_route)
+            allowed = allowed | self._internet_in_region(unit, cell, need_route, via)
             if allowed.is_everything:
                 break
         self._internet_cache[key] = allowed
         return allowed
 
-    def _internet_key(self, unit: Unit, need_route: bool) -> tuple[Any, ...]:
+    def _internet_key(
+        self, unit: Unit, need_route: bool, via: frozenset[str] = NO_GROUPS
+    ) -> tuple[Any, ...]:
         """What decides the internet's reach to ``unit`` (besides its public address)."""
         rtb = self.subnet_rtb.get(unit.subnet_id)
         acl = self.subnet_acl.get(unit.subnet_id)
@@ -1074,9 +1117,12 @@ class Network:
             unit.vpc_id,
             unit.no_groups,
             need_route,
+            via,
         )
 
-    def internet_sources(self, unit: Unit, wanted: Traffic, need_route: bool = True) -> Sources:
+    def internet_sources(
+        self, unit: Unit, wanted: Traffic, need_route: bool = True, via: frozenset[str] = NO_GROUPS
+    ) -> Sources:
         """The public addresses from which some of ``wanted`` reaches ``unit``.
 
         The union of the regions of the address space (split by every prefix the
@@ -1087,7 +1133,7 @@ class Network:
         """
         if need_route and not unit.public:
             return Sources((), ())
-        key = (self._internet_key(unit, need_route), wanted)
+        key = (self._internet_key(unit, need_route, via), wanted)
         found = self._sources_cache.get(key)
         if found is None:
             admitted: list[Span] = []
@@ -1097,21 +1143,26 @@ class Network:
                 if need_route and self._igw_route(unit, cell) is None:
                     continue
                 routed.extend(spans)
-                if not (self._internet_in_region(unit, cell, need_route) & wanted).is_empty:
+                if not (self._internet_in_region(unit, cell, need_route, via) & wanted).is_empty:
                     admitted.extend(spans)
             found = Sources(spans_union(admitted), spans_union(routed))
             self._sources_cache[key] = found
         return found
 
     def explain_internet(
-        self, unit: Unit, wanted: Traffic, need_route: bool = True, eni: str | None = None
+        self,
+        unit: Unit,
+        wanted: Traffic,
+        need_route: bool = True,
+        eni: str | None = None,
+        via: frozenset[str] = NO_GROUPS,
     ) -> list[Hop]:
         """Hops of ``wanted`` from the internet to ``unit`` (the first region that passes),
         ending at ``eni`` (default: the unit's first member)."""
-        key = ("internet", unit.index, wanted, need_route)
+        key = ("internet", unit.index, wanted, need_route, via)
         hops = self._explain_cache.get(key)
         if hops is None:
-            hops = self._explain_cache[key] = self._explain_internet(unit, wanted, need_route)
+            hops = self._explain_cache[key] = self._explain_internet(unit, wanted, need_route, via)
         if not hops:
             return []
         return [*hops, self.member_hop(unit, eni)]
@@ -1128,9 +1179,11 @@ class Network:
             member = index.get(eni, member)
         return {"hop": _member_name(unit, member), "why": _address_why(unit, member)}
 
-    def _explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool) -> list[Hop]:
+    def _explain_internet(
+        self, unit: Unit, wanted: Traffic, need_route: bool, via: frozenset[str]
+    ) -> list[Hop]:
         for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
-            passed = self._internet_in_region(unit, cell, need_route) & wanted
+            passed = self._internet_in_region(unit, cell, need_route, via) & wanted
             if passed.is_empty:
                 continue
             source = max(cell, key=lambda p: p.length)
@@ -1143,8 +1196,10 @@ class Network:
             acl = self.subnet_acl.get(unit.subnet_id)
             if acl is not None:
                 hops.append({"hop": acl.id, "why": _acl_why(self, acl, cell, passed, False)})
-            if not unit.no_groups:
-                hops += self._sg_evidence(unit.groups, False, cell, frozenset(), passed)
+            if unit.no_groups and unit.kind == "eni":
+                hops.append({"hop": unit.owner or unit.members[0].eni, "why": NO_GROUPS_WHY})
+            elif not unit.no_groups:
+                hops += self._sg_evidence(unit.groups, False, cell, via, passed)
             return hops
         return []
 
@@ -1207,20 +1262,34 @@ class Network:
         return None
 
     # ---- load balancers -----------------------------------------------------------------
-    def forwards(self) -> Iterator[tuple[m.LoadBalancer, str, int, int, str, str]]:
-        """(load balancer, listener protocol, listener port, target port, group, ENI)."""
+    def forwards(self) -> Iterator[Forward]:
+        """Every listener's forwarding to a target that receives traffic (the graph's
+        ``forwards`` edges)."""
         for lb_arn, lb in self.load_balancers.items():
             for _u, v, data in self.graph.out_edges(lb_arn, data=True):
                 if data.get("kind") != "forwards":
                     continue
-                yield (
+                yield Forward(
                     lb,
                     str(data.get("protocol", "")),
                     int(data["listener_port"]),
                     int(data["target_port"]),
                     str(data["target_group"]),
                     v,
+                    bool(data.get("keeps_client")),
+                    f"{data.get('health', v)}; {data.get('client', '')}".rstrip("; "),
                 )
+
+    def lb_source(self, front: Unit, family: int) -> Unit | None:
+        """The unit of ``front``'s load balancer whose address a target of ``family`` sees
+        when the client's is not kept: ``front`` itself, else one of that family, in the
+        same subnet if it has one (the node of the zone the client reached)."""
+        if front.family == family:
+            return front
+        others = [u for u in self.lb_units.get(front.owner or "", ()) if u.family == family]
+        same = [u for u in others if u.subnet_id == front.subnet_id]
+        found = same or others
+        return found[0] if found else None
 
 
 def lb_protocols(listener_protocol: str) -> list[str]:
@@ -1242,7 +1311,8 @@ def _address_why(unit: Unit, member: Member) -> str:
     if member.public_ip:
         return f"public IP {member.public_ip} on {member.address.address()}"
     if unit.kind == "load-balancer":
-        return f"internet-facing load balancer in {unit.subnet_id}"
+        why = f"internet-facing load balancer in {unit.subnet_id}"
+        return f"{why}; {NO_GROUPS_WHY}" if unit.no_groups else why
     return f"address {member.address.address()}"
 
 
