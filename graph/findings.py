@@ -18,7 +18,8 @@ number, the security-group rule that allowed each hop) and ``remediation``.
 
 Findings of the ``internet-exposed-*`` rules also have ``source_cidrs``: the public
 prefixes the path really admits (security-group rules and prefix lists, narrowed by the
-network ACL; as few prefixes as say it, at most ``SOURCE_CIDRS_SHOWN``) and
+network ACL and by the routes: a public range a more specific route sends elsewhere or
+drops is no source; as few prefixes as say it, at most ``SOURCE_CIDRS_SHOWN``) and
 ``source_cidrs_total``, how many prefixes that takes in all. When those sources are narrow
 (``graph.rules.NARROW_SOURCE_ADDRESSES``) the severity is the rule's
 ``narrow_source_severity`` and the path's internet hop says ``from 203.0.113.0/24 only``.
@@ -264,18 +265,18 @@ def finding_id(
 def _source_text(
     found: list[Sources], memo: dict[Sources, tuple[list[str], dict[int, int]]]
 ) -> tuple[list[str], dict[int, int]]:
-    """The prefixes of the admitted sources (spanning no routed public address that is
-    not admitted), and how many addresses they hold per family."""
+    """The prefixes of the admitted sources of every path (spanning no other public
+    address but the VPC's own blocks), and how many addresses they hold per family."""
     if len(found) == 1:
         key = found[0]  # the usual case: one path, its sources already normal
     else:
         key = Sources(
             spans_union(s for f in found for s in f.admitted),
-            spans_union(s for f in found for s in f.routed),
+            spans_union(s for f in found for s in f.own),
         )
     known = memo.get(key)
     if known is None:
-        cidrs = [str(p) for p in source_cidrs(key.admitted, key.routed)]
+        cidrs = [str(p) for p in source_cidrs(key.admitted, key.own)]
         known = memo[key] = (cidrs, spans_size(key.admitted))
     return known
 

@@ -100,14 +100,14 @@ Spans = tuple[Span, ...]
 
 
 class Sources(NamedTuple):
-    """Internet sources of a path: ``admitted`` reach the unit; ``routed`` are all public
-    addresses whose traffic the unit's route table returns to the internet gateway (what
-    the internet is, seen from the unit). ``routed - admitted`` is what a finding's
-    ``source_cidrs`` must not include; the rest (non-public space, the VPC's own blocks,
-    ranges routed elsewhere) no internet source has, so a prefix may span it."""
+    """Internet sources of a path: ``admitted`` are the public addresses that reach the
+    unit; ``own`` are the blocks of its VPC, which AWS gives to that VPC alone (its
+    ``local`` route), so no internet source has one and a finding's ``source_cidrs`` may
+    span them, as it may span non-public space. Every other public address is not a
+    source, wherever a route sends it."""
 
     admitted: Spans
-    routed: Spans
+    own: Spans
 
 
 NOTHING = Traffic.nothing()
@@ -290,6 +290,7 @@ class Network:
         self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
         self._parts_cache: dict[tuple[frozenset[Prefix], int], list[tuple[Cell, Spans]]] = {}
         self._sources_cache: dict[Any, Sources] = {}
+        self._own_cache: dict[str, Spans] = {}
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
@@ -1129,7 +1130,10 @@ class Network:
         subnet's routes, its network ACL and the unit's ingress rules and prefix lists
         name) where route, ACL both ways and security group let ``wanted`` through: an
         ingress rule from 0.0.0.0/0 behind an ACL that admits only 198.51.100.0/24 gives
-        that /24. Non-public space never counts (``internet_regions`` leaves it out).
+        that /24, and under a route of 0.0.0.0/0 to the internet gateway a more specific
+        one that sends 198.51.100.0/24 elsewhere (or drops it) takes that /24 out, since
+        the answers to it would not go back to the internet. Non-public space never
+        counts (``internet_regions`` leaves it out).
         """
         if need_route and not unit.public:
             return Sources((), ())
@@ -1137,16 +1141,21 @@ class Network:
         found = self._sources_cache.get(key)
         if found is None:
             admitted: list[Span] = []
-            routed: list[Span] = []
             pool = (frozenset(self._internet_prefixes(unit, False)), unit.family)
             for cell, spans in self._region_parts(pool):
-                if need_route and self._igw_route(unit, cell) is None:
-                    continue
-                routed.extend(spans)
                 if not (self._internet_in_region(unit, cell, need_route, via) & wanted).is_empty:
                     admitted.extend(spans)
-            found = Sources(spans_union(admitted), spans_union(routed))
-            self._sources_cache[key] = found
+            found = self._sources_cache[key] = Sources(
+                spans_union(admitted), self._own_blocks(unit.vpc_id)
+            )
+        return found
+
+    def _own_blocks(self, vpc_id: str) -> Spans:
+        found = self._own_cache.get(vpc_id)
+        if found is None:
+            vpc = self.vpcs.get(vpc_id)
+            blocks = vpc.cidrs if vpc is not None else ()
+            found = self._own_cache[vpc_id] = spans_union(_span(c) for c in blocks)
         return found
 
     def explain_internet(
@@ -1404,17 +1413,23 @@ def spans_size(spans: Spans) -> dict[int, int]:
     return out
 
 
-def source_cidrs(admitted: Spans, excluded: Spans = ()) -> list[Prefix]:
-    """Few prefixes that hold every address of ``admitted`` and none of ``excluded``.
+def source_cidrs(admitted: Spans, own: Spans = ()) -> list[Prefix]:
+    """Few prefixes that hold every address of ``admitted`` and no other public address
+    but ``own`` (a VPC's own blocks, ``Sources``).
 
-    Each prefix is as wide as it can be: it may span addresses in neither set (space no
-    internet source has), so sources from 0.0.0.0/0 read ``0.0.0.0/0``, not the 30-odd
-    blocks of public space around the private ranges.
+    Each prefix is as wide as it can be: it may span non-public space (``PUBLIC`` leaves
+    it out) and ``own``, which no internet source has, so sources from every public
+    address read ``0.0.0.0/0``, not the 30-odd blocks of public space around the private
+    ranges. A public address that does not reach (refused by a rule, or routed elsewhere
+    or dropped by a more specific route) is in none of them.
 
-    >>> [str(p) for p in source_cidrs(((4, 3405803776, 3405804031),), ((4, 0, 2**32 - 1),))]
+    >>> [str(p) for p in source_cidrs(((4, 3405803776, 3405804031),))]
     ['203.0.113.0/24']
+    >>> public_v4 = tuple(span for span in PUBLIC if span[0] == 4)
+    >>> [str(p) for p in source_cidrs(spans_difference(public_v4, ((4, 0, 2**31 - 1),)))]
+    ['128.0.0.0/1']
     """
-    excluded = spans_difference(excluded, admitted)  # admitted wins where both say
+    excluded = spans_difference(spans_difference(PUBLIC, admitted), own)
     out: list[Prefix] = []
     for version in (4, 6):
         if any(v == version for v, _, _ in admitted):
@@ -1441,3 +1456,10 @@ def _meets(spans: Spans, span: Span) -> bool:
         if item[0] == span[0] and item[1] <= span[2] and item[2] >= span[1]:
             return True
     return False
+
+
+#: Every address the internet can send from (what ``internet_regions`` covers): IPv4 but
+#: the special-purpose blocks (``NON_PUBLIC_V4``), IPv6 global unicast (2000::/3).
+PUBLIC: Spans = spans_difference(
+    (_span(ANY_V4), _span(GLOBAL_V6)), spans_union(_span(p) for p in NON_PUBLIC_V4)
+)

@@ -265,9 +265,7 @@ def _lb_sources(
             return front_sources
         wanted = Traffic({protocol: ports})
         kept = net.internet_sources(target, wanted, need_route=False, via=front.groups)
-        return Sources(
-            spans_intersection(front_sources.admitted, kept.admitted), front_sources.routed
-        )
+        return Sources(spans_intersection(front_sources.admitted, kept.admitted), front_sources.own)
 
     return sources
 
