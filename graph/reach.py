@@ -230,6 +230,10 @@ class Network:
         self.tgw_attachments: dict[str, m.TgwAttachment] = {}
         self.tgw_vpc_attachments: dict[str, m.TgwVpcAttachment] = {}
         self.enis: dict[str, m.Eni] = {}
+        #: ENIs none of whose addresses could be placed
+        self.unplaced: list[str] = []
+        #: each ENI, address or route that could not be placed, with the reason
+        self.not_placed: list[m.NotPlaced] = []
         rtb_of: dict[str, str] = {}
         acl_of: dict[str, str] = {}
         for key, data in graph.nodes(data=True):
@@ -346,7 +350,21 @@ class Network:
                     continue
                 vpc = self.vpcs.get(self.attachment_vpc.get(prop.attachment_id, ""))
                 if vpc is None:
-                    continue  # a VPN or peering attachment, or a VPC the snapshot lacks
+                    # a VPN, Direct Connect or peering attachment learns its routes, which
+                    # no describe call lists; a VPC attachment needs the VPC's blocks
+                    what = prop.resource_type or "an"
+                    self.not_placed.append(
+                        m.NotPlaced(
+                            "record",
+                            data["account"],
+                            data["region"],
+                            f"{key} {prop.attachment_id}",
+                            f"routes propagated from {what} attachment {prop.attachment_id}"
+                            f" ({prop.resource_id or 'resource unknown'}): not in the snapshot,"
+                            " so not followed",
+                        )
+                    )
+                    continue
                 for cidr in vpc.cidrs:
                     routes.append(_TgwRoute(cidr, [prop.attachment_id], "active", "propagated"))
             # longest first; static before propagated at equal length
@@ -434,10 +452,6 @@ class Network:
 
     def _build_units(self, zones: Mapping[str, str]) -> None:
         units: dict[tuple[Any, ...], Unit] = {}
-        #: ENIs none of whose addresses could be placed
-        self.unplaced: list[str] = []
-        #: each ENI or address that could not be placed, with the reason
-        self.not_placed: list[m.NotPlaced] = []
         nodes = self.graph.nodes
         #: a load balancer's own units: its ENIs' (``ELB app/NAME/ID`` is the description
         #: of an ENI of ``...:loadbalancer/app/NAME/ID``), else one per subnet

@@ -1150,7 +1150,16 @@ def _tgw_static_routes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> Non
             rwhere = f"{where}.Routes[{n}]"
             r = s.obj(rraw, rwhere)
             if not r.get("DestinationCidrBlock"):
-                continue  # a prefix-list route: not modelled
+                snap.not_placed.append(
+                    m.NotPlaced(
+                        "record",
+                        snap.account,
+                        snap.region,
+                        f"{table} {r.get('PrefixListId') or 'route'}",
+                        "a transit gateway route to a prefix list: not followed",
+                    )
+                )
+                continue
             attachments = [
                 str(a["TransitGatewayAttachmentId"])
                 for a in s.lst(r, "TransitGatewayAttachments", rwhere)

@@ -277,3 +277,37 @@ def test_markdown_lists_what_was_not_placed(tmp_path: Path) -> None:
     )
     clean = md.markdown(dict(doc, not_placed={"count": 0, "by_kind": {}, "items": []}))
     assert "### Not placed" not in clean
+
+
+def test_transit_gateway_routes_the_analysis_cannot_follow_are_listed(tmp_path: Path) -> None:
+    # A VPC attachment's propagation is followed (its VPC's blocks are the routes); a VPN
+    # attachment's learnt routes and a static route to a prefix list are listed.
+    r = RawRegion()
+    vpc = r.vpc("10.0.0.0/16")
+    subnet = r.subnet(vpc, "10.0.1.0/24")
+    tgw = r.tgw()
+    table = r.tgw_route_table(tgw)
+    attachment = r.tgw_attach(tgw, vpc, (subnet,), table)
+    r.tgw_propagate(table, attachment, vpc)
+    [propagations] = r.files["TransitGatewayPropagations"]
+    propagations["TransitGatewayRouteTablePropagations"].append(
+        {
+            "TransitGatewayAttachmentId": "tgw-attach-0vpn",
+            "ResourceId": "vpn-0office",
+            "ResourceType": "vpn",
+            "State": "enabled",
+        }
+    )
+    r.tgw_static(table, "10.9.0.0/16", attachment)
+    [static] = r.files["TransitGatewayStaticRoutes"]
+    static["Routes"].append({"PrefixListId": "pl-0partners", "State": "active", "Type": "static"})
+    r.write(tmp_path)
+    doc = analyse(tmp_path)
+    assert {(i["resource"], i["reason"]) for i in items(doc, "record")} == {
+        (
+            f"{table} tgw-attach-0vpn",
+            "routes propagated from vpn attachment tgw-attach-0vpn (vpn-0office): not in the "
+            "snapshot, so not followed",
+        ),
+        (f"{table} pl-0partners", "a transit gateway route to a prefix list: not followed"),
+    }
