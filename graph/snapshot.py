@@ -12,6 +12,10 @@ error is not read; it is reported under ``not_assessed``. A file that is not val
 or whose content does not have the shape of the API response, raises ``InputError``
 naming the file and the JSON path (``NetworkInterfaces[3].Groups[0].GroupId``).
 
+Enumerations (states, types, protocols) are read through ``graph.enums``, in every
+spelling AWS uses and moto's text form of a state; a value that is not one of AWS's is
+kept as it is and listed in ``RegionSnapshot.not_placed`` with its JSON path.
+
 Only the fields the analysis needs are kept, as slotted dataclasses built straight from
 the decoded JSON (no validation library in the hot loop: a snapshot of 100k ENIs loads
 in about the time ``json.load`` takes).
