@@ -85,6 +85,7 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     _elb("LoadBalancerListeners", "DescribeListeners"),
     _elb("TargetGroups", "DescribeTargetGroups"),
     _elb("LoadBalancerTargetHealth", "DescribeTargetHealth"),
+    _elb("TargetGroupAttributes", "DescribeTargetGroupAttributes"),
 )
 
 SNAPSHOT_KINDS_BY_KEY: dict[str, SnapshotKind] = {kind.key: kind for kind in SNAPSHOT_KINDS}

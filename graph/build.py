@@ -41,9 +41,14 @@ Edge attribute ``kind``:
 - ``associated``: TGW attachment -> TGW route table; TGW route table -> transit gateway
   (TGW route table nodes also carry ``static_routes`` and ``propagations``, the records);
 - ``internet``: internet -> internet gateway;
-- (load balancer nodes carry ``scheme`` and ``listeners``: ``[(protocol, port)]``)
-- ``forwards``: load balancer -> target ENI, with ``protocol`` (the listener's),
-  ``listener_port``, ``target_port`` and ``target_group``.
+- (load balancer nodes carry ``scheme`` and ``listeners``: ``[(protocol, port)]``; target
+  group nodes ``attributes``, from TargetGroupAttributes.json, and ``targets``: each
+  registered target with its state and whether it receives traffic, and why)
+- ``forwards``: load balancer -> target ENI that receives traffic
+  (``graph.balancing``), with ``protocol`` (the listener's), ``listener_port``,
+  ``target_port``, ``target_group``, ``health`` (the target and why it receives
+  traffic), ``keeps_client`` (whether the target sees the client's address) and
+  ``client`` (why).
 
 Subnets without an explicit association use the VPC's main route table and default
 network ACL, as AWS does.
@@ -67,6 +72,7 @@ from typing import Any
 import networkx as nx
 
 from graph import model as m
+from graph.balancing import keeps_client_address, target_decisions
 from graph.snapshot import RegionSnapshot, Snapshot
 
 INTERNET = "internet"
@@ -112,10 +118,11 @@ def eni_service(eni: m.Eni) -> str:
     return "unattached" if eni.status == "available" else "other"
 
 
-def merged_enis(region: RegionSnapshot) -> list[m.Eni]:
+def merged_enis(region: RegionSnapshot, not_placed: list[m.NotPlaced] | None = None) -> list[m.Eni]:
     """ENIs from NetworkInterfaces.json (the truth for groups), plus instance ENIs it lacks.
 
-    Elastic IP associations fill in a public address the ENI record does not show.
+    Elastic IP associations fill in a public address the ENI record does not show; one
+    whose ENI or private address is not in the snapshot is added to ``not_placed``.
     """
     enis = list(region.enis)
     known = {e.id for e in enis}
@@ -131,14 +138,22 @@ def merged_enis(region: RegionSnapshot) -> list[m.Eni]:
             enis.append(eni)
             by_id[eni.id] = eni
     for address in region.addresses:
-        owner = by_id.get(address.eni_id or "")
-        if owner is None:
-            continue
-        for private in owner.private_ips:
-            if address.private_ip is None or private.address.address() == address.private_ip:
-                if private.public_ip is None:
-                    private.public_ip = address.public_ip
-                break
+        if address.eni_id is None:
+            continue  # not associated: nothing to place
+        owner = by_id.get(address.eni_id)
+        reason = f"associated with {address.eni_id}, which the snapshot does not hold"
+        if owner is not None:
+            reason = f"associated with {owner.id} at {address.private_ip}, which it does not hold"
+            for private in owner.private_ips:
+                if address.private_ip is None or private.address.address() == address.private_ip:
+                    if private.public_ip is None:
+                        private.public_ip = address.public_ip
+                    reason = ""
+                    break
+        if reason and not_placed is not None:
+            not_placed.append(
+                m.NotPlaced("address", region.account, region.region, address.public_ip, reason)
+            )
     return enis
 
 
@@ -146,7 +161,8 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
     """The exposure graph of every assessed account-region of ``snapshot``.
 
     ``graph.graph`` holds ``snapshot`` (the path), ``collected_at``, ``assessed``,
-    ``not_assessed`` and ``kinds_not_seen``.
+    ``not_assessed``, ``kinds_not_seen`` and ``not_placed`` (``graph.model.NotPlaced``:
+    what the reader and the graph could not place, with the reason).
     """
     g = nx.MultiDiGraph()
     g.graph.update(
@@ -155,6 +171,7 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
         assessed=snapshot.assessed,
         not_assessed=snapshot.not_assessed,
         kinds_not_seen=snapshot.kinds_not_seen(),
+        not_placed=[item for region in snapshot.regions for item in region.not_placed],
     )
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:
@@ -259,7 +276,7 @@ def _add_region(g: nx.MultiDiGraph, r: RegionSnapshot) -> None:
             for ref in {rule.ref for rule in rules if rule.peer == "group" and rule.ref}:
                 g.add_edge(sg.id, ref, kind="references", direction=direction)
     instances = {i.id: i for i in r.instances}
-    enis = merged_enis(r)
+    enis = merged_enis(r, g.graph["not_placed"])
     # ENIs are most of the graph: add them in bulk
     eni_nodes = []
     eni_edges: list[tuple[str, str, str]] = []
@@ -382,7 +399,16 @@ def _add_load_balancers(
         for sg_id in lb.group_ids:
             g.add_edge(lb.arn, sg_id, kind="member-of")
     for tg in r.target_groups:
-        _node(g, tg.arn, "target-group", tg, vpc=tg.vpc_id, label=tg.name, **base)
+        _node(
+            g,
+            tg.arn,
+            "target-group",
+            tg,
+            vpc=tg.vpc_id,
+            label=tg.name,
+            attributes=r.target_group_attributes.get(tg.arn, {}),
+            **base,
+        )
     primary: dict[str, str] = {}
     by_ip: dict[tuple[str, str], str] = {}
     for eni in enis:
@@ -392,41 +418,93 @@ def _add_load_balancers(
             by_ip[(eni.vpc_id, private.address.address())] = eni.id
     by_arn = {tg.arn: tg for tg in r.target_groups}
     lbs = {lb.arn: lb for lb in r.load_balancers}
-    # (target group, load balancer) -> listener ports that forward to it
-    ports: dict[tuple[str, str], set[tuple[int, str]]] = {}
+    ports = _forwarded_ports(r, lbs)
+    registered: dict[str, list[m.Target]] = {}
+    for target in r.targets:
+        registered.setdefault(target.tg_arn, []).append(target)
+    not_placed: list[m.NotPlaced] = g.graph["not_placed"]
+
+    def lost(target: m.Target, reason: str) -> None:
+        not_placed.append(m.NotPlaced("target", r.account, r.region, target.id, reason))
+
+    for tg_arn, targets in registered.items():
+        group = by_arn.get(tg_arn)
+        if group is None:
+            for target in targets:
+                lost(target, f"its target group {tg_arn} is not in the snapshot")
+            continue
+        if group.target_type not in ("instance", "ip"):
+            for target in targets:
+                lost(target, f"a {group.target_type} target of {group.name}: not followed")
+            continue
+        decisions = target_decisions([target.state for target in targets])
+        if tg_arn in g:
+            g.nodes[tg_arn]["targets"] = [
+                {"target": t.id, "state": t.state, "carries": d.carries, "why": d.why}
+                for t, d in zip(targets, decisions, strict=True)
+            ]
+        forwarded = ports.get(tg_arn, {})
+        attributes = r.target_group_attributes.get(tg_arn, {})
+        clients = {
+            lb_arn: keeps_client_address(
+                lbs[lb_arn].type, group.target_type, group.protocol, attributes
+            )
+            for lb_arn in forwarded
+        }
+        for target, decision in zip(targets, decisions, strict=True):
+            if not target.state:
+                lost(target, f"a target of {group.name} whose health the snapshot does not give")
+            if not decision.carries:
+                continue  # decided: no traffic, whether or not the snapshot holds it
+            if group.target_type == "instance":
+                eni_id = primary.get(target.id)
+            else:
+                eni_id = by_ip.get((group.vpc_id or "", target.id))
+            if eni_id is None:
+                lost(target, f"a target of {group.name} that the snapshot does not hold")
+                continue
+            port = target.port if target.port is not None else group.port
+            if port is None:
+                lost(target, f"a target of {group.name} with no port, nor has its group")
+                continue
+            health = f"{target.id} {decision.why}" + (
+                f" ({target.reason})" if target.reason else ""
+            )
+            for lb_arn, listener_ports in forwarded.items():
+                keeps, client = clients[lb_arn]
+                for listener_port, protocol in sorted(listener_ports):
+                    g.add_edge(
+                        lb_arn,
+                        eni_id,
+                        kind="forwards",
+                        protocol=protocol,
+                        listener_port=listener_port,
+                        target_port=port,
+                        target_group=group.arn,
+                        health=health,
+                        keeps_client=keeps,
+                        client=client,
+                    )
+
+
+def _forwarded_ports(
+    r: RegionSnapshot, lbs: dict[str, m.LoadBalancer]
+) -> dict[str, dict[str, set[tuple[int, str]]]]:
+    """Target group -> load balancer -> the (port, protocol) of its listeners that forward
+    to it."""
+    ports: dict[str, dict[str, set[tuple[int, str]]]] = {}
     for listener in r.listeners:
+        if listener.lb_arn not in lbs:
+            continue
         for tg_arn in listener.target_group_arns:
-            ports.setdefault((tg_arn, listener.lb_arn), set()).add(
+            ports.setdefault(tg_arn, {}).setdefault(listener.lb_arn, set()).add(
                 (listener.port, listener.protocol)
             )
     for tg in r.target_groups:
         for lb_arn in tg.lb_arns:
-            if (tg.arn, lb_arn) not in ports:
+            if lb_arn in lbs and lb_arn not in ports.get(tg.arn, {}):
                 # Forwarded by a listener rule the snapshot does not hold: any listener.
                 found = {(x.port, x.protocol) for x in r.listeners if x.lb_arn == lb_arn}
                 if found:
-                    ports[(tg.arn, lb_arn)] = found
-    for target in r.targets:
-        group = by_arn.get(target.tg_arn)
-        if group is None or group.target_type not in ("instance", "ip"):
-            continue  # Lambda and ALB targets are not network endpoints we model
-        if group.target_type == "instance":
-            eni_id = primary.get(target.id)
-        else:
-            eni_id = by_ip.get((group.vpc_id or "", target.id))
-        if eni_id is None:
-            continue
-        port = target.port if target.port is not None else group.port
-        for (tg_arn, lb_arn), listener_ports in ports.items():
-            if tg_arn != group.arn or lb_arn not in lbs or port is None:
-                continue
-            for listener_port, protocol in sorted(listener_ports):
-                g.add_edge(
-                    lb_arn,
-                    eni_id,
-                    kind="forwards",
-                    protocol=protocol,
-                    listener_port=listener_port,
-                    target_port=port,
-                    target_group=group.arn,
-                )
+                    ports.setdefault(tg.arn, {})[lb_arn] = found
+    return ports

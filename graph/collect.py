@@ -159,31 +159,33 @@ def transit_gateway_propagations(ec2: Any, fetched: Fetched) -> list[Any]:
     ]
 
 
-def load_balancer_listeners(elbv2: Any, fetched: Fetched) -> list[Any]:
-    return [
-        {
-            "LoadBalancerArn": lb["LoadBalancerArn"],
-            "Listeners": paginate(
-                elbv2, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]
-            ),
-        }
-        for lb in fetched["LoadBalancers"]
-    ]
+def per_item(kind: str, id_key: str, method: str, key: str) -> Callable[[Any, Fetched], list[Any]]:
+    """A fetch made of one call per item of ``kind``: ``{id_key: ..., key: [...]}`` for
+    each, ``method`` called with that item's ``id_key`` and its answer's ``key`` pages
+    merged (``LoadBalancerListeners``: DescribeListeners of each load balancer)."""
+
+    def run(client: Any, fetched: Fetched) -> list[Any]:
+        return [
+            {
+                id_key: item[id_key],
+                key: paginate(client, method, key, **{id_key: item[id_key]}),
+            }
+            for item in fetched[kind]
+        ]
+
+    return run
 
 
-def load_balancer_target_health(elbv2: Any, fetched: Fetched) -> list[Any]:
-    return [
-        {
-            "TargetGroupArn": group["TargetGroupArn"],
-            "TargetHealthDescriptions": paginate(
-                elbv2,
-                "describe_target_health",
-                "TargetHealthDescriptions",
-                TargetGroupArn=group["TargetGroupArn"],
-            ),
-        }
-        for group in fetched["TargetGroups"]
-    ]
+load_balancer_listeners = per_item(
+    "LoadBalancers", "LoadBalancerArn", "describe_listeners", "Listeners"
+)
+load_balancer_target_health = per_item(
+    "TargetGroups", "TargetGroupArn", "describe_target_health", "TargetHealthDescriptions"
+)
+#: DescribeTargetGroupAttributes has no pages: its one answer holds every attribute.
+target_group_attributes = per_item(
+    "TargetGroups", "TargetGroupArn", "describe_target_group_attributes", "Attributes"
+)
 
 
 #: How each kind of the table (``core.snapshot_kinds``) is fetched.
@@ -222,6 +224,7 @@ FETCH: dict[str, Fetch] = {
     ),
     "LoadBalancerListeners": Fetch(load_balancer_listeners, needs=("LoadBalancers",)),
     "LoadBalancerTargetHealth": Fetch(load_balancer_target_health, needs=("TargetGroups",)),
+    "TargetGroupAttributes": Fetch(target_group_attributes, needs=("TargetGroups",)),
 }
 
 #: The boto3 client for each IAM service prefix of the table's calls.

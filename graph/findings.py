@@ -5,7 +5,8 @@ joined, and the document written (``ivs exposure``).
 "Findings (JSON)") as plain data::
 
     {"snapshot", "generated_at", "collected_at", "assessed", "not_assessed",
-     "kinds_not_seen", "enis_not_placed", "summary", "findings": [...], "zone_matrix": [...]}
+     "kinds_not_seen", "enis_not_placed", "not_placed", "summary", "findings": [...],
+     "zone_matrix": [...]}
 
 Each finding has ``id`` (a stable hash of rule, resource, protocol, ports and source),
 ``rule``, ``severity``, ``controls``, ``account``, ``region``, ``vpc``, ``resource``
@@ -17,13 +18,19 @@ number, the security-group rule that allowed each hop) and ``remediation``.
 
 Findings of the ``internet-exposed-*`` rules also have ``source_cidrs``: the public
 prefixes the path really admits (security-group rules and prefix lists, narrowed by the
-network ACL; as few prefixes as say it, at most ``SOURCE_CIDRS_SHOWN``) and
+network ACL and by the routes: a public range a more specific route sends elsewhere or
+drops is no source; as few prefixes as say it, at most ``SOURCE_CIDRS_SHOWN``) and
 ``source_cidrs_total``, how many prefixes that takes in all. When those sources are narrow
 (``graph.rules.NARROW_SOURCE_ADDRESSES``) the severity is the rule's
 ``narrow_source_severity`` and the path's internet hop says ``from 203.0.113.0/24 only``.
 The id does not depend on them, so a finding keeps its id when its sources change.
 
-``enis_not_placed`` counts the ENIs whose subnet the snapshot lacks (not assessed).
+``enis_not_placed`` counts the ENIs that cannot be placed at all, so are not assessed
+(their subnet is not in the snapshot, or none of their addresses lies in its blocks), with
+a sample of their ids. ``not_placed`` says, for everything the analysis read but cannot
+place (an ENI, one address of an ENI, an Elastic IP, a load balancer's target, a value
+that is not one of AWS's), why: ``{"count", "by_kind", "items": [{"kind", "account",
+"region", "resource", "reason"}]}``, the first ``NOT_PLACED_SHOWN`` items in order.
 ``zone_matrix`` lists, for each (from zone, to zone) that some path joins, the traffic
 the path carries and the part the zone policy forbids. ``kinds_not_seen`` maps each
 snapshot file kind to the ``account/region`` places that had no such file.
@@ -52,6 +59,7 @@ from core.jsonio import minify, pretty
 from core.spec import Exposure, Zones
 from core.vocabulary import SEVERITIES, SEVERITY_RANK
 from graph.build import build_graph
+from graph.model import NotPlaced
 from graph.ports import PortSet
 from graph.reach import Hop, Network, Sources, source_cidrs, spans_size, spans_union
 from graph.rules import RULES_BY_ID, Facts, Found, graded_severity, hygiene, internet, segmentation
@@ -62,6 +70,8 @@ from graph.zones import ZonePolicy, assign_zones
 SOURCE_CIDRS_SHOWN = 20
 #: Source prefixes named in the path's internet hop of a narrow finding.
 SOURCE_CIDRS_IN_PATH = 3
+#: Items listed under ``not_placed`` (``count`` counts them all).
+NOT_PLACED_SHOWN = 200
 
 
 class ExposureResult:
@@ -127,11 +137,34 @@ def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> d
         "assessed": graph.graph.get("assessed", []),
         "not_assessed": graph.graph.get("not_assessed", []),
         "kinds_not_seen": graph.graph.get("kinds_not_seen", {}),
-        # ENIs whose subnet the snapshot lacks cannot be placed, hence not assessed
+        # ENIs that cannot be placed are not assessed
         "enis_not_placed": {"count": len(net.unplaced), "sample": sorted(net.unplaced)[:20]},
+        "not_placed": not_placed([*graph.graph.get("not_placed", []), *net.not_placed]),
         "summary": summary,
         "findings": findings,
         "zone_matrix": segmentation.zone_matrix(paths, facts.policy),
+    }
+
+
+def not_placed(items: Iterable[NotPlaced]) -> dict[str, Any]:
+    """What could not be placed, counted by kind, the first ``NOT_PLACED_SHOWN`` listed."""
+    ordered = sorted(items, key=lambda x: (x.account, x.region, x.kind, x.resource, x.reason))
+    by_kind: dict[str, int] = {}
+    for item in ordered:
+        by_kind[item.kind] = by_kind.get(item.kind, 0) + 1
+    return {
+        "count": len(ordered),
+        "by_kind": dict(sorted(by_kind.items())),
+        "items": [
+            {
+                "kind": x.kind,
+                "account": x.account,
+                "region": x.region,
+                "resource": x.resource,
+                "reason": x.reason,
+            }
+            for x in ordered[:NOT_PLACED_SHOWN]
+        ],
     }
 
 
@@ -232,18 +265,18 @@ def finding_id(
 def _source_text(
     found: list[Sources], memo: dict[Sources, tuple[list[str], dict[int, int]]]
 ) -> tuple[list[str], dict[int, int]]:
-    """The prefixes of the admitted sources (spanning no routed public address that is
-    not admitted), and how many addresses they hold per family."""
+    """The prefixes of the admitted sources of every path (spanning no other public
+    address but the VPC's own blocks), and how many addresses they hold per family."""
     if len(found) == 1:
         key = found[0]  # the usual case: one path, its sources already normal
     else:
         key = Sources(
             spans_union(s for f in found for s in f.admitted),
-            spans_union(s for f in found for s in f.routed),
+            spans_union(s for f in found for s in f.own),
         )
     known = memo.get(key)
     if known is None:
-        cidrs = [str(p) for p in source_cidrs(key.admitted, key.routed)]
+        cidrs = [str(p) for p in source_cidrs(key.admitted, key.own)]
         known = memo[key] = (cidrs, spans_size(key.admitted))
     return known
 

@@ -16,6 +16,21 @@ from graph.ports import Traffic
 Tags = dict[str, str]
 
 
+@dataclass(slots=True, frozen=True)
+class NotPlaced:
+    """Something of the snapshot that the analysis cannot place, and why (DESIGN.md,
+    "Nothing is dropped silently"). ``kind`` is ``eni`` (none of its addresses can be
+    placed), ``address`` (one address of an ENI, or an Elastic IP), ``target`` (of a load
+    balancer), ``record`` (an item the analysis does not model) or ``value`` (a field
+    whose value is not one of AWS's; ``resource`` is then its JSON path in its file)."""
+
+    kind: str
+    account: str
+    region: str
+    resource: str
+    reason: str
+
+
 @dataclass(slots=True)
 class Vpc:
     id: str
@@ -330,7 +345,11 @@ class TargetGroup:
 
 @dataclass(slots=True)
 class Target:
+    """A registered target of a target group, with its health (``state`` is empty when
+    the snapshot does not say) and the reason code DescribeTargetHealth gives."""
+
     tg_arn: str
     id: str
     port: int | None
     state: str
+    reason: str = ""

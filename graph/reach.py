@@ -27,9 +27,12 @@ Semantics (DESIGN.md, "what exposed means"):
 - transit gateways route by the attachment's associated TGW route table: static routes
   (winning over propagated ones of the same length) and propagated routes (the attached
   VPCs' blocks), longest prefix, blackholes drop; routes are needed both ways;
-- internet-facing load balancers expose their registered targets on the target port: the
-  internet must reach the load balancer on a listener port, and the load balancer (its
-  subnets and security groups) must reach the target;
+- internet-facing load balancers expose the targets that receive traffic on the target
+  port (``graph.balancing``): the internet must reach the load balancer on a listener
+  port (a network load balancer without security groups filters nothing), then the
+  target must admit the client where it sees the client's address (``via`` the load
+  balancer's groups, which its rules may name), else the load balancer (its subnets and
+  security groups) must reach it;
 - ENIs of managed services are assessed like instances; NAT gateway and transit gateway
   ENIs are not endpoints (they accept no connections).
 
@@ -97,18 +100,23 @@ Spans = tuple[Span, ...]
 
 
 class Sources(NamedTuple):
-    """Internet sources of a path: ``admitted`` reach the unit; ``routed`` are all public
-    addresses whose traffic the unit's route table returns to the internet gateway (what
-    the internet is, seen from the unit). ``routed - admitted`` is what a finding's
-    ``source_cidrs`` must not include; the rest (non-public space, the VPC's own blocks,
-    ranges routed elsewhere) no internet source has, so a prefix may span it."""
+    """Internet sources of a path: ``admitted`` are the public addresses that reach the
+    unit; ``own`` are the blocks of its VPC, which AWS gives to that VPC alone (its
+    ``local`` route), so no internet source has one and a finding's ``source_cidrs`` may
+    span them, as it may span non-public space. Every other public address is not a
+    source, wherever a route sends it."""
 
     admitted: Spans
-    routed: Spans
+    own: Spans
 
 
 NOTHING = Traffic.nothing()
 EVERYTHING = Traffic.everything()
+NO_GROUPS: frozenset[str] = frozenset()
+NO_GROUPS_WHY = (
+    "no security group: a network load balancer without one admits all client traffic "
+    "to its listeners"
+)
 #: ENIs that accept no connections of their own.
 NOT_ENDPOINTS = frozenset({"nat", "transit-gateway"})
 
@@ -123,7 +131,8 @@ class Member:
 @dataclass(slots=True, eq=False)
 class Unit:
     """Addresses that behave alike. ``kind`` is ``eni``, or ``load-balancer`` for a load
-    balancer whose own ENIs the snapshot does not hold (one unit per subnet of it)."""
+    balancer whose own ENIs the snapshot does not hold (one unit per subnet of it);
+    ``owner`` is the load balancer of either."""
 
     index: int
     kind: str
@@ -137,9 +146,9 @@ class Unit:
     cell: Cell
     zone: str
     members: list[Member] = field(default_factory=list)
-    #: the load balancer ARN for ``load-balancer`` units
+    #: the load balancer ARN, for its ENIs and ``load-balancer`` units
     owner: str | None = None
-    #: no security group applies (a load balancer without groups)
+    #: no security group applies (a network load balancer without groups)
     no_groups: bool = False
 
     #: what decides its reachability (set on creation)
@@ -151,6 +160,20 @@ class Unit:
     @property
     def enis(self) -> list[str]:
         return list(dict.fromkeys(member.eni for member in self.members))
+
+
+class Forward(NamedTuple):
+    """A load balancer's listener forwarding to a target that receives traffic: ``why``
+    says why it does (its health) and which source address it sees."""
+
+    lb: m.LoadBalancer
+    protocol: str
+    listener_port: int
+    target_port: int
+    group: str
+    eni: str
+    keeps_client: bool
+    why: str
 
 
 @dataclass(slots=True)
@@ -207,6 +230,10 @@ class Network:
         self.tgw_attachments: dict[str, m.TgwAttachment] = {}
         self.tgw_vpc_attachments: dict[str, m.TgwVpcAttachment] = {}
         self.enis: dict[str, m.Eni] = {}
+        #: ENIs none of whose addresses could be placed
+        self.unplaced: list[str] = []
+        #: each ENI, address or route that could not be placed, with the reason
+        self.not_placed: list[m.NotPlaced] = []
         rtb_of: dict[str, str] = {}
         acl_of: dict[str, str] = {}
         for key, data in graph.nodes(data=True):
@@ -267,6 +294,7 @@ class Network:
         self._regions_cache: dict[tuple[frozenset[Prefix], int], list[Cell]] = {}
         self._parts_cache: dict[tuple[frozenset[Prefix], int], list[tuple[Cell, Spans]]] = {}
         self._sources_cache: dict[Any, Sources] = {}
+        self._own_cache: dict[str, Spans] = {}
         self._explain_cache: dict[tuple[Any, ...], list[Hop]] = {}
         self._network_cache: dict[tuple[Any, ...], Traffic] = {}
         self._sg_exact: dict[tuple[Any, ...], Traffic] = {}
@@ -322,7 +350,21 @@ class Network:
                     continue
                 vpc = self.vpcs.get(self.attachment_vpc.get(prop.attachment_id, ""))
                 if vpc is None:
-                    continue  # a VPN or peering attachment, or a VPC the snapshot lacks
+                    # a VPN, Direct Connect or peering attachment learns its routes, which
+                    # no describe call lists; a VPC attachment needs the VPC's blocks
+                    what = prop.resource_type or "an"
+                    self.not_placed.append(
+                        m.NotPlaced(
+                            "record",
+                            data["account"],
+                            data["region"],
+                            f"{key} {prop.attachment_id}",
+                            f"routes propagated from {what} attachment {prop.attachment_id}"
+                            f" ({prop.resource_id or 'resource unknown'}): not in the snapshot,"
+                            " so not followed",
+                        )
+                    )
+                    continue
                 for cidr in vpc.cidrs:
                     routes.append(_TgwRoute(cidr, [prop.attachment_id], "active", "propagated"))
             # longest first; static before propagated at equal length
@@ -410,27 +452,52 @@ class Network:
 
     def _build_units(self, zones: Mapping[str, str]) -> None:
         units: dict[tuple[Any, ...], Unit] = {}
-        self.unplaced: list[str] = []
         nodes = self.graph.nodes
-        by_description: dict[str, list[Unit]] = {}
+        #: a load balancer's own units: its ENIs' (``ELB app/NAME/ID`` is the description
+        #: of an ENI of ``...:loadbalancer/app/NAME/ID``), else one per subnet
         self.lb_units: dict[str, list[Unit]] = {}
+        by_suffix = {
+            lb.arn.partition(":loadbalancer/")[2]: lb for lb in self.load_balancers.values()
+        }
         for eni in self.enis.values():
             if nodes[eni.id].get("service") in NOT_ENDPOINTS:
                 continue
             subnet = self.subnets.get(eni.subnet_id)
             if subnet is None:
-                self.unplaced.append(eni.id)
+                self._not_placed(
+                    eni, "eni", eni.id, f"its subnet {eni.subnet_id} is not in the snapshot"
+                )
                 continue
             groups = frozenset(eni.group_ids)
             zone = zones.get(eni.id, "unknown")
             addresses = [(p.address, p.public_ip, p.public_ip is not None) for p in eni.private_ips]
             if eni.ipv6:
                 addresses += [(a, None, is_global_v6(a)) for a in eni.ipv6]
+            if not addresses:
+                self._not_placed(eni, "eni", eni.id, "it has no address")
+            owner, no_groups = None, False
+            if eni.description.startswith("ELB "):
+                lb = by_suffix.get(eni.description[4:])
+                if lb is not None:
+                    owner = lb.arn
+                    # A network load balancer made without security groups has none, and
+                    # filters no client traffic (NLB Guide, "Update the security groups
+                    # for your Network Load Balancer").
+                    no_groups = lb.type == "network" and not lb.group_ids
+            placed = False
             for address, public_ip, public in addresses:
                 cell = self._address_cell(subnet, address)
                 if cell is None:
+                    blocks = ", ".join(str(c) for c in subnet.cidrs) or "none"
+                    self._not_placed(
+                        eni,
+                        "address",
+                        f"{eni.id} {address.address()}",
+                        f"in no block of its subnet {subnet.id} (blocks: {blocks})",
+                    )
                     continue
-                key = (subnet.id, groups, address.version, public, cell, zone)
+                placed = True
+                key = (subnet.id, groups, address.version, public, cell, zone, owner)
                 unit = units.get(key)
                 if unit is None:
                     unit = units[key] = Unit(
@@ -445,17 +512,18 @@ class Network:
                         public,
                         cell,
                         zone,
+                        owner=owner,
+                        no_groups=no_groups,
                     )
                     self.units.append(unit)
+                    if owner is not None:
+                        self.lb_units.setdefault(owner, []).append(unit)
                 unit.members.append(Member(eni.id, address, public_ip))
-                if eni.description.startswith("ELB "):
-                    by_description.setdefault(eni.description[4:], []).append(unit)
+            if addresses and not placed:
+                self.unplaced.append(eni.id)
         # Load balancers whose ENIs the snapshot lacks: one unit per subnet.
         for lb in self.load_balancers.values():
-            suffix = lb.arn.partition(":loadbalancer/")[2]
-            own = by_description.get(suffix) if suffix else None
-            if own:
-                self.lb_units[lb.arn] = list(dict.fromkeys(own))
+            if lb.arn in self.lb_units:
                 continue
             created = []
             for subnet_id in lb.subnet_ids:
@@ -482,6 +550,12 @@ class Network:
                 self.units.append(unit)
                 created.append(unit)
             self.lb_units[lb.arn] = created
+
+    def _not_placed(self, eni: m.Eni, kind: str, resource: str, reason: str) -> None:
+        """Count what cannot be placed, with the reason; an ``eni`` is not assessed."""
+        self.not_placed.append(m.NotPlaced(kind, eni.account, eni.region, resource, reason))
+        if kind == "eni":
+            self.unplaced.append(eni.id)
 
     def _index_units(self) -> None:
         self.by_group: dict[str, list[Unit]] = {}
@@ -1004,12 +1078,14 @@ class Network:
             return None
         return found
 
-    def _internet_in_region(self, unit: Unit, cell: Cell, need_route: bool) -> Traffic:
+    def _internet_in_region(
+        self, unit: Unit, cell: Cell, need_route: bool, via: frozenset[str] = NO_GROUPS
+    ) -> Traffic:
         if need_route and self._igw_route(unit, cell) is None:
             return NOTHING
         allowed = EVERYTHING
         if not unit.no_groups:
-            allowed = self.sg_allows(unit.groups, False, cell, frozenset())
+            allowed = self.sg_allows(unit.groups, False, cell, via)
             if allowed.is_empty:
                 return NOTHING
         acl = self.subnet_acl.get(unit.subnet_id)
@@ -1018,27 +1094,33 @@ class Network:
             return NOTHING
         return allowed & returnable(self.acl_allows(acl, True, cell))
 
-    def internet_to(self, unit: Unit, need_route: bool = True) -> Traffic:
+    def internet_to(
+        self, unit: Unit, need_route: bool = True, via: frozenset[str] = NO_GROUPS
+    ) -> Traffic:
         """What the internet can open to ``unit`` (needs a public address and IGW route).
 
         ``need_route=False`` drops the public-address and route conditions: used for
-        targets of a network load balancer that keeps the client's address.
+        targets of a network load balancer that keeps the client's address, ``via`` the
+        groups of that load balancer (a target's rule naming one of them admits the
+        client: NLB Guide, "Update the security groups for your Network Load Balancer").
         """
         if need_route and not unit.public:
             return NOTHING
-        key = self._internet_key(unit, need_route)
+        key = self._internet_key(unit, need_route, via)
         found = self._internet_cache.get(key)
         if found is not None:
             return found
         allowed = NOTHING
         for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
-            allowed = allowed | self._internet_in_region(unit, cell, need_route)
+            allowed = allowed | self._internet_in_region(unit, cell, need_route, via)
             if allowed.is_everything:
                 break
         self._internet_cache[key] = allowed
         return allowed
 
-    def _internet_key(self, unit: Unit, need_route: bool) -> tuple[Any, ...]:
+    def _internet_key(
+        self, unit: Unit, need_route: bool, via: frozenset[str] = NO_GROUPS
+    ) -> tuple[Any, ...]:
         """What decides the internet's reach to ``unit`` (besides its public address)."""
         rtb = self.subnet_rtb.get(unit.subnet_id)
         acl = self.subnet_acl.get(unit.subnet_id)
@@ -1050,44 +1132,60 @@ class Network:
             unit.vpc_id,
             unit.no_groups,
             need_route,
+            via,
         )
 
-    def internet_sources(self, unit: Unit, wanted: Traffic, need_route: bool = True) -> Sources:
+    def internet_sources(
+        self, unit: Unit, wanted: Traffic, need_route: bool = True, via: frozenset[str] = NO_GROUPS
+    ) -> Sources:
         """The public addresses from which some of ``wanted`` reaches ``unit``.
 
         The union of the regions of the address space (split by every prefix the
         subnet's routes, its network ACL and the unit's ingress rules and prefix lists
         name) where route, ACL both ways and security group let ``wanted`` through: an
         ingress rule from 0.0.0.0/0 behind an ACL that admits only 198.51.100.0/24 gives
-        that /24. Non-public space never counts (``internet_regions`` leaves it out).
+        that /24, and under a route of 0.0.0.0/0 to the internet gateway a more specific
+        one that sends 198.51.100.0/24 elsewhere (or drops it) takes that /24 out, since
+        the answers to it would not go back to the internet. Non-public space never
+        counts (``internet_regions`` leaves it out).
         """
         if need_route and not unit.public:
             return Sources((), ())
-        key = (self._internet_key(unit, need_route), wanted)
+        key = (self._internet_key(unit, need_route, via), wanted)
         found = self._sources_cache.get(key)
         if found is None:
             admitted: list[Span] = []
-            routed: list[Span] = []
             pool = (frozenset(self._internet_prefixes(unit, False)), unit.family)
             for cell, spans in self._region_parts(pool):
-                if need_route and self._igw_route(unit, cell) is None:
-                    continue
-                routed.extend(spans)
-                if not (self._internet_in_region(unit, cell, need_route) & wanted).is_empty:
+                if not (self._internet_in_region(unit, cell, need_route, via) & wanted).is_empty:
                     admitted.extend(spans)
-            found = Sources(spans_union(admitted), spans_union(routed))
-            self._sources_cache[key] = found
+            found = self._sources_cache[key] = Sources(
+                spans_union(admitted), self._own_blocks(unit.vpc_id)
+            )
+        return found
+
+    def _own_blocks(self, vpc_id: str) -> Spans:
+        found = self._own_cache.get(vpc_id)
+        if found is None:
+            vpc = self.vpcs.get(vpc_id)
+            blocks = vpc.cidrs if vpc is not None else ()
+            found = self._own_cache[vpc_id] = spans_union(_span(c) for c in blocks)
         return found
 
     def explain_internet(
-        self, unit: Unit, wanted: Traffic, need_route: bool = True, eni: str | None = None
+        self,
+        unit: Unit,
+        wanted: Traffic,
+        need_route: bool = True,
+        eni: str | None = None,
+        via: frozenset[str] = NO_GROUPS,
     ) -> list[Hop]:
         """Hops of ``wanted`` from the internet to ``unit`` (the first region that passes),
         ending at ``eni`` (default: the unit's first member)."""
-        key = ("internet", unit.index, wanted, need_route)
+        key = ("internet", unit.index, wanted, need_route, via)
         hops = self._explain_cache.get(key)
         if hops is None:
-            hops = self._explain_cache[key] = self._explain_internet(unit, wanted, need_route)
+            hops = self._explain_cache[key] = self._explain_internet(unit, wanted, need_route, via)
         if not hops:
             return []
         return [*hops, self.member_hop(unit, eni)]
@@ -1104,9 +1202,11 @@ class Network:
             member = index.get(eni, member)
         return {"hop": _member_name(unit, member), "why": _address_why(unit, member)}
 
-    def _explain_internet(self, unit: Unit, wanted: Traffic, need_route: bool) -> list[Hop]:
+    def _explain_internet(
+        self, unit: Unit, wanted: Traffic, need_route: bool, via: frozenset[str]
+    ) -> list[Hop]:
         for cell in self.internet_regions(self._internet_prefixes(unit, False), unit.family):
-            passed = self._internet_in_region(unit, cell, need_route) & wanted
+            passed = self._internet_in_region(unit, cell, need_route, via) & wanted
             if passed.is_empty:
                 continue
             source = max(cell, key=lambda p: p.length)
@@ -1119,8 +1219,10 @@ class Network:
             acl = self.subnet_acl.get(unit.subnet_id)
             if acl is not None:
                 hops.append({"hop": acl.id, "why": _acl_why(self, acl, cell, passed, False)})
-            if not unit.no_groups:
-                hops += self._sg_evidence(unit.groups, False, cell, frozenset(), passed)
+            if unit.no_groups and unit.kind == "eni":
+                hops.append({"hop": unit.owner or unit.members[0].eni, "why": NO_GROUPS_WHY})
+            elif not unit.no_groups:
+                hops += self._sg_evidence(unit.groups, False, cell, via, passed)
             return hops
         return []
 
@@ -1183,20 +1285,34 @@ class Network:
         return None
 
     # ---- load balancers -----------------------------------------------------------------
-    def forwards(self) -> Iterator[tuple[m.LoadBalancer, str, int, int, str, str]]:
-        """(load balancer, listener protocol, listener port, target port, group, ENI)."""
+    def forwards(self) -> Iterator[Forward]:
+        """Every listener's forwarding to a target that receives traffic (the graph's
+        ``forwards`` edges)."""
         for lb_arn, lb in self.load_balancers.items():
             for _u, v, data in self.graph.out_edges(lb_arn, data=True):
                 if data.get("kind") != "forwards":
                     continue
-                yield (
+                yield Forward(
                     lb,
                     str(data.get("protocol", "")),
                     int(data["listener_port"]),
                     int(data["target_port"]),
                     str(data["target_group"]),
                     v,
+                    bool(data.get("keeps_client")),
+                    f"{data.get('health', v)}; {data.get('client', '')}".rstrip("; "),
                 )
+
+    def lb_source(self, front: Unit, family: int) -> Unit | None:
+        """The unit of ``front``'s load balancer whose address a target of ``family`` sees
+        when the client's is not kept: ``front`` itself, else one of that family, in the
+        same subnet if it has one (the node of the zone the client reached)."""
+        if front.family == family:
+            return front
+        others = [u for u in self.lb_units.get(front.owner or "", ()) if u.family == family]
+        same = [u for u in others if u.subnet_id == front.subnet_id]
+        found = same or others
+        return found[0] if found else None
 
 
 def lb_protocols(listener_protocol: str) -> list[str]:
@@ -1218,7 +1334,8 @@ def _address_why(unit: Unit, member: Member) -> str:
     if member.public_ip:
         return f"public IP {member.public_ip} on {member.address.address()}"
     if unit.kind == "load-balancer":
-        return f"internet-facing load balancer in {unit.subnet_id}"
+        why = f"internet-facing load balancer in {unit.subnet_id}"
+        return f"{why}; {NO_GROUPS_WHY}" if unit.no_groups else why
     return f"address {member.address.address()}"
 
 
@@ -1310,17 +1427,23 @@ def spans_size(spans: Spans) -> dict[int, int]:
     return out
 
 
-def source_cidrs(admitted: Spans, excluded: Spans = ()) -> list[Prefix]:
-    """Few prefixes that hold every address of ``admitted`` and none of ``excluded``.
+def source_cidrs(admitted: Spans, own: Spans = ()) -> list[Prefix]:
+    """Few prefixes that hold every address of ``admitted`` and no other public address
+    but ``own`` (a VPC's own blocks, ``Sources``).
 
-    Each prefix is as wide as it can be: it may span addresses in neither set (space no
-    internet source has), so sources from 0.0.0.0/0 read ``0.0.0.0/0``, not the 30-odd
-    blocks of public space around the private ranges.
+    Each prefix is as wide as it can be: it may span non-public space (``PUBLIC`` leaves
+    it out) and ``own``, which no internet source has, so sources from every public
+    address read ``0.0.0.0/0``, not the 30-odd blocks of public space around the private
+    ranges. A public address that does not reach (refused by a rule, or routed elsewhere
+    or dropped by a more specific route) is in none of them.
 
-    >>> [str(p) for p in source_cidrs(((4, 3405803776, 3405804031),), ((4, 0, 2**32 - 1),))]
+    >>> [str(p) for p in source_cidrs(((4, 3405803776, 3405804031),))]
     ['203.0.113.0/24']
+    >>> public_v4 = tuple(span for span in PUBLIC if span[0] == 4)
+    >>> [str(p) for p in source_cidrs(spans_difference(public_v4, ((4, 0, 2**31 - 1),)))]
+    ['128.0.0.0/1']
     """
-    excluded = spans_difference(excluded, admitted)  # admitted wins where both say
+    excluded = spans_difference(spans_difference(PUBLIC, admitted), own)
     out: list[Prefix] = []
     for version in (4, 6):
         if any(v == version for v, _, _ in admitted):
@@ -1347,3 +1470,10 @@ def _meets(spans: Spans, span: Span) -> bool:
         if item[0] == span[0] and item[1] <= span[2] and item[2] >= span[1]:
             return True
     return False
+
+
+#: Every address the internet can send from (what ``internet_regions`` covers): IPv4 but
+#: the special-purpose blocks (``NON_PUBLIC_V4``), IPv6 global unicast (2000::/3).
+PUBLIC: Spans = spans_difference(
+    (_span(ANY_V4), _span(GLOBAL_V6)), spans_union(_span(p) for p in NON_PUBLIC_V4)
+)

@@ -14,6 +14,10 @@ did not finish (``"pending"``, or a folder the manifest of an unfinished run,
 or whose content does not have the shape of the API response, raises ``InputError``
 naming the file and the JSON path (``NetworkInterfaces[3].Groups[0].GroupId``).
 
+Enumerations (states, types, protocols) are read through ``graph.enums``, in every
+spelling AWS uses and moto's text form of a state; a value that is not one of AWS's is
+kept as it is and listed in ``RegionSnapshot.not_placed`` with its JSON path.
+
 Only the fields the analysis needs are kept, as slotted dataclasses built straight from
 the decoded JSON (no validation library in the hot loop: a snapshot of 100k ENIs loads
 in about the time ``json.load`` takes).
@@ -43,6 +47,7 @@ from typing import Any
 
 from core.errors import InputError
 from core.snapshot_kinds import SNAPSHOT_KINDS
+from graph import enums
 from graph import model as m
 from graph.cidr import Prefix, parse_prefix
 from graph.ports import Traffic, protocol_name
@@ -93,6 +98,10 @@ class RegionSnapshot:
     listeners: list[m.Listener] = field(default_factory=list)
     target_groups: list[m.TargetGroup] = field(default_factory=list)
     targets: list[m.Target] = field(default_factory=list)
+    #: target group ARN -> its attributes (``preserve_client_ip.enabled`` -> ``"true"``)
+    target_group_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: what the reader read but the analysis cannot place (values that are not AWS's)
+    not_placed: list[m.NotPlaced] = field(default_factory=list)
 
     @property
     def not_seen(self) -> list[str]:
@@ -391,25 +400,78 @@ def read_region(folder: Path, account: str, region: str) -> RegionSnapshot:
 Reader = Callable[[RegionSnapshot, list[Any], _Shape], None]
 
 
+def _enum(snap: RegionSnapshot, enum: enums.Enum, value: Any, where: str) -> str:
+    """``value`` as the analysis spells it (``graph.enums``). A value that is not one of
+    AWS's is kept as text, so that it matches nothing the analysis looks for, and
+    reported as not placed."""
+    if isinstance(value, str):
+        found = enums.normalise(enum, value)
+        if found is not None:
+            return found
+    known = enum.values()
+    listed = f" ({', '.join(known)})" if len(known) <= 8 else ""
+    snap.not_placed.append(
+        m.NotPlaced(
+            "value",
+            snap.account,
+            snap.region,
+            where,
+            f"{_cut(value)} is not one of AWS's values of {enum.shape}{listed}",
+        )
+    )
+    return str(value)
+
+
+def _cut(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _field(
+    snap: RegionSnapshot, enum: enums.Enum, item: dict[str, Any], key: str, default: str, where: str
+) -> str:
+    """The enumeration at ``item[key]`` (``default`` when absent)."""
+    value = item.get(key)
+    if value is None:
+        return default
+    return _enum(snap, enum, value, f"{where}.{key}")
+
+
+def _state(
+    snap: RegionSnapshot,
+    enum: enums.Enum,
+    item: dict[str, Any],
+    key: str,
+    default: str,
+    where: str,
+    member: str = "State",
+) -> str:
+    """The state inside the object at ``item[key]`` (``{"State": ...}``; ``default`` when
+    absent). moto may answer the object as its text: ``normalise`` reads it."""
+    value = item.get(key)
+    if value is None:
+        return default
+    if isinstance(value, dict):
+        return _field(snap, enum, value, member, default, f"{where}.{key}")
+    return _enum(snap, enum, value, f"{where}.{key}")
+
+
 def _vpcs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     for where, item in _each("Vpcs", items, s):
         cidrs: list[Prefix] = []
         blocks = s.lst(item, "CidrBlockAssociationSet", where)
         if blocks:
             for n, block in enumerate(blocks):
-                b = s.obj(block, f"{where}.CidrBlockAssociationSet[{n}]")
-                state = (b.get("CidrBlockState") or {}).get("State", "associated")
+                bwhere = f"{where}.CidrBlockAssociationSet[{n}]"
+                b = s.obj(block, bwhere)
+                state = _state(
+                    snap, enums.VPC_BLOCK_STATE, b, "CidrBlockState", "associated", bwhere
+                )
                 if state == "associated":
-                    cidrs.append(s.cidr(b, "CidrBlock", f"{where}.CidrBlockAssociationSet[{n}]"))
+                    cidrs.append(s.cidr(b, "CidrBlock", bwhere))
         elif "CidrBlock" in item:
             cidrs.append(s.cidr(item, "CidrBlock", where))
-        for n, block in enumerate(s.lst(item, "Ipv6CidrBlockAssociationSet", where)):
-            b = s.obj(block, f"{where}.Ipv6CidrBlockAssociationSet[{n}]")
-            state = (b.get("Ipv6CidrBlockState") or {}).get("State", "associated")
-            if state == "associated" and b.get("Ipv6CidrBlock"):
-                cidrs.append(
-                    s.cidr(b, "Ipv6CidrBlock", f"{where}.Ipv6CidrBlockAssociationSet[{n}]")
-                )
+        cidrs += _ipv6_blocks(snap, item, s, where, enums.VPC_BLOCK_STATE)
         snap.vpcs.append(
             m.Vpc(
                 s.text(item, "VpcId", where),
@@ -422,16 +484,24 @@ def _vpcs(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
         )
 
 
+def _ipv6_blocks(
+    snap: RegionSnapshot, item: dict[str, Any], s: _Shape, where: str, states: enums.Enum
+) -> list[Prefix]:
+    """The associated IPv6 blocks of a VPC or subnet."""
+    out = []
+    for n, block in enumerate(s.lst(item, "Ipv6CidrBlockAssociationSet", where)):
+        bwhere = f"{where}.Ipv6CidrBlockAssociationSet[{n}]"
+        b = s.obj(block, bwhere)
+        state = _state(snap, states, b, "Ipv6CidrBlockState", "associated", bwhere)
+        if state == "associated" and b.get("Ipv6CidrBlock"):
+            out.append(s.cidr(b, "Ipv6CidrBlock", bwhere))
+    return out
+
+
 def _subnets(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     for where, item in _each("Subnets", items, s):
         cidrs = [s.cidr(item, "CidrBlock", where)] if item.get("CidrBlock") else []
-        for n, block in enumerate(s.lst(item, "Ipv6CidrBlockAssociationSet", where)):
-            b = s.obj(block, f"{where}.Ipv6CidrBlockAssociationSet[{n}]")
-            state = (b.get("Ipv6CidrBlockState") or {}).get("State", "associated")
-            if state == "associated" and b.get("Ipv6CidrBlock"):
-                cidrs.append(
-                    s.cidr(b, "Ipv6CidrBlock", f"{where}.Ipv6CidrBlockAssociationSet[{n}]")
-                )
+        cidrs += _ipv6_blocks(snap, item, s, where, enums.SUBNET_BLOCK_STATE)
         snap.subnets.append(
             m.Subnet(
                 s.text(item, "SubnetId", where),
@@ -497,11 +567,20 @@ def _route_tables(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                     target = str(value)
                     kind = _gateway_kind(target) if key == "GatewayId" else key_kind
                     break
-            routes.append(m.Route(dest, plist, target, kind, str(r.get("State", "active"))))
+            state = _field(snap, enums.ROUTE_STATE, r, "State", "active", rwhere)
+            routes.append(m.Route(dest, plist, target, kind, state))
         subnet_ids, main = [], False
         for n, araw in enumerate(s.lst(item, "Associations", where)):
-            a = s.obj(araw, f"{where}.Associations[{n}]")
-            state = (a.get("AssociationState") or {}).get("State", "associated")
+            awhere = f"{where}.Associations[{n}]"
+            a = s.obj(araw, awhere)
+            state = _state(
+                snap,
+                enums.ROUTE_TABLE_ASSOCIATION_STATE,
+                a,
+                "AssociationState",
+                "associated",
+                awhere,
+            )
             if state not in ("associated", "associating"):
                 continue
             if a.get("Main"):
@@ -555,7 +634,8 @@ def _network_acls(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                 cidr = s.cidr(e, "CidrBlock", ewhere)
             else:
                 cidr = s.cidr(e, "Ipv6CidrBlock", ewhere)
-            action = s.text(e, "RuleAction", ewhere)
+            s.text(e, "RuleAction", ewhere)  # required, as text
+            action = _field(snap, enums.RULE_ACTION, e, "RuleAction", "deny", ewhere)
             entry = m.AclEntry(
                 number,
                 bool(e.get("Egress")),
@@ -756,10 +836,22 @@ def _eni_checked(
     )
 
 
+def _eni_enums(snap: RegionSnapshot, eni: m.Eni, where: str) -> m.Eni:
+    """``eni`` with its interface type and status spelled as the analysis spells them."""
+    kind = enums.INTERFACE_TYPE.spellings.get(eni.interface_type)
+    eni.interface_type = kind or _enum(
+        snap, enums.INTERFACE_TYPE, eni.interface_type, f"{where}.InterfaceType"
+    )
+    if eni.status not in enums.INTERFACE_STATUS.spellings:
+        eni.status = _enum(snap, enums.INTERFACE_STATUS, eni.status, f"{where}.Status")
+    return eni
+
+
 def _network_interfaces(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     append = snap.enis.append
     for pos, raw in enumerate(items):
-        append(_eni(raw, s, f"NetworkInterfaces[{pos}]", snap.account, snap.region, None))
+        where = f"NetworkInterfaces[{pos}]"
+        append(_eni_enums(snap, _eni(raw, s, where, snap.account, snap.region, None), where))
 
 
 def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
@@ -786,12 +878,15 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
             vpc is None or isinstance(vpc, str)
         ):
             raise TypeError("bad field type")
+        state = str((item.get("State") or {}).get("Name", ""))
+        if state and state not in enums.INSTANCE_STATE.spellings:
+            raise ValueError("read it the careful way")
         instances.append(
             m.Instance(
                 instance_id,
                 snap.account,
                 snap.region,
-                str((item.get("State") or {}).get("Name", "")),
+                state,
                 subnet,
                 vpc,
                 {t["Key"]: str(t.get("Value", "")) for t in tagset} if tagset else {},
@@ -809,19 +904,20 @@ def _reservation_checked(
         iwhere = f"{where}.Instances[{n}]"
         item = s.obj(iraw, iwhere)
         instance_id = s.text(item, "InstanceId", iwhere)
-        state = item.get("State")
         # NetworkInterfaces.json (read first) is the truth: only the ENIs it lacks here.
-        enis = [
-            _eni(e, s, f"{iwhere}.NetworkInterfaces[{k}]", snap.account, snap.region, instance_id)
-            for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere))
-            if not (isinstance(e, dict) and e.get("NetworkInterfaceId") in known)
-        ]
+        enis = []
+        for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere)):
+            if isinstance(e, dict) and e.get("NetworkInterfaceId") in known:
+                continue
+            ewhere = f"{iwhere}.NetworkInterfaces[{k}]"
+            eni = _eni(e, s, ewhere, snap.account, snap.region, instance_id)
+            enis.append(_eni_enums(snap, eni, ewhere))
         snap.instances.append(
             m.Instance(
                 instance_id,
                 snap.account,
                 snap.region,
-                str(state.get("Name", "")) if isinstance(state, dict) else "",
+                _state(snap, enums.INSTANCE_STATE, item, "State", "", iwhere, member="Name"),
                 s.opt_text(item, "SubnetId", iwhere),
                 s.opt_text(item, "VpcId", iwhere),
                 s.tags(item, iwhere),
@@ -837,12 +933,19 @@ def _each(key: str, items: list[Any], s: _Shape) -> Iterator[tuple[str, dict[str
         yield where, s.obj(raw, where)
 
 
-def _attached(item: dict[str, Any], s: _Shape, where: str) -> list[str]:
-    return [
-        str(a["VpcId"])
-        for a in s.lst(item, "Attachments", where)
-        if isinstance(a, dict) and a.get("VpcId") and a.get("State") in ("available", "attached")
-    ]
+def _attached(snap: RegionSnapshot, item: dict[str, Any], s: _Shape, where: str) -> list[str]:
+    """The VPCs a gateway is attached to (``available`` for an internet gateway,
+    ``attached`` for an egress-only one)."""
+    out = []
+    for n, a in enumerate(s.lst(item, "Attachments", where)):
+        if not (isinstance(a, dict) and a.get("VpcId")):
+            continue
+        state = _field(
+            snap, enums.GATEWAY_ATTACHMENT_STATE, a, "State", "", f"{where}.Attachments[{n}]"
+        )
+        if state in ("available", "attached"):
+            out.append(str(a["VpcId"]))
+    return out
 
 
 def _gateways(key: str, id_field: str, kind: str) -> Any:
@@ -856,7 +959,7 @@ def _gateways(key: str, id_field: str, kind: str) -> Any:
                     snap.account,
                     snap.region,
                     kind,
-                    _attached(item, s, where),
+                    _attached(snap, item, s, where),
                     s.tags(item, where),
                 )
             )
@@ -874,8 +977,8 @@ def _nat_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                 snap.region,
                 s.text(item, "VpcId", where),
                 s.text(item, "SubnetId", where),
-                str(item.get("State", "available")),
-                str(item.get("ConnectivityType", "public")),
+                _field(snap, enums.NAT_GATEWAY_STATE, item, "State", "available", where),
+                _field(snap, enums.CONNECTIVITY_TYPE, item, "ConnectivityType", "public", where),
                 [str(a["PublicIp"]) for a in addrs if isinstance(a, dict) and a.get("PublicIp")],
                 [
                     str(a["NetworkInterfaceId"])
@@ -918,13 +1021,12 @@ def _peering_side(item: dict[str, Any], key: str, s: _Shape, where: str) -> m.Pe
 
 def _peerings(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     for where, item in _each("VpcPeeringConnections", items, s):
-        status = item.get("Status")
         snap.peerings.append(
             m.Peering(
                 s.text(item, "VpcPeeringConnectionId", where),
                 snap.account,
                 snap.region,
-                str(status.get("Code", "")) if isinstance(status, dict) else "",
+                _state(snap, enums.PEERING_STATE, item, "Status", "", where, member="Code"),
                 _peering_side(item, "RequesterVpcInfo", s, where),
                 _peering_side(item, "AccepterVpcInfo", s, where),
                 s.tags(item, where),
@@ -953,9 +1055,9 @@ def _vpc_endpoints(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                 snap.account,
                 snap.region,
                 s.text(item, "VpcId", where),
-                str(item.get("VpcEndpointType", "")),
+                _field(snap, enums.VPC_ENDPOINT_TYPE, item, "VpcEndpointType", "", where),
                 str(item.get("ServiceName", "")),
-                str(item.get("State", "")),
+                _field(snap, enums.VPC_ENDPOINT_STATE, item, "State", "", where),
                 [str(x) for x in s.lst(item, "SubnetIds", where)],
                 [str(x) for x in s.lst(item, "RouteTableIds", where)],
                 [
@@ -1000,7 +1102,7 @@ def _transit_gateways(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
                 snap.account,
                 snap.region,
                 str(item.get("OwnerId", "")),
-                str(item.get("State", "available")),
+                _field(snap, enums.TRANSIT_GATEWAY_STATE, item, "State", "available", where),
                 s.tags(item, where),
             )
         )
@@ -1010,16 +1112,21 @@ def _tgw_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     for where, item in _each("TransitGatewayAttachments", items, s):
         assoc = item.get("Association")
         assoc = assoc if isinstance(assoc, dict) else {}
+        assoc_state = assoc.get("State")
         snap.tgw_attachments.append(
             m.TgwAttachment(
                 s.text(item, "TransitGatewayAttachmentId", where),
                 s.text(item, "TransitGatewayId", where),
-                str(item.get("ResourceType", "")),
+                _field(snap, enums.TGW_RESOURCE_TYPE, item, "ResourceType", "", where),
                 str(item.get("ResourceId", "")),
                 str(item.get("ResourceOwnerId", "")),
-                str(item.get("State", "available")),
+                _field(snap, enums.TGW_ATTACHMENT_STATE, item, "State", "available", where),
                 assoc.get("TransitGatewayRouteTableId"),
-                assoc.get("State"),
+                None
+                if assoc_state is None
+                else _enum(
+                    snap, enums.TGW_ASSOCIATION_STATE, assoc_state, f"{where}.Association.State"
+                ),
             )
         )
 
@@ -1033,7 +1140,7 @@ def _tgw_vpc_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> N
                 s.text(item, "VpcId", where),
                 str(item.get("VpcOwnerId", "")),
                 [str(x) for x in s.lst(item, "SubnetIds", where)],
-                str(item.get("State", "available")),
+                _field(snap, enums.TGW_ATTACHMENT_STATE, item, "State", "available", where),
             )
         )
 
@@ -1044,7 +1151,7 @@ def _tgw_route_tables(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
             m.TgwRouteTable(
                 s.text(item, "TransitGatewayRouteTableId", where),
                 s.text(item, "TransitGatewayId", where),
-                str(item.get("State", "available")),
+                _field(snap, enums.TGW_ROUTE_TABLE_STATE, item, "State", "available", where),
             )
         )
 
@@ -1057,7 +1164,16 @@ def _tgw_static_routes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> Non
             rwhere = f"{where}.Routes[{n}]"
             r = s.obj(rraw, rwhere)
             if not r.get("DestinationCidrBlock"):
-                continue  # a prefix-list route: not modelled
+                snap.not_placed.append(
+                    m.NotPlaced(
+                        "record",
+                        snap.account,
+                        snap.region,
+                        f"{table} {r.get('PrefixListId') or 'route'}",
+                        "a transit gateway route to a prefix list: not followed",
+                    )
+                )
+                continue
             attachments = [
                 str(a["TransitGatewayAttachmentId"])
                 for a in s.lst(r, "TransitGatewayAttachments", rwhere)
@@ -1067,8 +1183,8 @@ def _tgw_static_routes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> Non
                 m.TgwRoute(
                     s.cidr(r, "DestinationCidrBlock", rwhere),
                     attachments,
-                    str(r.get("State", "active")),
-                    str(r.get("Type", "static")),
+                    _field(snap, enums.TGW_ROUTE_STATE, r, "State", "active", rwhere),
+                    _field(snap, enums.TGW_ROUTE_TYPE, r, "Type", "static", rwhere),
                 )
             )
 
@@ -1084,8 +1200,8 @@ def _tgw_propagations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None
                 m.TgwPropagation(
                     s.text(p, "TransitGatewayAttachmentId", pwhere),
                     str(p.get("ResourceId", "")),
-                    str(p.get("ResourceType", "")),
-                    str(p.get("State", "enabled")),
+                    _field(snap, enums.TGW_RESOURCE_TYPE, p, "ResourceType", "", pwhere),
+                    _field(snap, enums.TGW_PROPAGATION_STATE, p, "State", "enabled", pwhere),
                 )
             )
 
@@ -1097,19 +1213,18 @@ def _load_balancers(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             for z in s.lst(item, "AvailabilityZones", where)
             if isinstance(z, dict) and z.get("SubnetId")
         ]
-        state = item.get("State")
         snap.load_balancers.append(
             m.LoadBalancer(
                 s.text(item, "LoadBalancerArn", where),
                 snap.account,
                 snap.region,
                 str(item.get("LoadBalancerName", "")),
-                str(item.get("Type", "application")),
-                str(item.get("Scheme", "internal")),
+                _field(snap, enums.LOAD_BALANCER_TYPE, item, "Type", "application", where),
+                _field(snap, enums.LOAD_BALANCER_SCHEME, item, "Scheme", "internal", where),
                 str(item.get("VpcId", "")),
                 subnets,
                 [str(g) for g in s.lst(item, "SecurityGroups", where)],
-                str(state.get("Code", "active")) if isinstance(state, dict) else "active",
+                _state(snap, enums.LOAD_BALANCER_STATE, item, "State", "active", where, "Code"),
             )
         )
 
@@ -1134,15 +1249,18 @@ def _listeners(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             listener = s.obj(lraw, lwhere)
             port = s.opt_int(listener, "Port", lwhere)
             groups: list[str] = []
-            for action in s.lst(listener, "DefaultActions", lwhere):
-                if isinstance(action, dict) and action.get("Type", "forward") == "forward":
+            for k, action in enumerate(s.lst(listener, "DefaultActions", lwhere)):
+                if not isinstance(action, dict):
+                    continue
+                awhere = f"{lwhere}.DefaultActions[{k}]"
+                if _field(snap, enums.ACTION_TYPE, action, "Type", "forward", awhere) == "forward":
                     groups.extend(_forward_targets(action))
             snap.listeners.append(
                 m.Listener(
                     str(listener.get("ListenerArn", f"{lb_arn}/listener/{n}")),
                     lb_arn,
                     port if port is not None else 0,
-                    str(listener.get("Protocol", "")),
+                    _field(snap, enums.ELB_PROTOCOL, listener, "Protocol", "", lwhere),
                     sorted(set(groups)),
                 )
             )
@@ -1154,10 +1272,10 @@ def _target_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
             m.TargetGroup(
                 s.text(item, "TargetGroupArn", where),
                 str(item.get("TargetGroupName", "")),
-                str(item.get("Protocol", "")),
+                _field(snap, enums.ELB_PROTOCOL, item, "Protocol", "", where),
                 s.opt_int(item, "Port", where),
                 s.opt_text(item, "VpcId", where),
-                str(item.get("TargetType", "instance")),
+                _field(snap, enums.TARGET_TYPE, item, "TargetType", "instance", where),
                 [str(x) for x in s.lst(item, "LoadBalancerArns", where)],
             )
         )
@@ -1176,8 +1294,22 @@ def _target_health(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                     tg_arn,
                     s.text(target, "Id", f"{dwhere}.Target"),
                     s.opt_int(target, "Port", f"{dwhere}.Target"),
-                    str(health.get("State", "")) if isinstance(health, dict) else "",
+                    _state(snap, enums.TARGET_HEALTH_STATE, d, "TargetHealth", "", dwhere),
+                    str(health.get("Reason") or "") if isinstance(health, dict) else "",
                 )
+            )
+
+
+def _target_group_attributes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("TargetGroupAttributes", items, s):
+        attributes = snap.target_group_attributes.setdefault(
+            s.text(item, "TargetGroupArn", where), {}
+        )
+        for n, araw in enumerate(s.lst(item, "Attributes", where)):
+            awhere = f"{where}.Attributes[{n}]"
+            attribute = s.obj(araw, awhere)
+            attributes[s.text(attribute, "Key", awhere)] = (
+                s.opt_text(attribute, "Value", awhere) or ""
             )
 
 
@@ -1210,4 +1342,5 @@ READERS: dict[str, Reader] = {
     "LoadBalancerListeners": _listeners,
     "TargetGroups": _target_groups,
     "LoadBalancerTargetHealth": _target_health,
+    "TargetGroupAttributes": _target_group_attributes,
 }

@@ -177,6 +177,7 @@ class RawRegion:
         description: str = "",
         ipv6: tuple[str, ...] = (),
         requester: str | None = None,
+        interface_type: str = "interface",
     ) -> str:
         eni_id = self._id("eni")
         self.files["NetworkInterfaces"].append(
@@ -191,6 +192,7 @@ class RawRegion:
                 ipv6=ipv6,
                 public_ip=public_ip,
                 description=description,
+                interface_type=interface_type,
                 requester=requester,
                 attached=r.attachment(instance, self.account) if instance else None,
                 tag=tag,
@@ -317,9 +319,38 @@ class RawRegion:
         )
         return arn
 
-    def target_group(self, name: str, vpc: str, port: int, lb: str) -> str:
+    def load_balancer_eni(
+        self, lb: str, subnet: str, ip: str, *, public_ip: str | None = None
+    ) -> str:
+        """One of ``lb``'s own interfaces, as Elastic Load Balancing makes them: described
+        ``ELB <type>/<name>/<id>``, requested by ``amazon-elb``, with the load balancer's
+        groups (none for a network load balancer made without them)."""
+        record = next(x for x in self.files["LoadBalancers"] if x["LoadBalancerArn"] == lb)
+        kind = {"application": "load_balancer", "network": "network_load_balancer"}
+        return self.eni(
+            subnet,
+            tuple(record["SecurityGroups"]),
+            ip,
+            public_ip=public_ip,
+            description=f"ELB {lb.partition(':loadbalancer/')[2]}",
+            requester="amazon-elb",
+            interface_type=kind.get(record["Type"], "interface"),
+        )
+
+    def target_group(
+        self,
+        name: str,
+        vpc: str,
+        port: int,
+        lb: str,
+        *,
+        protocol: str = "HTTP",
+        target_type: str = "instance",
+    ) -> str:
         arn = self._arn(f"targetgroup/{name}")
-        self.files["TargetGroups"].append(r.target_group(arn, name, vpc, port, lb))
+        self.files["TargetGroups"].append(
+            r.target_group(arn, name, vpc, port, lb, protocol=protocol, target_type=target_type)
+        )
         return arn
 
     def listener(self, lb: str, port: int, target_group: str, protocol: str = "HTTP") -> None:
@@ -330,14 +361,28 @@ class RawRegion:
             r.listener(f"{lb}/listener/{port}", lb, port, protocol, target_group)
         )
 
-    def register(self, target_group: str, instance: str, port: int) -> None:
+    def register(
+        self,
+        target_group: str,
+        target: str,
+        port: int,
+        state: str = "healthy",
+        reason: str | None = None,
+    ) -> None:
+        """Register ``target`` (an instance id, or an IP address for IP targets)."""
         entry = self._entry(
             "LoadBalancerTargetHealth",
             "TargetGroupArn",
             target_group,
             lambda: r.target_health_of(target_group, []),
         )
-        entry["TargetHealthDescriptions"].append(r.target_health(instance, port))
+        entry["TargetHealthDescriptions"].append(r.target_health(target, port, state, reason))
+
+    def target_group_attributes(self, target_group: str, attributes: dict[str, str]) -> None:
+        """Attributes of a target group: ``{"preserve_client_ip.enabled": "true"}``."""
+        self.files["TargetGroupAttributes"].append(
+            r.target_group_attributes_of(target_group, attributes)
+        )
 
     # ---- output -----------------------------------------------------------------------
     def write(self, root: Path, *, account_level: bool = True) -> Path:

@@ -63,6 +63,7 @@ __all__ = [
     "subnet",
     "tags",
     "target_group",
+    "target_group_attributes_of",
     "target_health",
     "target_health_of",
     "tgw_attachment",
@@ -706,15 +707,25 @@ def load_balancer(
     }
 
 
-def target_group(arn: str, name: str, vpc: str, port: int, lb: str) -> dict[str, Any]:
-    """A ``TargetGroups`` item: HTTP instance targets on ``port``, behind ``lb``."""
+def target_group(
+    arn: str,
+    name: str,
+    vpc: str,
+    port: int,
+    lb: str,
+    *,
+    protocol: str = "HTTP",
+    target_type: str = "instance",
+) -> dict[str, Any]:
+    """A ``TargetGroups`` item: ``target_type`` targets on ``port`` over ``protocol``,
+    behind ``lb``."""
     return {
         "TargetGroupArn": arn,
         "TargetGroupName": name,
-        "Protocol": "HTTP",
+        "Protocol": protocol,
         "Port": port,
         "VpcId": vpc,
-        "TargetType": "instance",
+        "TargetType": target_type,
         "LoadBalancerArns": [lb],
     }
 
@@ -735,14 +746,28 @@ def listeners_of(lb: str, listeners: list[dict[str, Any]]) -> dict[str, Any]:
     return {"LoadBalancerArn": lb, "Listeners": listeners}
 
 
-def target_health(target: str, port: int) -> dict[str, Any]:
-    """One healthy target (an instance id and its port) of a target group."""
-    return {"Target": {"Id": target, "Port": port}, "TargetHealth": {"State": "healthy"}}
+def target_health(
+    target: str, port: int, state: str = "healthy", reason: str | None = None
+) -> dict[str, Any]:
+    """One target (an instance id or an IP address, and its port) of a target group, in
+    ``state`` (a reason code with it where AWS gives one: ``Target.NotRegistered``)."""
+    health: dict[str, Any] = {"State": state}
+    if reason is not None:
+        health["Reason"] = reason
+    return {"Target": {"Id": target, "Port": port}, "TargetHealth": health}
 
 
 def target_health_of(target_group: str, targets: list[dict[str, Any]]) -> dict[str, Any]:
     """A ``LoadBalancerTargetHealth`` item: the :func:`target_health` of one group."""
     return {"TargetGroupArn": target_group, "TargetHealthDescriptions": targets}
+
+
+def target_group_attributes_of(target_group: str, attributes: Mapping[str, str]) -> dict[str, Any]:
+    """A ``TargetGroupAttributes`` item: DescribeTargetGroupAttributes of one group."""
+    return {
+        "TargetGroupArn": target_group,
+        "Attributes": [{"Key": k, "Value": v} for k, v in attributes.items()],
+    }
 
 
 # ---- files -----------------------------------------------------------------------------------

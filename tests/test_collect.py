@@ -36,6 +36,7 @@ from graph.collect import (
     paginate,
     prefix_lists,
     role_actions,
+    target_group_attributes,
     transit_gateway_propagations,
     transit_gateway_static_routes,
 )
@@ -197,6 +198,31 @@ def test_target_health_is_read_per_target_group() -> None:
     with stub:
         found = load_balancer_target_health(elbv2, {"TargetGroups": [{"TargetGroupArn": arn}]})
     assert found == [{"TargetGroupArn": arn, "TargetHealthDescriptions": health}]
+
+
+def test_target_group_attributes_are_read_per_target_group() -> None:
+    elbv2, stub = stubbed("elbv2")
+    arns = [
+        f"arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/{name}/0123456789abcdef"
+        for name in ("app", "api")
+    ]
+    answers = [
+        [{"Key": "preserve_client_ip.enabled", "Value": "true"}],
+        [{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}],
+    ]
+    for arn, attributes in zip(arns, answers, strict=True):
+        stub.add_response(
+            "describe_target_group_attributes", {"Attributes": attributes}, {"TargetGroupArn": arn}
+        )
+    with stub:
+        found = target_group_attributes(
+            elbv2, {"TargetGroups": [{"TargetGroupArn": a} for a in arns]}
+        )
+    assert found == [
+        {"TargetGroupArn": arn, "Attributes": attributes}
+        for arn, attributes in zip(arns, answers, strict=True)
+    ]
+    stub.assert_no_pending_responses()
 
 
 # ---- a whole run ------------------------------------------------------------------------

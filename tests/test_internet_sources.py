@@ -14,7 +14,7 @@ from typing import Any
 from core.securityhub import product_arn
 from core.vocabulary import SEVERITY_RANK
 from graph.findings import analyse
-from graph.reach import source_cidrs, spans_difference, spans_union
+from graph.reach import PUBLIC, source_cidrs, spans_difference, spans_union
 from graph.report import asff
 from graph.rules import RULES
 from sandbox.raw import ALL, RawRegion, acl_entry, perm
@@ -276,28 +276,78 @@ def test_graded_rules_go_exactly_one_level_down() -> None:
             assert gap == 1, rule.id
 
 
-def test_source_cidrs_are_few_and_wide_but_never_span_an_excluded_address() -> None:
-    def spans(*cidrs: str) -> Any:
-        out = []
-        for cidr in cidrs:
-            net = ipaddress.ip_network(cidr)
-            out.append((net.version, int(net.network_address), int(net.broadcast_address)))
-        return spans_union(out)
+def spans(*cidrs: str) -> Any:
+    out = []
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr)
+        out.append((net.version, int(net.network_address), int(net.broadcast_address)))
+    return spans_union(out)
 
-    def text(admitted: Any, excluded: Any = ()) -> list[str]:
-        return [str(p) for p in source_cidrs(admitted, excluded)]
+
+PUBLIC_V4 = tuple(span for span in PUBLIC if span[0] == 4)
+
+
+def test_source_cidrs_are_few_and_wide_but_hold_no_other_public_address() -> None:
+    def text(admitted: Any, own: Any = ()) -> list[str]:
+        return [str(p) for p in source_cidrs(admitted, own)]
 
     halves = spans("198.51.100.0/25", "198.51.100.128/25")
-    assert text(halves, spans("0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3")) == ["198.51.100.0/24"]
-    assert text(halves) == ["0.0.0.0/0"]  # nothing to keep out: the widest prefix
-    assert text((), spans("0.0.0.0/0")) == []
+    assert text(halves) == ["198.51.100.0/24"]
+    assert text(halves, own=spans("198.51.101.0/24")) == ["198.51.100.0/23"]  # may span own
+    assert text(()) == []
+    assert text(PUBLIC_V4) == ["0.0.0.0/0"]  # it spans the private ranges: no source there
     assert text(spans("2000::/3")) == ["::/0"]
-    # everything but a hole: the 26 prefixes around a /26, which none of them touches
+    # every public address but a hole: the prefixes around it; the /3 sibling of the
+    # last level (224.0.0.0/3) is not public, so 25 rather than the 26 a /26 takes
     hole = spans("192.0.2.128/26")
-    around = [
-        ipaddress.ip_network(c) for c in text(spans_difference(spans("0.0.0.0/0"), hole), hole)
-    ]
-    assert len(around) == 26 and sum(n.num_addresses for n in around) == 2**32 - 64
+    around = [ipaddress.ip_network(c) for c in text(spans_difference(PUBLIC_V4, hole))]
+    assert len(around) == 25
     assert not any(n.overlaps(ipaddress.ip_network("192.0.2.128/26")) for n in around)
-    # admitted wins where the two sets disagree
-    assert text(halves, spans("198.51.100.0/24", "198.51.101.0/24")) == ["198.51.100.0/24"]
+    covered = spans(*(str(n) for n in around))
+    assert spans_difference(spans_difference(PUBLIC_V4, hole), covered) == ()
+
+
+def test_a_blackhole_under_the_igw_route_is_carved_out_of_the_sources(tmp_path: Path) -> None:
+    # 0.0.0.0/0 to the internet gateway, 198.51.100.0/24 dropped: clients there never get
+    # an answer, so the sources are every public address but that /24 (as the 23 prefixes
+    # that say it), and still the internet at large. The near miss: the same /24 routed
+    # to the gateway too is 0.0.0.0/0.
+    blackholed = spans("198.51.100.0/24")
+    for state, total in (("blackhole", 23), ("active", 1)):
+        r = RawRegion()
+        vpc, subnet = public_vpc(r)
+        rtb = r.files["RouteTables"][-1]["RouteTableId"]
+        igw = r.files["InternetGateways"][0]["InternetGatewayId"]
+        r.route(rtb, "198.51.100.0/24", "nat-0deleted" if state == "blackhole" else igw, state)
+        host = r.instance(
+            subnet,
+            (r.sg(vpc, [perm("tcp", 22, cidrs=("0.0.0.0/0",))]),),
+            "10.0.1.10",
+            public_ip=PUBLIC_IP,
+        )
+        r.write(tmp_path / state)
+        ssh = only(analyse(tmp_path / state), "internet-exposed-admin-port")
+        assert (ssh["resource"], ssh["severity"]) == (host, "critical")
+        assert ssh["source_cidrs_total"] == total
+        listed = spans(*ssh["source_cidrs"])
+        assert spans_difference(listed, spans_difference(listed, blackholed)) == (
+            () if state == "blackhole" else blackholed
+        )
+
+
+def test_a_vpc_own_block_is_spanned_a_block_routed_elsewhere_is_not(tmp_path: Path) -> None:
+    # Both are routed away from the internet gateway; AWS gives the VPC's own /56 to it
+    # alone (no internet source has it), while 2a05:d018::/32 is someone's on the
+    # internet, and its clients get no answer.
+    r = RawRegion()
+    vpc, subnet = public_vpc(r, ipv6=True)
+    r.route(r.files["RouteTables"][-1]["RouteTableId"], "2a05:d018::/32", "pcx-0gone", "blackhole")
+    sg = r.sg(vpc, [perm("tcp", 22, ipv6=("::/0",))])
+    r.instance(subnet, (sg,), "10.0.1.10", ipv6=("2600:1f18:1:101::10",))
+    r.write(tmp_path)
+    ssh = only(analyse(tmp_path), "internet-exposed-admin-port")
+    listed = [ipaddress.ip_network(c) for c in ssh["source_cidrs"]]
+    assert ssh["source_cidrs_total"] > 1 and ssh["severity"] == "critical"
+    assert not any(n.overlaps(ipaddress.ip_network("2a05:d018::/32")) for n in listed)
+    own = ipaddress.ip_network("2600:1f18:1:100::/56")
+    assert any(own.subnet_of(n) for n in listed if n.version == 6)

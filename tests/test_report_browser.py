@@ -332,3 +332,36 @@ def test_a_large_organization_starts_at_the_zone_level(
         assert loaded.errors == [] and loaded.requests == []
     finally:
         loaded.page.close()
+
+
+def test_what_was_not_placed_is_listed_with_the_reason(
+    browser: Any, page: Page, report: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from core.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+    from sandbox.raw import RawRegion
+
+    # the organization's page places everything: no list
+    assert report[1]["not_placed"]["count"] == 0
+    assert page.page.locator('[data-stat="not-placed"]').count() == 0
+
+    r = RawRegion()
+    vpc = r.vpc("10.0.0.0/16")
+    lost = r.eni(r.subnet(vpc, "10.0.1.0/24"), (), "10.0.1.9")
+    r.files["NetworkInterfaces"][-1]["SubnetId"] = "subnet-0gone"
+    r.write(tmp_path / "snapshot")
+    graph = build_graph(load_snapshot(tmp_path / "snapshot"))
+    out = tmp_path / "report.html"
+    html.render(ExposureResult(analyse_graph(graph, Zones(), Exposure()), graph), out)
+    loaded = Page(browser, out)
+    try:
+        box = loaded.page.locator('[data-stat="not-placed"]')
+        assert "1 thing read but not placed" in box.inner_text()
+        box.locator("summary").click()
+        item = loaded.page.locator(f'[data-not-placed="{lost}"]')
+        assert "its subnet subnet-0gone is not in the snapshot" in item.inner_text()
+        assert loaded.errors == [] and loaded.requests == []
+    finally:
+        loaded.page.close()

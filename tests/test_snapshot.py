@@ -56,6 +56,22 @@ def test_records_from_raw_files(tmp_path: Path) -> None:
     assert "TransitGateways" in region.not_seen and "Vpcs" not in region.not_seen
 
 
+def test_target_group_attributes_are_read_by_group(tmp_path: Path) -> None:
+    r, _ = exposed_region()
+    vpc = r.files["Vpcs"][0]["VpcId"]
+    lb = r.load_balancer("edge", vpc, (), (), kind="network")
+    tg = r.target_group("app", vpc, 8443, lb)
+    r.target_group_attributes(
+        tg, {"preserve_client_ip.enabled": "false", "proxy_protocol_v2.enabled": "true"}
+    )
+    r.write(tmp_path)
+    [region] = load_snapshot(tmp_path).regions
+    assert region.target_group_attributes == {
+        tg: {"preserve_client_ip.enabled": "false", "proxy_protocol_v2.enabled": "true"}
+    }
+    assert "TargetGroupAttributes" not in region.not_seen
+
+
 def test_groups_come_from_the_eni_not_the_instance(tmp_path: Path) -> None:
     # moto (and multi-ENI instances on AWS): instance SecurityGroups empty, ENI has them
     r, instance = exposed_region()
@@ -197,7 +213,7 @@ def test_every_kind_has_a_reader_and_graph_records_them(tmp_path: Path) -> None:
         "security-group",
         "eni",
     } <= kinds
-    assert len(KINDS) == 25
+    assert len(KINDS) == 26
 
 
 def test_an_unfinished_collection_is_not_assessed_where_it_had_not_finished(

@@ -164,6 +164,7 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
         "assessed": document.get("assessed", []),
         "not_assessed": gaps,
         "kinds_not_seen": document.get("kinds_not_seen", {}),
+        "not_placed": document.get("not_placed") or {"count": 0, "by_kind": {}, "items": []},
         "summary": {
             "findings": len(document["findings"]),
             "severity": by_severity(document["findings"]),

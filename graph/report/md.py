@@ -1,7 +1,8 @@
 """Findings as a pull-request comment (``ivs exposure --format md``).
 
 A heading with the counts, a table of findings per severity and per CCM control, the top
-findings (highest severity first), and every account and region that was not assessed.
+findings (highest severity first), every account and region that was not assessed, and
+what the analysis read but could not place (with the reason).
 Values that came from AWS are escaped: Markdown and HTML specials are neutralised and
 ``@`` cannot mention anyone, since tag values are attacker-controlled. The comment stays
 under GitHub's 65,536-character limit.
@@ -10,6 +11,7 @@ under GitHub's 65,536-character limit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +98,53 @@ def markdown(document: dict[str, Any], label: Any = None) -> str:
             "| Account | Region | Error |",
             "| --- | --- | --- |",
         ]
-        for gap in gaps:
-            row = (
+        _add_rows(
+            lines,
+            (
                 f"| {escape(gap.get('account') or '')} | {escape(gap.get('region') or '')} "
                 f"| {escape(gap.get('error') or '')} |"
-            )
-            if sum(len(x) + 1 for x in lines) + len(row) > LIMIT:
-                lines.append("| ... | | |")
-                break
-            lines.append(row)
-        lines.append("")
+                for gap in gaps
+            ),
+            "| ... | | |",
+        )
+    unplaced = document.get("not_placed") or {}
+    if unplaced.get("count"):
+        count = unplaced["count"]
+        lines += [
+            "### Not placed",
+            "",
+            f"{count} thing{'s' if count != 1 else ''} read but not placed, so **not** assessed:",
+            "",
+            "| Kind | Resource | Account / region | Reason |",
+            "| --- | --- | --- | --- |",
+        ]
+        items = unplaced.get("items") or []
+        _add_rows(
+            lines,
+            (
+                f"| {escape(item.get('kind') or '')} | `{_code(str(item.get('resource') or ''))}` "
+                f"| {escape(item.get('account') or '-')} / {escape(item.get('region') or '-')} "
+                f"| {escape(item.get('reason') or '')} |"
+                for item in items
+            ),
+            "| ... | | | |",
+        )
+        if len(items) < count:
+            lines += [f"_{count - len(items)} more not listed._", ""]
     return "\n".join(lines)
+
+
+def _add_rows(lines: list[str], rows: Iterable[str], cut: str) -> None:
+    """Append table ``rows`` to ``lines`` while the comment stays under ``LIMIT`` (then
+    ``cut``), and the blank line that ends the table."""
+    size = sum(len(x) + 1 for x in lines)
+    for row in rows:
+        if size + len(row) > LIMIT:
+            lines.append(cut)
+            break
+        lines.append(row)
+        size += len(row) + 1
+    lines.append("")
 
 
 def _row(finding: dict[str, Any], label: Any) -> str:

@@ -8,9 +8,11 @@
   lists every exposed port of that protocol).
 
 A path needs security group, network ACL, a route to an internet gateway and a public
-address (``graph.reach.Network.internet_to``). Every finding also says which public
-sources really get through, and is graded down when they are narrow
-(``graph.rules.graded_severity``).
+address (``graph.reach.Network.internet_to``). Through a load balancer, only to a target
+that receives traffic, admitted as the client where it sees the client's address, else
+as the load balancer (``graph.balancing``, after the ELB guides); its path says which and
+why. Every finding also says which public sources really get through, and is graded down
+when they are narrow (``graph.rules.graded_severity``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from graph.ports import PortSet, Traffic, port_list
-from graph.reach import Hop, Network, Sources, Unit, lb_protocols, spans_intersection
+from graph.reach import (
+    NOTHING,
+    Hop,
+    Network,
+    Sources,
+    Unit,
+    lb_protocols,
+    spans_intersection,
+)
 from graph.rules.base import ExposureRule, Facts, Found, resource_of
 
 ADMIN_PORT = ExposureRule(
@@ -167,38 +177,56 @@ def _direct(facts: Facts, ports: _Ports) -> Iterator[Found]:
 
 def _through_load_balancers(facts: Facts, ports: _Ports) -> Iterator[Found]:
     """Every target of an internet-facing load balancer that the internet reaches
-    through it, on the target port."""
+    through it, on the target port: a target that receives traffic (``graph.balancing``),
+    whose groups admit the client where it sees the client's address, else the load
+    balancer."""
     net = facts.net
-    for lb, protocol, listener_port, target_port, group, eni in net.forwards():
+    for forward in net.forwards():
+        lb = forward.lb
         if lb.scheme != "internet-facing":
             continue
-        for proto in lb_protocols(protocol):
-            listener = Traffic.of(proto, listener_port)
-            wanted = Traffic.of(proto, target_port)
+        for proto in lb_protocols(forward.protocol):
+            listener = Traffic.of(proto, forward.listener_port)
+            wanted = Traffic.of(proto, forward.target_port)
+            hop = {
+                "hop": lb.arn,
+                "why": f"listener {forward.protocol or proto} {forward.listener_port} forwards "
+                f"to {forward.group} on port {forward.target_port}",
+            }
             for front in net.lb_units.get(lb.arn, []):
                 reached = net.internet_to(front) & listener
                 if reached.is_empty:
                     continue
-                for target in net.by_eni.get(eni, []):
-                    keeps_client = lb.type == "network" and not lb.group_ids
-                    if keeps_client:
-                        passed = net.internet_to(target, need_route=False) & wanted
+                for target in net.by_eni.get(forward.eni, []):
+                    # the client's address is kept only within one address family (NLB
+                    # Guide, "Client IP preservation": an IPv6 client of an IPv4 target)
+                    keeps = forward.keeps_client and front.family == target.family
+                    why = forward.why
+                    inner: Unit | None = front
+                    if keeps:
+                        passed = net.internet_to(target, need_route=False, via=front.groups)
                     else:
-                        passed = net.between(front, target) & wanted
-                    if passed.is_empty:
+                        if forward.keeps_client:
+                            why += (
+                                f", but not from an IPv{front.family} client: the target sees "
+                                f"the load balancer's IPv{target.family} address"
+                            )
+                        inner = net.lb_source(front, target.family)
+                        passed = net.between(inner, target) if inner is not None else NOTHING
+                    passed = passed & wanted
+                    if passed.is_empty or inner is None:
                         continue
-                    hop = {
-                        "hop": lb.arn,
-                        "why": f"listener {protocol or proto} {listener_port} forwards to "
-                        f"{group} on port {target_port}",
-                    }
+                    sources = _lb_sources(net, front, target, reached, keeps)
+                    if keeps and not sources(proto, passed.get(proto)).admitted:
+                        continue  # the listener admits some clients, the target others
+                    hops = [hop, {"hop": forward.group, "why": why}]
                     yield from _exposure(
                         target,
-                        eni,
+                        forward.eni,
                         passed,
-                        _lb_path(net, front, target, reached, hop, keeps_client),
-                        _lb_sources(net, front, target, reached, keeps_client),
-                        resource_of(facts.graph, eni),
+                        _lb_path(net, front, inner, target, reached, hops, keeps),
+                        sources,
+                        resource_of(facts.graph, forward.eni),
                         ports,
                     )
 
@@ -228,32 +256,41 @@ def _internet_sources(net: Network, unit: Unit) -> SourcesFn:
 def _lb_sources(
     net: Network, front: Unit, target: Unit, reached: Traffic, keeps_client: bool
 ) -> SourcesFn:
-    """Who reaches a load balancer's target: whoever reaches its listener; for a network
-    load balancer that keeps the client's address, only those the target admits too."""
+    """Who reaches a load balancer's target: whoever reaches its listener; where the
+    target sees the client's address, only those its groups admit too."""
 
     def sources(protocol: str, ports: PortSet) -> Sources:
         front_sources = net.internet_sources(front, reached)
         if not keeps_client:
             return front_sources
         wanted = Traffic({protocol: ports})
-        kept = net.internet_sources(target, wanted, need_route=False)
-        return Sources(
-            spans_intersection(front_sources.admitted, kept.admitted), front_sources.routed
-        )
+        kept = net.internet_sources(target, wanted, need_route=False, via=front.groups)
+        return Sources(spans_intersection(front_sources.admitted, kept.admitted), front_sources.own)
 
     return sources
 
 
 def _lb_path(
-    net: Network, front: Unit, target: Unit, reached: Traffic, hop: Hop, keeps_client: bool
+    net: Network,
+    front: Unit,
+    inner: Unit,
+    target: Unit,
+    reached: Traffic,
+    hops: list[Hop],
+    keeps_client: bool,
 ) -> PathFn:
+    """The internet to the listener, the forwarding and the target's health and source
+    address, then the client's (``keeps_client``) or the load balancer's way in."""
+
     def explain(wanted: Traffic, eni: str | None = None) -> list[Hop]:
-        hops = net.explain_internet(front, reached)
-        hops.append(hop)
+        path = net.explain_internet(front, reached)
+        path += hops
         if keeps_client:
-            hops += net.explain_internet(target, wanted, need_route=False, eni=eni)[1:]
+            path += net.explain_internet(
+                target, wanted, need_route=False, eni=eni, via=front.groups
+            )[1:]
         else:
-            hops += net.explain_between(front, target, wanted, eni)[1:]
-        return hops
+            path += net.explain_between(inner, target, wanted, eni)[1:]
+        return path
 
     return explain

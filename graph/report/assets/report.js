@@ -195,6 +195,23 @@
       add(det, ul);
       add(gaps, det);
     }
+    var unplaced = DATA.not_placed || { count: 0, items: [] };
+    if (unplaced.count) {
+      var box2 = el("details", "unplaced");
+      box2.setAttribute("data-stat", "not-placed");
+      add(box2, el("summary", null, plural(unplaced.count, "thing") + " read but not placed: not assessed"));
+      var items = el("ul");
+      unplaced.items.forEach(function (x) {
+        var li = el("li");
+        li.setAttribute("data-not-placed", x.resource);
+        add(li, el("span", "mono", x.kind + " · " + x.resource), el("span", "err", x.reason));
+        li.title = (x.account || "?") + " · " + (x.region || "?");
+        add(items, li);
+      });
+      if (unplaced.items.length < unplaced.count) add(items, el("li", "muted", fmt(unplaced.count - unplaced.items.length) + " more not listed"));
+      add(box2, items);
+      add(gaps, box2);
+    }
 
     bars(byId("by-control"), Object.keys(s.controls).map(function (c) {
       return { name: c, n: s.controls[c] };
