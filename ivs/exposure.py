@@ -36,7 +36,8 @@ def run_exposure(
     fail_on_not_assessed: bool = False,
 ) -> int:
     """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``,
-    or (``fail_on_not_assessed``) if some account-region or ENI was not assessed.
+    or (``fail_on_not_assessed``) if some account-region was not assessed or something read
+    could not be placed (``not_placed``).
 
     ``publish`` (the CLI's Security Hub publisher) is called with the findings document
     once ``out`` is written. A snapshot where nothing could be assessed is written still,
@@ -62,7 +63,8 @@ def run_exposure(
         publish(document)
     if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
         return 1
-    if fail_on_not_assessed and (document["not_assessed"] or document["enis_not_placed"]["count"]):
+    unplaced = document.get("not_placed", {}).get("count", 0)
+    if fail_on_not_assessed and (document["not_assessed"] or unplaced):
         return 1
     return 0
 

@@ -75,3 +75,28 @@ def test_an_empty_snapshot_is_exit_2(tmp_path: Path) -> None:
     code, stderr = _exposure(tmp_path / "snap", tmp_path / "f.json")
     assert code == 2
     assert "nothing could be assessed: the snapshot holds no account-region" in stderr
+
+
+def test_something_not_placed_fails_when_asked(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path / "snap", failed=[])
+    # an interface whose subnet the snapshot lacks cannot be placed: it is not assessed
+    place = snap / "111111111111" / "eu-west-1"
+    interfaces: dict[str, list[dict[str, object]]] = {"NetworkInterfaces": []}
+    interfaces["NetworkInterfaces"].append(
+        {
+            "NetworkInterfaceId": "eni-0lost",
+            "SubnetId": "subnet-0gone",
+            "VpcId": "vpc-0gone",
+            "OwnerId": "111111111111",
+            "Groups": [],
+            "PrivateIpAddress": "10.9.0.5",
+            "PrivateIpAddresses": [{"PrivateIpAddress": "10.9.0.5", "Primary": True}],
+            "InterfaceType": "interface",
+            "Status": "in-use",
+        }
+    )
+    (place / "NetworkInterfaces.json").write_text(json.dumps(interfaces))
+    assert _exposure(snap, tmp_path / "f.json")[0] == 0
+    assert _exposure(snap, tmp_path / "f.json", "--fail-on-not-assessed")[0] == 1
+    document = json.loads((tmp_path / "f.json").read_text())
+    assert document["not_placed"]["count"] >= 1
