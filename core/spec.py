@@ -8,6 +8,13 @@ mapping of the same fields. Errors name the source and the field path, for examp
 
 This module holds the spec's shape; control ids and their parameters are plain data here
 and are checked against the control modules by ``governance.spec`` when a spec loads.
+
+It also reads the files a spec comes from, refusing in one line what no spec holds:
+text that is not UTF-8, YAML that ruamel's safe loader refuses or that expands past
+:data:`MAX_VALUES` values through aliases (an alias bomb), an alias inside its own
+anchor, nesting past :data:`MAX_DEPTH`, lone surrogates, and ``spec_file`` pointers that
+lead back to a file on the way; policy files are read the same way
+(:func:`read_policy_file`).
 """
 
 from __future__ import annotations
