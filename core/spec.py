@@ -8,12 +8,20 @@ mapping of the same fields. Errors name the source and the field path, for examp
 
 This module holds the spec's shape; control ids and their parameters are plain data here
 and are checked against the control modules by ``governance.spec`` when a spec loads.
+
+It also reads the files a spec comes from, refusing in one line what no spec holds:
+text that is not UTF-8, YAML that ruamel's safe loader refuses or that expands past
+:data:`MAX_VALUES` values through aliases (an alias bomb), an alias inside its own
+anchor, nesting past :data:`MAX_DEPTH`, lone surrogates, and ``spec_file`` pointers that
+lead back to a file on the way; policy files are read the same way
+(:func:`read_policy_file`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from core.errors import InputError
+from core.errors import InputError, shown
+from core.jsonio import read_json
 from core.vocabulary import ADMIN_PORTS, DATABASE_PORTS, PolicyKind
 
 NAMESPACE = "ivs"
@@ -96,7 +105,7 @@ class Principals(_Model):
     def _arns(cls, values: list[str]) -> list[str]:
         for arn in values:
             if not arn.startswith("arn:aws"):
-                raise ValueError(f"{arn!r} is not an IAM principal ARN (pattern)")
+                raise ValueError(f"{shown(arn)} is not an IAM principal ARN (pattern)")
         return values
 
 
@@ -134,7 +143,7 @@ class ZoneFlow(_Model):
     def _ports(cls, values: list[str]) -> list[str]:
         for item in values:
             if not _PORTS.match(item):
-                raise ValueError(f"{item!r} is not 'all' or 'tcp|udp|icmp:PORT[-PORT]'")
+                raise ValueError(f"{shown(item)} is not 'all' or 'tcp|udp|icmp:PORT[-PORT]'")
         return values
 
 
@@ -162,9 +171,9 @@ class Exposure(_Model):
         for item in values:
             low, _, high = item.partition("-")
             if not low.isdigit() or (high and not high.isdigit()):
-                raise ValueError(f"{item!r} is not PORT or PORT-PORT")
+                raise ValueError(f"{shown(item)} is not PORT or PORT-PORT")
             if not 0 <= int(low) <= int(high or low) <= 65535:
-                raise ValueError(f"{item!r} is not within 0-65535")
+                raise ValueError(f"{shown(item)} is not within 0-65535")
         return values
 
 
@@ -300,7 +309,7 @@ class Spec(_Model):
     def _regions(cls, values: list[str]) -> list[str]:
         for region in values:
             if not _REGION.match(region):
-                raise ValueError(f"{region!r} is not an AWS region name")
+                raise ValueError(f"{shown(region)} is not an AWS region name")
         if len(set(values)) != len(values):
             raise ValueError("regions repeat")
         return values
@@ -376,18 +385,7 @@ class Spec(_Model):
         """The document of a custom policy, read from its file when it has one."""
         if policy.content is not None:
             return dict(policy.content)
-        path = Path(self.base_dir) / str(policy.file)
-        import json
-
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise InputError(str(path), f"cannot read policy file: {err.strerror}") from err
-        except json.JSONDecodeError as err:
-            raise InputError(str(path), f"line {err.lineno}: {err.msg}") from err
-        if not isinstance(loaded, dict):
-            raise InputError(str(path), "a policy document must be a JSON object")
-        return loaded
+        return read_policy_file(Path(self.base_dir) / str(policy.file))
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -439,7 +437,7 @@ def _check_tree(spec: Spec) -> None:
     names: set[str] = set()
     for field, ou_path, _unit in _unit_fields(spec.organization.units):
         if ou_path in names:
-            raise _FieldError(f"{field}.name", f"OU path {ou_path!r} appears twice")
+            raise _FieldError(f"{field}.name", f"OU path {shown(ou_path)} appears twice")
         names.add(ou_path)
     for p_index, policy in enumerate(spec.policies):
         for t_index, target in enumerate(policy.targets):
@@ -448,7 +446,7 @@ def _check_tree(spec: Spec) -> None:
             except KeyError:
                 raise _FieldError(
                     f"policies[{p_index}].targets[{t_index}]",
-                    f"target {target!r} is not 'root', an OU path or an account of the spec",
+                    f"target {shown(target)} is not 'root', an OU path or an account of the spec",
                 ) from None
 
 
@@ -522,18 +520,155 @@ def ivs_fields(document: Any, source: str) -> dict[str, Any]:
     return dict(document)
 
 
-def read_yaml(path: Path) -> Any:
+#: Values a spec file may hold once its aliases are expanded: far beyond any organization
+#: (ten thousand accounts are some 50,000), far below what an alias bomb expands to.
+MAX_VALUES = 1_000_000
+#: Levels of nesting a spec or a policy document may have: a spec needs some 20 (five
+#: levels of OUs), a policy document under 10; the checks below them recurse.
+MAX_DEPTH = 64
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a spec or stack config file; InputError when it is not."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as err:
         raise InputError(str(path), f"cannot read: {err.strerror}") from err
     try:
-        return YAML(typ="safe", pure=True).load(text)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(
+            str(path), f"line {line}: not UTF-8 text: byte {err.start}: {err.reason}"
+        ) from None
+
+
+_LONG_NUMBER = re.compile(r"[0-9a-fA-F_]{4301,}")
+
+
+def load_yaml(text: str, source: str) -> Any:
+    r"""The document of a YAML text, read by ruamel's safe loader; InputError on anything
+    that is not a plain document (:func:`check_document`).
+
+    Aliases are kept as shared references while loading (nothing expands), so an alias
+    bomb or an alias inside its own anchor is caught before anything walks the document:
+
+    >>> load_yaml("a: &a [x, x]\nb: [*a, *a]\n", "spec.yaml")
+    {'a': ['x', 'x'], 'b': [['x', 'x'], ['x', 'x']]}
+    >>> load_yaml("a: &a [x, *a]\n", "spec.yaml")
+    Traceback (most recent call last):
+    ...
+    core.errors.InputError: spec.yaml: a[1]: an alias inside its own anchor (a cycle)
+    """
+    try:
+        document = YAML(typ="safe", pure=True).load(text)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError(str(path), f"{where}invalid YAML: {problem}") from None
+        raise InputError(source, f"{where}invalid YAML: {problem}") from None
+    except RecursionError:
+        message = f"invalid YAML: nested deeper than {MAX_DEPTH} levels"
+        raise InputError(source, message) from None
+    except ValueError as err:  # a number past Python's int-string limit, a date like 02-30
+        long = _LONG_NUMBER.search(text)
+        if long is None:
+            raise InputError(source, f"invalid YAML: {err}") from None
+        line = text.count("\n", 0, long.start()) + 1
+        message = f"line {line}: a number of {len(long.group()):,} digits, more than Python reads"
+        raise InputError(source, message) from None
+    check_document(document, source)
+    return document
+
+
+def check_document(document: Any, source: str) -> None:
+    r"""Refuse what no spec or policy document holds, walking each distinct node once,
+    depth first and without recursion: a cycle (an alias inside its own anchor), more
+    than :data:`MAX_VALUES` values once aliases are expanded, nesting deeper than
+    :data:`MAX_DEPTH`, and text that is not Unicode (a lone surrogate, ``"\ud800"``).
+    Errors name the path in the document (``config.ivs:regions[1]``)."""
+    sizes: dict[int, int] = {}  # expanded size of each container already walked
+    open_: set[int] = set()  # containers on the path being walked
+    stack: list[tuple[Any, str, int, bool]] = [(document, "", 0, False)]
+    while stack:
+        node, where, depth, done = stack.pop()
+        if isinstance(node, str):
+            if _LONE_SURROGATE.search(node):
+                raise InputError(source, "not Unicode text: a lone surrogate", where or None)
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        key = id(node)
+        if done:
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            sizes[key] = size = 1 + sum(sizes.get(id(child), 1) for child in children)
+            open_.discard(key)
+            if size > MAX_VALUES:
+                message = f"holds more than {MAX_VALUES:,} values once its aliases are expanded"
+                raise InputError(source, message, where or None)
+            continue
+        if key in open_:
+            raise InputError(source, "an alias inside its own anchor (a cycle)", where)
+        if key in sizes:
+            continue
+        if depth >= MAX_DEPTH:
+            raise InputError(source, f"nested deeper than {MAX_DEPTH} levels", where)
+        open_.add(key)
+        stack.append((node, where, depth, True))
+        if isinstance(node, dict):
+            for name, child in node.items():
+                inner = f"{where}.{name}" if where else str(name)
+                stack.append((name, inner, depth + 1, False))
+                stack.append((child, inner, depth + 1, False))
+        else:
+            stack.extend((child, f"{where}[{n}]", depth + 1, False) for n, child in enumerate(node))
+
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def read_policy_file(path: Path) -> dict[str, Any]:
+    """A policy document from a JSON file (``policies[].file``, ``--policy``): a JSON
+    object that :func:`check_document` accepts; InputError naming the file otherwise."""
+    document = read_json(path)
+    if not isinstance(document, dict):
+        raise InputError(str(path), "a policy document must be a JSON object")
+    check_document(document, str(path))
+    return document
+
+
+def read_yaml(path: Path) -> Any:
+    """The document of a YAML file (:func:`read_text`, then :func:`load_yaml`)."""
+    return load_yaml(read_text(path), str(path))
+
+
+#: How many ``spec_file`` pointers a spec may be reached through.
+MAX_SPEC_FILES = 8
+
+
+def follow_spec_file(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
+    """The file that holds the spec, and its ``ivs`` fields: an account stack config
+    points at the org's spec with ``ivs:spec_file`` (relative to itself). A pointer back
+    to a file already on the way is refused."""
+    file = Path(path)
+    seen: list[Path] = []
+    while True:
+        fields = ivs_fields(_plain(read_yaml(file)), str(file))
+        spec_file = fields.pop("spec_file", None)
+        if spec_file is None:
+            return file, fields
+        if not isinstance(spec_file, str) or not spec_file:
+            raise InputError(str(file), "must be the name of a file", f"{NAMESPACE}:spec_file")
+        seen.append(file.resolve())
+        target = file.parent / spec_file
+        if target.resolve() in seen:
+            message = f"{shown(spec_file)} leads back to a file on the way (a cycle)"
+        elif len(seen) >= MAX_SPEC_FILES:
+            message = f"more than {MAX_SPEC_FILES} spec files lead to one another"
+        else:
+            file = target
+            continue
+        raise InputError(str(file), message, f"{NAMESPACE}:spec_file")
 
 
 def read_spec(path: str | Path) -> tuple[Spec, str]:
@@ -542,10 +677,6 @@ def read_spec(path: str | Path) -> tuple[Spec, str]:
     Returns the spec and the file it came from (an account stack config points at the
     org's spec with ``ivs:spec_file``).
     """
-    file = Path(path)
-    fields = ivs_fields(_plain(read_yaml(file)), str(file))
-    spec_file = fields.pop("spec_file", None)
-    if spec_file is not None:  # an account stack config that points at the org's spec
-        return read_spec(file.parent / str(spec_file))
+    file, fields = follow_spec_file(path)
     fields.pop("account_id", None)
     return shape_from_mapping(fields, str(file), base_dir=str(file.parent)), str(file)

@@ -16,7 +16,6 @@ False
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -25,9 +24,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core import iamdata
-from core.errors import InputError
+from core.errors import MAX_FIELD, MAX_MESSAGE, one_line, shown
 from core.jsonio import minify, pretty
-from core.spec import ROOT, Limits, Spec
+from core.spec import ROOT, Limits, Spec, read_policy_file
 from governance.policies import FULL_AWS_ACCESS, build_documents, limit_problems
 from governance.policies.model import PolicyDocument
 
@@ -201,7 +200,7 @@ def lint_spec(spec: Spec) -> LintReport:
                     "IVS-L003",
                     "error",
                     "-",
-                    f"OU {path!r} is nested {depth} levels deep; the limit is "
+                    f"OU {shown(path)} is nested {depth} levels deep; the limit is "
                     f"{spec.limits.ou_max_depth}",
                     None,
                     path,
@@ -218,16 +217,7 @@ def _policy_at(docs: list[PolicyDocument], target: str) -> str:
 def lint_file(path: str | Path, kind: str, limits: Limits | None = None) -> LintReport:
     """Lint one standalone document (``--policy FILE --type KIND``)."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(str(file), f"cannot read: {err.strerror}") from err
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(str(file), f"line {err.lineno}: invalid JSON: {err.msg}") from None
-    if not isinstance(content, dict):
-        raise InputError(str(file), "a policy document must be a JSON object")
+    content = read_policy_file(file)
     doc = PolicyDocument(name=file.stem, kind=kind, content=content, targets=(), custom=True)  # type: ignore[arg-type]
     return lint_documents([doc], limits or Limits(), pipeline=None, check_counts=False)
 
@@ -274,7 +264,15 @@ def _finding(
     statement: str | None = None,
     target: str | None = None,
 ) -> LintFinding:
-    return LintFinding(code, severity, policy, message, statement, target)
+    # one line each, and bounded: a finding may quote any value of the document
+    return LintFinding(
+        code,
+        severity,
+        one_line(policy, MAX_FIELD),
+        one_line(message, MAX_MESSAGE),
+        one_line(statement, MAX_FIELD) if statement is not None else None,
+        one_line(target, MAX_FIELD) if target is not None else None,
+    )
 
 
 # ---- limits -----------------------------------------------------------------------------
@@ -306,7 +304,7 @@ def _counts(docs: list[PolicyDocument], limits: Limits) -> Iterator[LintFinding]
                 "IVS-L002",
                 "error",
                 names[-1],
-                f"{count} {kind} policies on {target!r} ({', '.join(listed)}); "
+                f"{count} {kind} policies on {shown(target)} ({', '.join(listed)}); "
                 f"the limit is {limit} per target",
                 None,
                 target,
@@ -332,13 +330,13 @@ def _authorization_policy(doc: PolicyDocument, pipeline: list[str] | None) -> It
     kind = doc.kind.upper()
     for key in content:
         if key not in _TOP_LEVEL:
-            yield _finding("IVS-L007", "error", name, f"unknown top-level element {key!r}")
+            yield _finding("IVS-L007", "error", name, f"unknown top-level element {shown(key)}")
     if content.get("Version") != "2012-10-17":
         yield _finding(
             "IVS-L007",
             "error",
             name,
-            f'Version must be "2012-10-17" (found {content.get("Version")!r})',
+            f'Version must be "2012-10-17" (found {shown(content.get("Version"))})',
         )
     statements = content.get("Statement")
     if statements is None:
@@ -354,10 +352,14 @@ def _authorization_policy(doc: PolicyDocument, pipeline: list[str] | None) -> It
         if sid is not None:
             if not isinstance(sid, str) or not _SID.match(sid):
                 yield _finding(
-                    "IVS-L007", "error", name, f"Sid {sid!r} must be letters and digits only", label
+                    "IVS-L007",
+                    "error",
+                    name,
+                    f"Sid {shown(sid)} must be letters and digits only",
+                    label,
                 )
             elif sid in seen_sids:
-                yield _finding("IVS-L007", "error", name, f"Sid {sid!r} is repeated", label)
+                yield _finding("IVS-L007", "error", name, f"Sid {shown(sid)} is repeated", label)
             else:
                 seen_sids.add(sid)
         held = doc.statement_controls[index : index + 1]
@@ -375,11 +377,17 @@ def _statement(
     name = doc.name
     for key in statement:
         if key not in _STATEMENT_KEYS:
-            yield _finding("IVS-L007", "error", name, f"unknown statement element {key!r}", label)
+            yield _finding(
+                "IVS-L007", "error", name, f"unknown statement element {shown(key)}", label
+            )
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
         yield _finding(
-            "IVS-L007", "error", name, f"Effect must be Allow or Deny (found {effect!r})", label
+            "IVS-L007",
+            "error",
+            name,
+            f"Effect must be Allow or Deny (found {shown(effect)})",
+            label,
         )
     has_action = "Action" in statement
     has_not_action = "NotAction" in statement
@@ -411,7 +419,11 @@ def _statement(
     for entry in _as_list(statement.get(element, [])):
         if not isinstance(entry, str):
             yield _finding(
-                "IVS-L007", "error", name, f"{element} entries must be strings: {entry!r}", label
+                "IVS-L007",
+                "error",
+                name,
+                f"{element} entries must be strings: {shown(entry)}",
+                label,
             )
             continue
         severity: Severity = "error" if deny and element == "Action" else "warning"
@@ -450,12 +462,12 @@ def _statement(
 def _check_action(entry: str) -> tuple[list[iamdata.Action], tuple[str, str] | None]:
     prefix, sep, action = entry.partition(":")
     if not sep or not prefix or not action:
-        return [], ("IVS-L007", f"{entry!r} is not service:action")
+        return [], ("IVS-L007", f"{shown(entry)} is not service:action")
     wildcard = "*" in entry or "?" in entry
     if "*" not in prefix and "?" not in prefix and not iamdata.known_service(prefix):
         hint = iamdata.suggest_action(entry)
         tail = f"; did you mean {hint}?" if hint else ""
-        return [], ("IVS-L004", f"unknown service {prefix!r} in action {entry}{tail}")
+        return [], ("IVS-L004", f"unknown service {shown(prefix)} in action {entry}{tail}")
     found = iamdata.expand(entry)
     if found:
         return found, None
@@ -487,7 +499,7 @@ def _conditions(
     for operator, keys in condition.items():
         if _split_operator(operator) not in _OPERATORS:
             yield _finding(
-                "IVS-L007", "error", policy, f"unknown condition operator {operator!r}", label
+                "IVS-L007", "error", policy, f"unknown condition operator {shown(operator)}", label
             )
             continue
         if not isinstance(keys, dict):
@@ -560,11 +572,14 @@ def _management_policy(doc: PolicyDocument) -> Iterator[LintFinding]:
     for key in doc.content:
         if key != top and not key.startswith("@@"):
             yield _finding(
-                "IVS-L013", "error", doc.name, f"unknown top-level key {key!r} (expected {top!r})"
+                "IVS-L013",
+                "error",
+                doc.name,
+                f"unknown top-level key {shown(key)} (expected {shown(top)})",
             )
     body = doc.content.get(top)
     if not isinstance(body, dict):
-        yield _finding("IVS-L013", "error", doc.name, f"missing or invalid {top!r} object")
+        yield _finding("IVS-L013", "error", doc.name, f"missing or invalid {shown(top)} object")
         return
     if doc.kind == "tag":
         yield from _tag_policy(doc.name, body)
@@ -594,17 +609,36 @@ def _operators(policy: str, node: Any, path: str) -> Iterator[LintFinding]:
                 )
             elif key == "@@operators_allowed_for_child_policies":
                 values = _as_list(value)
-                bad = [v for v in values if v not in CHILD_OPERATOR_VALUES]
+                bad = [v for v in values if not _one_of(v, CHILD_OPERATOR_VALUES)]
                 if bad:
+                    shown_bad = ", ".join(shown(v) for v in bad)
                     yield _finding(
                         "IVS-L008",
                         "error",
                         policy,
-                        f"unknown child-policy operators {bad} at {path}",
+                        f"unknown child-policy operators [{shown_bad}] at {path}",
                         where,
                     )
             continue
         yield from _operators(policy, value, where)
+
+
+def _one_of(value: Any, allowed: set[str]) -> bool:
+    """``value`` is one of ``allowed`` (a list or an object, unhashable, never is)."""
+    return isinstance(value, str) and value in allowed
+
+
+def _entries(node: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of a management-policy object that are objects, operators aside; none
+    when ``node`` is no object (:func:`_not_object` says so where the shape matters)."""
+    if not isinstance(node, dict):
+        return []
+    return [(k, v) for k, v in node.items() if not k.startswith("@@") and isinstance(v, dict)]
+
+
+def _not_object(policy: str, node: Any, where: str) -> Iterator[LintFinding]:
+    if node is not None and not isinstance(node, dict):
+        yield _finding("IVS-L013", "error", policy, f"{where} must be an object", where)
 
 
 def _assigned(node: Any) -> Any:
@@ -633,7 +667,11 @@ def _tag_policy(policy: str, tags: dict[str, Any]) -> Iterator[LintFinding]:
                 "report_required_tag_for",
             ) and not field_name.startswith("@@"):
                 yield _finding(
-                    "IVS-L013", "error", policy, f"unknown field {field_name!r} in {where}", where
+                    "IVS-L013",
+                    "error",
+                    policy,
+                    f"unknown field {shown(field_name)} in {where}",
+                    where,
                 )
         # No tag_key is fine: the key is then inherited, or lower case by default.
         key = _assigned(entry.get("tag_key"))
@@ -642,7 +680,8 @@ def _tag_policy(policy: str, tags: dict[str, Any]) -> Iterator[LintFinding]:
                 "IVS-L009",
                 "error",
                 policy,
-                f"tag_key {key!r} does not match its policy key {policy_key!r} (case aside)",
+                f"tag_key {shown(key)} does not match its policy key {shown(policy_key)} "
+                "(case aside)",
                 where,
             )
         for enforced in _as_list(_assigned(entry.get("enforced_for")) or []):
@@ -653,7 +692,7 @@ def _tag_policy(policy: str, tags: dict[str, Any]) -> Iterator[LintFinding]:
                     "IVS-L013",
                     "error",
                     policy,
-                    f"enforced_for value {enforced!r} is not service:resource_type",
+                    f"enforced_for value {shown(enforced)} is not service:resource_type",
                     where,
                 )
 
@@ -670,7 +709,7 @@ def _tag_case_across(docs: list[PolicyDocument]) -> Iterator[LintFinding]:
                 spellings[key.lower()].setdefault(key, doc.name)
     for variants in spellings.values():
         if len(variants) > 1:
-            listed = ", ".join(f"{k!r} in {p}" for k, p in sorted(variants.items()))
+            listed = ", ".join(f"{shown(k)} in {p}" for k, p in sorted(variants.items()))
             yield _finding(
                 "IVS-L009",
                 "error",
@@ -701,9 +740,8 @@ def _backup_policy(policy: str, plans: dict[str, Any]) -> Iterator[LintFinding]:
         missing: list[str] = [
             f"{where}.{k}" for k in ("regions", "rules", "selections") if k not in plan
         ]
-        for rule_name, rule in (plan.get("rules") or {}).items():
-            if rule_name.startswith("@@") or not isinstance(rule, dict):
-                continue
+        yield from _not_object(policy, plan.get("rules"), f"{where}.rules")
+        for rule_name, rule in _entries(plan.get("rules")):
             for required in ("schedule_expression", "target_backup_vault_name"):
                 if _assigned(rule.get(required)) in (None, ""):
                     missing.append(f"{where}.rules.{rule_name}.{required}")
@@ -714,26 +752,26 @@ def _backup_policy(policy: str, plans: dict[str, Any]) -> Iterator[LintFinding]:
                     "error",
                     policy,
                     f"{where}.rules.{rule_name}.start_backup_window_minutes must be at least 60 "
-                    f"(found {start!r})",
+                    f"(found {shown(start)})",
                     where,
                 )
-            for copy_name, copy in (rule.get("copy_actions") or {}).items():
-                if (
-                    isinstance(copy, dict)
-                    and _assigned(copy.get("target_backup_vault_arn")) is None
-                ):
+            copies = rule.get("copy_actions")
+            yield from _not_object(policy, copies, f"{where}.rules.{rule_name}.copy_actions")
+            for copy_name, copy in _entries(copies):
+                if _assigned(copy.get("target_backup_vault_arn")) is None:
                     missing.append(
                         f"{where}.rules.{rule_name}.copy_actions.{copy_name}.target_backup_vault_arn"
                     )
-        selections = plan.get("selections") or {}
+        selections = plan.get("selections")
+        yield from _not_object(policy, selections, f"{where}.selections")
         if isinstance(selections, dict):
             for group, required_fields in (
                 ("tags", ("iam_role_arn", "tag_key", "tag_value")),
                 ("resources", ("iam_role_arn", "resource_types")),
             ):
-                for sel_name, sel in (selections.get(group) or {}).items():
-                    if sel_name.startswith("@@") or not isinstance(sel, dict):
-                        continue
+                chosen = selections.get(group)
+                yield from _not_object(policy, chosen, f"{where}.selections.{group}")
+                for sel_name, sel in _entries(chosen):
                     for required in required_fields:
                         if _assigned(sel.get(required)) in (None, "", []):
                             missing.append(f"{where}.selections.{group}.{sel_name}.{required}")
@@ -754,7 +792,7 @@ def _declarative_policy(policy: str, attributes: dict[str, Any]) -> Iterator[Lin
                 "IVS-L013",
                 "error",
                 policy,
-                f"unknown EC2 attribute {attribute!r} (known: {known})",
+                f"unknown EC2 attribute {shown(attribute)} (known: {known})",
                 where,
             )
             continue
@@ -766,28 +804,32 @@ def _declarative_policy(policy: str, attributes: dict[str, Any]) -> Iterator[Lin
                 continue
             if field_name not in fields:
                 yield _finding(
-                    "IVS-L013", "error", policy, f"unknown field {field_name!r} in {where}", where
+                    "IVS-L013",
+                    "error",
+                    policy,
+                    f"unknown field {shown(field_name)} in {where}",
+                    where,
                 )
                 continue
             allowed = fields[field_name]
             assigned = _assigned(value)
-            if allowed is not None and assigned is not None and assigned not in allowed:
+            if allowed is not None and assigned is not None and not _one_of(assigned, allowed):
                 yield _finding(
                     "IVS-L013",
                     "error",
                     policy,
-                    f"{where}.{field_name} = {assigned!r}; expected one of {sorted(allowed)}",
+                    f"{where}.{field_name} = {shown(assigned)}; expected one of {sorted(allowed)}",
                     where,
                 )
         if attribute == "vpc_block_public_access":
             block = body.get("internet_gateway_block")
             mode = _assigned(block.get("mode")) if isinstance(block, dict) else None
-            if mode is not None and mode not in _VPC_BPA_MODES:
+            if mode is not None and not _one_of(mode, _VPC_BPA_MODES):
                 yield _finding(
                     "IVS-L013",
                     "error",
                     policy,
-                    f"{where}.internet_gateway_block.mode = {mode!r}; "
+                    f"{where}.internet_gateway_block.mode = {shown(mode)}; "
                     f"expected one of {sorted(_VPC_BPA_MODES)}",
                     where,
                 )
@@ -800,6 +842,6 @@ def _declarative_policy(policy: str, attributes: dict[str, Any]) -> Iterator[Lin
                     "IVS-L013",
                     "error",
                     policy,
-                    f"{where}.http_put_response_hop_limit = {hop!r}; expected -1 to 64",
+                    f"{where}.http_put_response_hop_limit = {shown(hop)}; expected -1 to 64",
                     where,
                 )

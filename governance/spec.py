@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from core.errors import InputError
+from core.errors import InputError, shown
 from core.spec import NAMESPACE, OrganizationalUnit, Spec, read_spec, shape_from_mapping
 from governance.controls import CONTROLS_BY_ID, check_parameters
 
@@ -58,6 +58,6 @@ def check_controls(spec: Spec, source: str) -> None:
                 known = ", ".join(sorted(CONTROLS_BY_ID))
                 raise InputError(
                     source,
-                    f"unknown control {control!r} (known: {known})",
+                    f"unknown control {shown(control)} (known: {known})",
                     f"{NAMESPACE}.{field}[{index}]",
                 )

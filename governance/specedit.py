@@ -23,9 +23,9 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from core.errors import InputError
+from core.errors import InputError, shown
 from core.jsonio import atomic_write_text
-from core.spec import NAMESPACE, ROOT, Spec, ivs_fields
+from core.spec import NAMESPACE, ROOT, Spec, follow_spec_file, ivs_fields, load_yaml, read_text
 from governance.spec import spec_from_mapping
 
 _KEY_LINE = re.compile(r"^( +)[^\s#-][^:#]*:")
@@ -90,7 +90,7 @@ def _unit_node(org: CommentedMap, ou_path: str, source: str) -> CommentedMap:
             None,
         )
         if match is None:
-            raise InputError(source, f"no OU {ou_path!r} in the spec", "--ou")
+            raise InputError(source, f"no OU {shown(ou_path)} in the spec", "--ou")
         node = match
     return node
 
@@ -178,16 +178,17 @@ def record_account(
     """
     path = spec_source(spec_path)
     source = str(path)
-    text = _read(path)
-    try:
-        yaml = _round_trip_yaml(text)
-        document = yaml.load(text)
-    except YAMLError as err:
-        raise InputError(source, f"invalid YAML: {str(err).splitlines()[0]}") from None
-
+    text = read_text(path)
+    # checked as a spec first: the round-trip loader below is not guarded against what
+    # the safe loader refuses (alias bombs and cycles, nesting past the recursion limit)
     current = _account_listed(spec_from_text(text, source, path), account_id)
     if current is not None and current[1] == ou_path:
         return False, text
+    try:
+        yaml = _round_trip_yaml(text)
+        document = yaml.load(text)
+    except (YAMLError, RecursionError, ValueError) as err:
+        raise InputError(source, f"invalid YAML: {str(err).splitlines()[0]}") from None
 
     org = _organization(document, source)
     for previous in _remove_account(org, account_id):
@@ -212,31 +213,12 @@ def record_account(
 
 def spec_source(spec_path: str | os.PathLike[str]) -> Path:
     """The file that holds the spec: an account stack config points at it (``ivs:spec_file``)."""
-    path = Path(spec_path)
-    try:
-        data = YAML(typ="safe", pure=True).load(_read(path))
-    except YAMLError as err:
-        raise InputError(str(path), f"invalid YAML: {str(err).splitlines()[0]}") from None
-    fields = ivs_fields(data, str(path))
-    if "spec_file" in fields:
-        return spec_source(path.parent / str(fields["spec_file"]))
-    return path
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(str(path), f"cannot read: {err.strerror}") from err
+    return follow_spec_file(spec_path)[0]
 
 
 def spec_from_text(text: str, source: str, path: Path) -> Spec:
     """The spec of ``text`` (the content of ``path``), validated as ``load_spec`` would."""
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as err:
-        raise InputError(source, f"invalid YAML: {str(err).splitlines()[0]}") from None
-    fields = ivs_fields(data, source)
+    fields = ivs_fields(load_yaml(text, source), source)
     fields.pop("spec_file", None)
     fields.pop("account_id", None)
     return spec_from_mapping(fields, source, base_dir=str(path.parent))

@@ -10,9 +10,13 @@ Every file is optional: a missing file means "none of these", and ``Snapshot.kin
 says which kinds were absent where. An account-region that the manifest lists with an
 error is not read; it is reported under ``not_assessed``, and so is one whose collection
 did not finish (``"pending"``, or a folder the manifest of an unfinished run,
-``"complete": false``, does not list): ``collection incomplete``. A file that is not valid JSON,
-or whose content does not have the shape of the API response, raises ``InputError``
-naming the file and the JSON path (``NetworkInterfaces[3].Groups[0].GroupId``).
+``"complete": false``, does not list): ``collection incomplete``. A file that is not JSON
+text (``core.jsonio.read_json``: not UTF-8, too deep, a number too long, a lone
+surrogate), or whose content does not have the shape of the API response (a value of the
+wrong type, an address or prefix that is not one), raises ``InputError`` naming the file
+and the JSON path (``NetworkInterfaces[3].Groups[0].GroupId``); a value none of the checks
+expected is named by its item (``NetworkInterfaces[3]``). Values are quoted cut
+(``core.errors``).
 
 Enumerations (states, types, protocols) are read through ``graph.enums``, in every
 spelling AWS uses and moto's text form of a state; a value that is not one of AWS's is
@@ -27,6 +31,7 @@ A snapshot that holds one file, of one account-region:
 >>> root = getfixture("tmp_path")  # any directory
 >>> place = root / "111111111111" / "eu-west-1"
 >>> place.mkdir(parents=True)
+>>> import json
 >>> vpcs = {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}
 >>> _ = (place / "Vpcs.json").write_text(json.dumps(vpcs))
 >>> snap = load_snapshot(root)
@@ -38,14 +43,14 @@ A snapshot that holds one file, of one account-region:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import InputError
+from core.errors import InputError, shown
+from core.jsonio import read_json
 from core.snapshot_kinds import SNAPSHOT_KINDS
 from graph import enums
 from graph import model as m
@@ -188,7 +193,7 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     file = root / "manifest.json"
     if not file.exists():
         return {}
-    data = _load_json(file)
+    data = read_json(file)
     source = str(file)
     if not isinstance(data, dict):
         raise InputError(source, "expected a JSON object", "$")
@@ -202,6 +207,10 @@ def _read_manifest(root: Path) -> dict[str, Any]:
             where = f"accounts.{account}.regions.{region}"
             if not isinstance(status, dict) or not isinstance(status.get("status", "ok"), str):
                 raise InputError(source, "expected {'status': 'ok' | 'error', ...}", where)
+            if not isinstance(status.get("error") or "", str):
+                raise InputError(source, "expected a string", f"{where}.error")
+    if not isinstance(data.get("collected_at") or "", str):
+        raise InputError(source, "expected a string", "collected_at")
     return data
 
 
@@ -231,7 +240,7 @@ def _single_account(manifest: dict[str, Any], folders: list[Path]) -> str:
             file = folder / name
             if not file.exists():
                 continue
-            data = _load_json(file)
+            data = read_json(file)
             items = data.get(name[:-5]) if isinstance(data, dict) else None
             if isinstance(items, list) and items and isinstance(items[0], dict):
                 owner = items[0].get(key)
@@ -240,94 +249,37 @@ def _single_account(manifest: dict[str, Any], folders: list[Path]) -> str:
     return NO_ACCOUNT
 
 
-# ---- JSON with located errors ------------------------------------------------------------
-
-
-def _load_json(file: Path) -> Any:
-    try:
-        raw = file.read_bytes()
-    except OSError as err:
-        raise InputError(str(file), f"cannot read: {err.strerror}") from err
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError as err:
-        raise InputError(str(file), f"not UTF-8 text: {err.reason}") from None
-    except json.JSONDecodeError as err:
-        text = raw.decode("utf-8", errors="replace")
-        where = json_path_at(text, err.pos)
-        raise InputError(
-            str(file),
-            f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}",
-            where,
-        ) from None
-
-
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
-
-
-def json_path_at(text: str, pos: int) -> str:
-    """The JSON path (``$.Vpcs[2].CidrBlock``) of the value being read at ``pos``."""
-    stack: list[list[Any]] = []  # [kind, key-or-index, expecting_key]
-    last_string: str | None = None
-    for match in _TOKEN.finditer(text, 0, pos):
-        token = match.group()
-        if token == "{":
-            stack.append(["obj", None, True])
-        elif token == "[":
-            stack.append(["arr", 0, False])
-        elif token in "}]":
-            if stack:
-                stack.pop()
-        elif token == ",":
-            if stack:
-                top = stack[-1]
-                if top[0] == "arr":
-                    top[1] += 1
-                else:
-                    top[2] = True
-        elif token == ":":
-            if stack and stack[-1][0] == "obj":
-                stack[-1][1] = last_string
-                stack[-1][2] = False
-        else:
-            try:
-                last_string = json.loads(token)
-            except json.JSONDecodeError:
-                last_string = token.strip('"')
-    out = "$"
-    for kind, key, _expecting in stack:
-        if kind == "arr":
-            out += f"[{key}]"
-        elif key is not None:
-            out += f".{key}"
-    return out
-
-
 # ---- reading one account-region ----------------------------------------------------------
 
 
 class _Shape:
-    """Checks the shape of one raw file; errors name the file and the JSON path."""
+    """Checks the shape of one raw file; errors name the file and the JSON path.
 
-    __slots__ = ("source",)
+    ``at`` is the item being read (``NetworkInterfaces[3]``), kept up to date by
+    :func:`_each` and the ENI readers, so that a value no check expected still ends in an
+    error that names the item (``read_region``).
+    """
+
+    __slots__ = ("at", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.at = "$"
 
     def fail(self, where: str, message: str) -> InputError:
         return InputError(self.source, message, where)
 
     def items(self, data: Any, key: str) -> list[Any]:
         if not isinstance(data, dict):
-            raise self.fail("$", "expected a JSON object")
+            raise self.fail("$", f"expected a JSON object, not {shown(data)}")
         value = data.get(key, [])
         if not isinstance(value, list):
-            raise self.fail(key, "expected a list")
+            raise self.fail(key, f"expected a list, not {shown(value)}")
         return value
 
     def obj(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(where, "expected an object")
+            raise self.fail(where, f"expected an object, not {shown(value)}")
         return value
 
     def lst(self, item: dict[str, Any], key: str, where: str) -> list[Any]:
@@ -335,13 +287,15 @@ class _Shape:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.fail(f"{where}.{key}", "expected a list")
+            raise self.fail(f"{where}.{key}", f"expected a list, not {shown(value)}")
         return value
 
     def text(self, item: dict[str, Any], key: str, where: str) -> str:
         value = item.get(key)
         if not isinstance(value, str):
-            raise self.fail(f"{where}.{key}", "expected a string" if key in item else "missing")
+            if key not in item:
+                raise self.fail(f"{where}.{key}", "missing")
+            raise self.fail(f"{where}.{key}", f"expected a string, not {shown(value)}")
         return value
 
     def opt_text(self, item: dict[str, Any], key: str, where: str) -> str | None:
@@ -349,7 +303,7 @@ class _Shape:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise self.fail(f"{where}.{key}", "expected a string")
+            raise self.fail(f"{where}.{key}", f"expected a string, not {shown(value)}")
         return value
 
     def opt_int(self, item: dict[str, Any], key: str, where: str) -> int | None:
@@ -357,7 +311,7 @@ class _Shape:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"{where}.{key}", "expected an integer")
+            raise self.fail(f"{where}.{key}", f"expected an integer, not {shown(value)}")
         return value
 
     def cidr(self, item: dict[str, Any], key: str, where: str) -> Prefix:
@@ -365,20 +319,41 @@ class _Shape:
         try:
             return parse_prefix(value)
         except ValueError:
-            raise self.fail(f"{where}.{key}", f"{value!r} is not a CIDR block") from None
+            raise self.fail(f"{where}.{key}", f"{shown(value)} is not a CIDR block") from None
 
     def tags(self, item: dict[str, Any], where: str) -> dict[str, str]:
         out: dict[str, str] = {}
-        tags = item.get("Tags") or item.get("TagSet")
+        key = "Tags" if item.get("Tags") else "TagSet"
+        tags = item.get(key)
         if not tags:
             return out
         if not isinstance(tags, list):
-            raise self.fail(f"{where}.Tags", "expected a list")
+            raise self.fail(f"{where}.{key}", f"expected a list, not {shown(tags)}")
         for pos, tag in enumerate(tags):
             if not isinstance(tag, dict) or not isinstance(tag.get("Key"), str):
-                raise self.fail(f"{where}.Tags[{pos}]", "expected {'Key': ..., 'Value': ...}")
-            out[tag["Key"]] = str(tag.get("Value", ""))
+                raise self.fail(f"{where}.{key}[{pos}]", "expected {'Key': ..., 'Value': ...}")
+            value = tag.get("Value", "")
+            if isinstance(value, dict | list):
+                raise self.fail(
+                    f"{where}.{key}[{pos}].Value", f"expected a string, not {shown(value)}"
+                )
+            out[tag["Key"]] = str(value)
         return out
+
+
+def _tag_map(tagset: Any) -> dict[str, str]:
+    """The tags of a fast path; TypeError on anything the checked path must look at."""
+    if not tagset:
+        return {}
+    out = {t["Key"]: t.get("Value", "") for t in tagset}
+    for key, value in out.items():
+        if not isinstance(key, str) or isinstance(value, dict | list):
+            raise TypeError("unusual tags: read them the careful way")
+    return {key: str(value) for key, value in out.items()}
+
+
+#: What a reader raises when it meets a value of a shape none of its checks expected.
+_UNCHECKED = (AttributeError, IndexError, KeyError, RecursionError, TypeError, ValueError)
 
 
 def read_region(folder: Path, account: str, region: str) -> RegionSnapshot:
@@ -389,9 +364,16 @@ def read_region(folder: Path, account: str, region: str) -> RegionSnapshot:
         file = folder / f"{kind}.json"
         if not file.exists():
             continue
-        data = _load_json(file)
+        data = read_json(file)
         shape = _Shape(str(file))
-        reader(snap, shape.items(data, kind), shape)
+        try:
+            reader(snap, shape.items(data, kind), shape)
+        except _UNCHECKED as err:
+            # Still bad input, not a bug to show as a traceback: the readers check every
+            # value they keep, so what slips past them is a value nested where no AWS
+            # response has one (a list in place of a text, 900 levels deep). Named by item.
+            reason = f"{type(err).__name__}: {err}"
+            raise shape.fail(shape.at, f"not the shape of a {kind} item ({reason})") from None
         snap.seen.add(kind)
         del data
     return snap
@@ -739,9 +721,10 @@ def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None)
     ips: list[m.PrivateIp] = []
     for ip in item.get("PrivateIpAddresses") or ():
         assoc = ip.get("Association")
-        ips.append(
-            m.PrivateIp(parse_prefix(ip["PrivateIpAddress"]), assoc["PublicIp"] if assoc else None)
-        )
+        public = assoc["PublicIp"] if assoc else None
+        if not (public is None or isinstance(public, str)):
+            raise TypeError("public address must be a string")
+        ips.append(m.PrivateIp(parse_prefix(ip["PrivateIpAddress"]), public))
     if not ips or (ips[0].public_ip is None and item.get("Association")):
         raise ValueError("unusual ENI: read it the careful way")
     ipv6 = [parse_prefix(a["Ipv6Address"]) for a in item.get("Ipv6Addresses") or ()]
@@ -751,6 +734,8 @@ def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None)
         instance_id = instance_id or attachment.get("InstanceId") or None
         device_index = attachment.get("DeviceIndex", 0)
     tagset = item.get("TagSet") or item.get("Tags")
+    if not (instance_id is None or isinstance(instance_id, str)):
+        raise TypeError("instance id must be a string")
     eni_id, vpc_id, subnet_id = item["NetworkInterfaceId"], item["VpcId"], item["SubnetId"]
     if not (isinstance(eni_id, str) and isinstance(vpc_id, str) and isinstance(subnet_id, str)):
         raise TypeError("ids must be strings")
@@ -771,7 +756,7 @@ def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None)
         instance_id,
         str(item.get("Status") or "in-use"),
         device_index,
-        {t["Key"]: str(t.get("Value", "")) for t in tagset} if tagset else {},
+        _tag_map(tagset),
     )
 
 
@@ -786,19 +771,15 @@ def _eni_checked(
     for n, ipraw in enumerate(s.lst(item, "PrivateIpAddresses", where)):
         iwhere = f"{where}.PrivateIpAddresses[{n}]"
         ip = s.obj(ipraw, iwhere)
-        assoc = ip.get("Association")
-        public = assoc.get("PublicIp") if isinstance(assoc, dict) else None
-        ips.append(m.PrivateIp(s.cidr(ip, "PrivateIpAddress", iwhere), public))
+        ips.append(m.PrivateIp(s.cidr(ip, "PrivateIpAddress", iwhere), _public_ip(ip, s, iwhere)))
     if not ips and item.get("PrivateIpAddress"):
-        assoc = item.get("Association")
-        public = assoc.get("PublicIp") if isinstance(assoc, dict) else None
-        ips.append(m.PrivateIp(s.cidr(item, "PrivateIpAddress", where), public))
+        ips.append(m.PrivateIp(s.cidr(item, "PrivateIpAddress", where), _public_ip(item, s, where)))
     elif ips and ips[0].public_ip is None and isinstance(item.get("Association"), dict):
         # The ENI-level association belongs to the primary private address.
-        primary = item.get("PrivateIpAddress")
+        primary = s.cidr(item, "PrivateIpAddress", where) if "PrivateIpAddress" in item else None
         for private in ips:
-            if primary is None or private.address == parse_prefix(str(primary)):
-                private.public_ip = item["Association"].get("PublicIp")
+            if primary is None or private.address == primary:
+                private.public_ip = _public_ip(item, s, where)
                 break
     ipv6 = []
     for n, v6 in enumerate(s.lst(item, "Ipv6Addresses", where)):
@@ -814,7 +795,7 @@ def _eni_checked(
     device_index = 0
     if isinstance(attachment, dict):
         if instance_id is None:
-            instance_id = attachment.get("InstanceId") or None
+            instance_id = s.opt_text(attachment, "InstanceId", f"{where}.Attachment") or None
         if isinstance(attachment.get("DeviceIndex"), int):
             device_index = attachment["DeviceIndex"]
     return m.Eni(
@@ -847,20 +828,29 @@ def _eni_enums(snap: RegionSnapshot, eni: m.Eni, where: str) -> m.Eni:
     return eni
 
 
+def _public_ip(item: dict[str, Any], s: _Shape, where: str) -> str | None:
+    """The public address of an ENI's or a private address's ``Association``."""
+    assoc = item.get("Association")
+    return (
+        s.opt_text(assoc, "PublicIp", f"{where}.Association") if isinstance(assoc, dict) else None
+    )
+
+
 def _network_interfaces(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     append = snap.enis.append
     for pos, raw in enumerate(items):
-        where = f"NetworkInterfaces[{pos}]"
+        where = s.at = f"NetworkInterfaces[{pos}]"
         append(_eni_enums(snap, _eni(raw, s, where, snap.account, snap.region, None), where))
 
 
 def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     known = {eni.id for eni in snap.enis}
     for pos, raw in enumerate(items):
+        s.at = f"Reservations[{pos}]"
         try:
             _reservation_fast(snap, raw, known)
         except (KeyError, TypeError, ValueError, AttributeError):
-            _reservation_checked(snap, raw, s, f"Reservations[{pos}]", known)
+            _reservation_checked(snap, raw, s, s.at, known)
 
 
 def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: set[str]) -> None:
@@ -889,7 +879,7 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
                 state,
                 subnet,
                 vpc,
-                {t["Key"]: str(t.get("Value", "")) for t in tagset} if tagset else {},
+                _tag_map(tagset),
                 [],
             )
         )
@@ -907,7 +897,7 @@ def _reservation_checked(
         # NetworkInterfaces.json (read first) is the truth: only the ENIs it lacks here.
         enis = []
         for k, e in enumerate(s.lst(item, "NetworkInterfaces", iwhere)):
-            if isinstance(e, dict) and e.get("NetworkInterfaceId") in known:
+            if isinstance(e, dict) and _hashable(e.get("NetworkInterfaceId")) in known:
                 continue
             ewhere = f"{iwhere}.NetworkInterfaces[{k}]"
             eni = _eni(e, s, ewhere, snap.account, snap.region, instance_id)
@@ -926,10 +916,15 @@ def _reservation_checked(
         )
 
 
+def _hashable(value: Any) -> Any:
+    """``value`` where it can be looked up in a set, else None (the checks then name it)."""
+    return value if isinstance(value, str) else None
+
+
 def _each(key: str, items: list[Any], s: _Shape) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each item of a response list as an object, with its JSON path (``Key[3]``)."""
     for pos, raw in enumerate(items):
-        where = f"{key}[{pos}]"
+        where = s.at = f"{key}[{pos}]"
         yield where, s.obj(raw, where)
 
 
@@ -1112,7 +1107,8 @@ def _tgw_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
     for where, item in _each("TransitGatewayAttachments", items, s):
         assoc = item.get("Association")
         assoc = assoc if isinstance(assoc, dict) else {}
-        assoc_state = assoc.get("State")
+        awhere = f"{where}.Association"
+        assoc_state = s.opt_text(assoc, "State", awhere)
         snap.tgw_attachments.append(
             m.TgwAttachment(
                 s.text(item, "TransitGatewayAttachmentId", where),
@@ -1121,12 +1117,10 @@ def _tgw_attachments(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
                 str(item.get("ResourceId", "")),
                 str(item.get("ResourceOwnerId", "")),
                 _field(snap, enums.TGW_ATTACHMENT_STATE, item, "State", "available", where),
-                assoc.get("TransitGatewayRouteTableId"),
+                s.opt_text(assoc, "TransitGatewayRouteTableId", awhere),
                 None
                 if assoc_state is None
-                else _enum(
-                    snap, enums.TGW_ASSOCIATION_STATE, assoc_state, f"{where}.Association.State"
-                ),
+                else _enum(snap, enums.TGW_ASSOCIATION_STATE, assoc_state, f"{awhere}.State"),
             )
         )
 

@@ -1,12 +1,16 @@
 """The ``ivs`` command line. Each command parses its options and calls one function.
 
 Exit codes: 0 success, 1 findings (lint errors, drift, exposure at or above ``--fail-on``),
-2 usage or input error, with a one-line reason naming the file and field.
+2 usage or input error, with a one-line reason naming the file and field, 3 an internal
+error: one line (``ivs: internal error: <type>: <message>``), never mistaken for findings;
+``ivs --debug COMMAND ...`` also prints its traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
+import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +18,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from core.errors import InputError, ToolMissingError
+from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line
 from core.vocabulary import SEVERITIES
 
 app = typer.Typer(
@@ -39,22 +43,50 @@ ENDPOINT_HELP = (
 )
 
 
+#: The exit code of an unexpected internal error: not 0, 1 (findings) or 2 (bad input).
+INTERNAL_ERROR = 3
+
+
+#: The options before the command (``ivs --debug exposure ...``), set on each run.
+GLOBAL_OPTIONS: dict[str, bool] = {"debug": False}
+
+
+@app.callback()
+def options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Print the traceback of an internal error (exit code 3)."
+    ),
+) -> None:
+    """IVS governance for an AWS Organization: deploy the baseline, see the exposure, prove it."""
+    GLOBAL_OPTIONS["debug"] = debug
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"ivs: {message}", err=True)
     return typer.Exit(code)
 
 
 def cli_errors(func: F) -> F:
-    """Turn input errors into one line on stderr and exit code 2."""
+    """Turn input errors into one line on stderr and exit code 2, and any other error
+    into one line and exit code 3 (with its traceback under ``--debug``)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except typer.Exit:  # a command's own exit code (click's Exit is an Exception)
+            raise
         except InputError as err:
             raise fail(str(err)) from None
         except ToolMissingError as err:
             raise fail(str(err)) from None
+        except Exception as err:
+            debug = GLOBAL_OPTIONS["debug"]
+            if debug:
+                traceback.print_exc(file=sys.stderr)
+            reason = one_line(f"{type(err).__name__}: {err}", MAX_MESSAGE)
+            hint = "" if debug else "; run again with --debug for the traceback"
+            raise fail(f"internal error: {reason}{hint}", INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 

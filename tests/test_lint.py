@@ -551,7 +551,8 @@ def test_lint_file_and_bad_json(tmp_path: Path) -> None:
     assert report.has_errors and report.findings[0].policy == "deny"
     broken = tmp_path / "broken.json"
     broken.write_text('{"Version": "2012-10-17",\n  "Statement": [}')
-    with pytest.raises(InputError, match=r"broken\.json: line 2"):
+    where = r"broken\.json: \$\.Statement\[0\]: invalid JSON at line 2"
+    with pytest.raises(InputError, match=where):
         lint_file(broken, "scp")
 
 
@@ -640,3 +641,92 @@ def test_cli_missing_policy_file_exits_2(spec_fields: dict[str, Any], tmp_path: 
     path = write_spec(tmp_path / "spec.yaml", spec_fields)
     result = runner.invoke(app, ["policies", "lint", "--spec", str(path)])
     assert result.exit_code == 2 and "nope.json" in result.output
+
+
+# ---- bad input: each place that once crashed is a finding or one line, exit 2 ----------
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "needle"),
+    [
+        # an operator's values once met a set lookup that an object cannot take
+        (
+            "tag",
+            {"tags": {"env": {"@@operators_allowed_for_child_policies": [{"@@all": 1}]}}},
+            "unknown child-policy operators [an object]",
+        ),
+        # .items() of a list
+        ("backup", {"plans": {"p": {"@@assign": {}, "rules": ["daily"]}}}, "plans.p.rules must"),
+        (
+            "backup",
+            {"plans": {"p": {"rules": {"r": {"copy_actions": "x"}}}}},
+            "plans.p.rules.r.copy_actions must be an object",
+        ),
+        (
+            "backup",
+            {"plans": {"p": {"selections": {"tags": [1]}}}},
+            "plans.p.selections.tags must be an object",
+        ),
+        (
+            "declarative-ec2",
+            {"ec2_attributes": {"image_block_public_access": {"state": [{"@@assign": 1}]}}},
+            "image_block_public_access.state = a list",
+        ),
+        (
+            "declarative-ec2",
+            {
+                "ec2_attributes": {
+                    "vpc_block_public_access": {
+                        "internet_gateway_block": {"mode": {"@@assign": ["off"]}}
+                    }
+                }
+            },
+            "internet_gateway_block.mode = a list",
+        ),
+    ],
+)
+def test_management_policies_of_the_wrong_shape_are_findings(
+    kind: str, content: dict[str, Any], needle: str
+) -> None:
+    report = lint_one(content, kind)
+    assert report.has_errors
+    assert any(needle in f.message for f in report.findings), report.findings
+
+
+def test_a_finding_cuts_the_values_it_quotes() -> None:
+    report = lint_one(scp(deny("ec2:RunInstances", Sid="S" * 100_000 + "-")))
+    [finding] = [f for f in report.findings if "must be letters and digits" in f.message]
+    assert "(100,001 characters)" in finding.message and len(finding.message) < 200
+    assert finding.statement is not None and len(finding.statement) < 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "words"),
+    [
+        (
+            b'{"Version": "2012-10-17", "Statement": [{"Sid": "\\udc00"}]}',
+            "$.Statement[0].Sid",
+            "lone surrogate",
+        ),
+        (
+            b'{"Statement": [' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"]}",
+            "Statement[0]",
+            "nested deeper than 64",
+        ),
+        (b'{"Statement": ' + b"[" * 5000 + b"]" * 5000 + b"}", "$.Statement", "levels deep"),
+        (b'{"Statement": "\xff"}', "$.Statement", "not UTF-8"),
+    ],
+)
+def test_a_policy_file_that_is_not_a_document_exits_2(
+    tmp_path: Path, raw: bytes, field: str, words: str
+) -> None:
+    file = tmp_path / "p.json"
+    file.write_bytes(raw)
+    with pytest.raises(InputError) as caught:
+        lint_file(file, "scp")
+    assert caught.value.source == str(file)
+    assert (caught.value.field or "").startswith(field) and words in caught.value.message
+    result = CliRunner().invoke(app, ["policies", "lint", "--policy", str(file), "--type", "scp"])
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"ivs: {file}") and len(line) < 800

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import pytest
@@ -129,6 +130,64 @@ def test_graphml_drops_characters_xml_cannot_hold(result: Any, tmp_path: Path) -
     assert nx.read_graphml(out).nodes["internet"]["label"] == "badname"
 
 
+#: Text no encoder writes (lone surrogates), control characters XML and HTML refuse, and
+#: noncharacters: a name or tag may hold any of them once it reached the graph.
+UNWRITABLE = "a\ud800b\udfffc\x00\x01\x1b\x7f\x85\ufffe\U0010ffffd"
+
+
+def _unwritable(result: Any) -> Any:
+    graph = result.graph.copy()
+    bastion = next(n for n, d in graph.nodes(data=True) if d.get("label") == XSS)
+    graph.nodes[bastion]["label"] = UNWRITABLE
+    graph.nodes[bastion]["instance_tags"] = {"Owner": UNWRITABLE, "Name": UNWRITABLE}
+    document = dict(result.document, snapshot=f"/snapshots/{UNWRITABLE}")
+    return type(result)(document, graph)
+
+
+def test_graphml_is_well_formed_whatever_the_names_hold(result: Any, tmp_path: Path) -> None:
+    out = tmp_path / "graph.graphml"
+    graphml.render(_unwritable(result), out)
+    text = out.read_bytes().decode("utf-8")  # strict
+    ElementTree.fromstring(text)  # expat refuses any character XML 1.0 forbids
+    labels = {d.get("label") for _n, d in nx.read_graphml(out).nodes(data=True)}
+    assert "abc\x7f\x85\U0010ffffd" in labels  # what XML may hold is kept
+
+
+def test_html_carries_any_unicode_as_escapes(result: Any, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    html.render(_unwritable(result), out)
+    page = out.read_bytes().decode("utf-8")  # strict: no lone surrogate was written
+    # what the page holds of the data (vis-network's own script aside)
+    ours = re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    title = re.search("<title>(.*?)</title>", page)
+    assert title is not None and "\ufffd" in title.group(1)
+    for text in [*ours, title.group(1)]:
+        assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffe\U0010ffff]", text)
+    data = _data(page)
+    labels = {f["label"] for f in data["findings"]}
+    assert UNWRITABLE in labels  # the escapes read back as the same string
+
+
+def test_markdown_neutralises_links_mentions_and_long_values(result: Any, tmp_path: Path) -> None:
+    hostile = (
+        "@octocat see https://evil.example/a, www.evil.example, <http://x.example>, a@b.example"
+    )
+    text = md.markdown(result.document, lambda _r: hostile)
+    for linked in ("@octocat", "https://", "www.evil", "<http", "a@b.example"):
+        assert linked not in text
+    assert "@&#8203;octocat" in text and "https&#8203;://evil.example/a" in text
+    # one 100k-character name cannot empty the table: each cell is cut
+    long = md.markdown(result.document, lambda _r: "n" * 100_000)
+    top = long.split("### Top findings", 1)[1].split("###", 1)[0]
+    rows = [line for line in top.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + min(md.TOP, len(result.document["findings"]))  # header and all
+    assert all(len(row) < 1_500 for row in rows) and "n" * (md.CELL + 1) not in long
+    out = tmp_path / "comment.md"
+    md.render(_unwritable(result), out)
+    out.read_bytes().decode("utf-8")  # strict
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out.read_text())
+
+
 # ---- Markdown -----------------------------------------------------------------------------
 
 
@@ -155,7 +214,8 @@ def test_markdown_escapes_values_from_aws(result: Any) -> None:
     assert XSS not in text and "<img" not in text
     assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in text
     mention = md.escape(MENTION)
-    assert "@" not in mention and "<b>" not in mention and "\\|" in mention
+    assert "@security-team" not in mention and "@&#8203;security-team" in mention
+    assert "<b>" not in mention and "\\|" in mention
 
 
 def test_markdown_stays_under_the_comment_limit(result: Any) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from core.errors import InputError
+from core.jsonio import json_path_at
 from graph.build import build_graph, merged_enis
 from graph.findings import analyse
-from graph.snapshot import KINDS, json_path_at, load_snapshot
+from graph.snapshot import KINDS, load_snapshot
 from ivs.cli import app
 from sandbox.raw import RawRegion, perm
 
@@ -241,3 +243,211 @@ def test_an_unfinished_collection_is_not_assessed_where_it_had_not_finished(
         "us-east-1",
         "us-west-2",
     ]
+
+
+# ---- bad input: each place that once crashed is one line, exit 2, file and JSON path ----
+
+
+def _rewrite(folder: Path, kind: str, change: Any) -> Path:
+    """Apply ``change`` to the decoded ``kind`` file of ``folder``; it may return the new
+    text (str or bytes) instead of editing the document."""
+    file = folder / f"{kind}.json"
+    document = json.loads(file.read_text())
+    replaced = change(document)
+    if isinstance(replaced, bytes):
+        file.write_bytes(replaced)
+    else:
+        file.write_text(replaced if isinstance(replaced, str) else json.dumps(document))
+    return file
+
+
+def _input_error(root: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        load_snapshot(root)
+    line = str(caught.value)
+    assert "\n" not in line and len(line) < 700
+    return caught.value
+
+
+def _eni(doc: dict[str, Any]) -> dict[str, Any]:
+    return dict(doc["NetworkInterfaces"][0])
+
+
+def _deep(doc: dict[str, Any]) -> str:
+    return '{"Subnets": [{"SubnetId": "subnet-1", "Tags": ' + "[" * 5000 + "]" * 5000 + "}]}"
+
+
+def _huge_rule_number(doc: dict[str, Any]) -> str:
+    return json.dumps(doc).replace('"RuleNumber": 100', '"RuleNumber": ' + "9" * 5000, 1)
+
+
+def _primary_address(doc: dict[str, Any]) -> None:
+    # an ENI-level public address with no private-address association: the primary
+    # private address is looked up, and once was parsed without a check
+    eni = doc["NetworkInterfaces"][0]
+    del eni["PrivateIpAddresses"][0]["Association"]
+    eni["PrivateIpAddress"] = "10.0.1.999"
+
+
+def _surrogate_bytes(doc: dict[str, Any]) -> bytes:
+    doc["Vpcs"][0]["Tags"].append({"Key": "Owner", "Value": "SURROGATE"})
+    return json.dumps(doc).encode().replace(b"SURROGATE", b"\xed\xa0\x80")
+
+
+def _not_utf8(doc: dict[str, Any]) -> bytes:
+    doc["Vpcs"][0]["Tags"].append({"Key": "Owner", "Value": "LATIN1"})
+    return json.dumps(doc).encode().replace(b"LATIN1", "caf\u00e9".encode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field", "words"),
+    [
+        ("Subnets", _deep, "$.Subnets[0].Tags[0][0][0]", "levels deep"),
+        (
+            "NetworkAcls",
+            _huge_rule_number,
+            "$.NetworkAcls[0].Entries[0].RuleNumber",
+            "5,000 digits",
+        ),
+        (
+            "NetworkInterfaces",
+            _primary_address,
+            "NetworkInterfaces[0].PrivateIpAddress",
+            "'10.0.1.999' is not a CIDR block",
+        ),
+        (
+            "NetworkInterfaces",
+            lambda d: d["NetworkInterfaces"][0]["PrivateIpAddresses"][0]["Association"].update(
+                PublicIp=True
+            ),
+            "NetworkInterfaces[0].PrivateIpAddresses[0].Association.PublicIp",
+            "expected a string, not True",
+        ),
+        (
+            "NetworkInterfaces",
+            lambda d: d["NetworkInterfaces"][0]["Attachment"].update(InstanceId=["i-1"]),
+            "NetworkInterfaces[0].Attachment.InstanceId",
+            "expected a string, not a list",
+        ),
+        (
+            "NetworkInterfaces",
+            lambda d: d["NetworkInterfaces"][0].update(TagSet=[{"Key": 5, "Value": "x"}]),
+            "NetworkInterfaces[0].TagSet[0]",
+            "expected {'Key'",
+        ),
+        (
+            "Vpcs",
+            lambda d: d["Vpcs"][0].update(Tags=[{"Key": "Name", "Value": {"a": 1}}]),
+            "Vpcs[0].Tags[0].Value",
+            "expected a string, not an object",
+        ),
+        (
+            "Reservations",
+            lambda d: d["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0].update(
+                NetworkInterfaceId={"id": 1}
+            ),
+            "Reservations[0].Instances[0].NetworkInterfaces[0].NetworkInterfaceId",
+            "expected a string, not an object",
+        ),
+        (
+            "SecurityGroups",
+            lambda d: d["SecurityGroups"][1]["IpPermissions"][0]["IpRanges"][0].update(
+                CidrIp="::/200"
+            ),
+            "SecurityGroups[1].IpPermissions[0].IpRanges[0].CidrIp",
+            "'::/200' is not a CIDR block",
+        ),
+        (
+            "Subnets",
+            lambda d: d["Subnets"][0].update(CidrBlock="1" * 200_000),
+            "Subnets[0].CidrBlock",
+            "... (200,000 characters) is not a CIDR block",
+        ),
+        (
+            "Vpcs",
+            lambda d: d["Vpcs"][0].update(VpcId="vpc-\ud800"),
+            "$.Vpcs[0].VpcId",
+            "a lone surrogate '\\ud800'",
+        ),
+        ("Vpcs", _surrogate_bytes, "$.Vpcs[0].Tags[1].Value", "a lone surrogate '\\ud800'"),
+        ("Vpcs", _not_utf8, "$.Vpcs[0].Tags[1].Value", "not UTF-8 text"),
+        (
+            "LoadBalancerListeners",
+            lambda d: d["LoadBalancerListeners"][0]["Listeners"][0]["DefaultActions"][0].update(
+                ForwardConfig={"TargetGroups": 5}
+            ),
+            "LoadBalancerListeners[0]",
+            "LoadBalancerListeners",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " not in v and "." not in v else None,
+)
+def test_bad_values_name_file_and_json_path(
+    tmp_path: Path, kind: str, change: Any, field: str, words: str
+) -> None:
+    r, _ = exposed_region()
+    vpc = r.files["Vpcs"][0]["VpcId"]
+    subnet = r.files["Subnets"][0]["SubnetId"]
+    lb = r.load_balancer("web", vpc, (subnet,), ())
+    r.listener(lb, 80, r.target_group("app", vpc, 80, lb))
+    file = _rewrite(r.write(tmp_path), kind, change)
+    err = _input_error(tmp_path)
+    assert err.source == str(file)
+    assert err.field is not None and err.field.startswith(field)
+    assert words in err.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        (
+            "Vpcs",
+            lambda d: d["Vpcs"][0]["CidrBlockAssociationSet"][0].update(CidrBlockState="ok"),
+            "Vpcs[0].CidrBlockAssociationSet[0].CidrBlockState",
+        ),
+        (
+            "RouteTables",
+            lambda d: d["RouteTables"][0]["Associations"][0].update(AssociationState=[]),
+            "RouteTables[0].Associations[0].AssociationState",
+        ),
+        (
+            "Vpcs",
+            lambda d: d["Vpcs"][0]["CidrBlockAssociationSet"][0].update(
+                CidrBlockState={"State": 1}
+            ),
+            "Vpcs[0].CidrBlockAssociationSet[0].CidrBlockState.State",
+        ),
+    ],
+)
+def test_a_state_that_is_not_one_of_aws_s_is_reported_not_a_crash(
+    tmp_path: Path, kind: str, change: Any, field: str
+) -> None:
+    # not an object, or not a string: kept as text, matched by nothing, listed with its path
+    r, _ = exposed_region()
+    _rewrite(r.write(tmp_path), kind, change)
+    document = analyse(tmp_path)
+    listed = [i for i in document["not_placed"]["items"] if i["resource"].startswith(field)]
+    assert listed and "is not one of AWS's values" in listed[0]["reason"]
+
+
+def test_manifest_values_of_the_wrong_type(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"collected_at": ["2026"], "accounts": {}}')
+    assert _input_error(tmp_path).field == "collected_at"
+    (tmp_path / "manifest.json").write_text(
+        '{"accounts": {"111111111111": {"regions": {"eu-west-1": '
+        '{"status": "error", "error": {"code": 1}}}}}}'
+    )
+    assert _input_error(tmp_path).field == "accounts.111111111111.regions.eu-west-1.error"
+
+
+def test_deep_nesting_exits_2_with_one_line_from_the_cli(tmp_path: Path) -> None:
+    r, _ = exposed_region()
+    _rewrite(r.write(tmp_path / "snap"), "Subnets", _deep)
+    out = tmp_path / "findings.json"
+    result = CliRunner().invoke(
+        app, ["exposure", "--snapshot", str(tmp_path / "snap"), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("ivs: ") and "Subnets.json: $.Subnets[0].Tags" in line
+    assert len(line) < 500 and not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import yaml
 from core.errors import InputError
 from core.spec import ROOT, Spec
 from governance.controls import parameters_for
+from governance.lint import lint_spec
 from governance.spec import load_spec, spec_from_mapping
+from governance.specedit import spec_source
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.org.yaml"
 
@@ -167,5 +170,126 @@ def test_custom_policy_file_is_read_relative_to_the_spec(tmp_path: Path) -> None
     spec: Spec = load_spec(_write(tmp_path, fields))
     assert spec.policy_content(spec.policies[0])["Version"] == "2012-10-17"
     (tmp_path / "policies" / "p.json").write_text("{ nope")
-    with pytest.raises(InputError, match=r"p\.json: line 1"):
+    with pytest.raises(InputError, match=r"p\.json: \$: invalid JSON at line 1"):
         spec.policy_content(spec.policies[0])
+
+
+# ---- bad input: each place that once crashed or hung is one line naming file and field ---
+
+
+def _refused(path: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        load_spec(path)
+    line = str(caught.value)
+    assert line.startswith(str(path)) and "\n" not in line and len(line) < 800
+    return caught.value
+
+
+def _stack_config(tmp_path: Path, text: str, name: str = "Pulumi.org.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(EXAMPLE.read_text().replace("config:\n", f"config:\n{text}", 1))
+    return path
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    levels = ["  ivs:lol0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"  ivs:lol{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 9)]
+    started = time.monotonic()
+    err = _refused(_stack_config(tmp_path, "\n".join(levels) + "\n"))
+    assert time.monotonic() - started < 10  # a billion values once expanded: never built
+    assert "more than 1,000,000 values once its aliases are expanded" in err.message
+    assert (err.field or "").startswith("config.ivs:lol")
+
+
+def test_aliases_that_stay_small_are_still_read(tmp_path: Path) -> None:
+    security = "controls: [restrict-regions, deny-image-export, restrict-igw-attach]"
+    sandbox = "controls: [restrict-regions, require-imdsv2, deny-image-export, tag-policy]"
+    text = EXAMPLE.read_text()
+    assert security in text and sandbox in text
+    text = text.replace(security, security.replace(": ", ": &security ")).replace(
+        sandbox, "controls: *security"
+    )
+    path = tmp_path / "Pulumi.org.yaml"
+    path.write_text(text)
+    spec = load_spec(path)
+    assert spec.unit("Sandbox").controls == spec.unit("Security").controls
+    assert spec.unit("Sandbox").controls[0] == "restrict-regions"
+
+
+def test_a_self_referencing_alias_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(_minimal()) + "zones: &z {names: {prod: [*z]}}\n")
+    err = _refused(path)
+    assert err.field == "zones.names.prod[0]" and "its own anchor" in err.message
+
+
+@pytest.mark.parametrize("cycle", ["itself", "two files"])
+def test_a_spec_file_that_leads_back_to_itself_is_refused(tmp_path: Path, cycle: str) -> None:
+    first = tmp_path / "a.yaml"
+    if cycle == "itself":
+        first.write_text("config:\n  ivs:spec_file: a.yaml\n")
+    else:
+        first.write_text("config:\n  ivs:spec_file: b.yaml\n")
+        (tmp_path / "b.yaml").write_text("config:\n  ivs:spec_file: ./a.yaml\n")
+    with pytest.raises(InputError) as caught:
+        load_spec(first)
+    assert caught.value.field == "ivs:spec_file" and "(a cycle)" in caught.value.message
+    with pytest.raises(InputError, match="a cycle"):
+        spec_source(first)
+
+
+def test_a_spec_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(yaml.safe_dump(_minimal()).encode() + b"# caf\xe9\n")
+    assert "line 13: not UTF-8 text" in str(_refused(path))
+
+
+def test_a_policy_file_that_is_not_utf8_names_file_and_json_path(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_bytes(b'{"Version": "2012-10-17", "Statement": [{"Sid": "\xff"}]}')
+    fields = {
+        **_minimal(),
+        "policies": [{"name": "p", "type": "scp", "file": "p.json", "targets": [ROOT]}],
+    }
+    spec = load_spec(_write(tmp_path, fields))
+    with pytest.raises(InputError) as caught:
+        lint_spec(spec)
+    assert caught.value.source == str(tmp_path / "p.json")
+    assert caught.value.field == "$.Statement[0].Sid" and "not UTF-8" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('regions: ["eu-west-1\\ud800"]\n', "regions[0]"),
+        ('"\\udc00key": 1\n', "\udc00key"),
+    ],
+)
+def test_lone_surrogates_in_a_spec_are_refused(tmp_path: Path, text: str, field: str) -> None:
+    minimal = _minimal()
+    minimal.pop("regions")
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(minimal) + text)
+    err = _refused(path)
+    assert err.field == field and "lone surrogate" in err.message
+
+
+def test_a_long_value_is_cut_in_the_error(tmp_path: Path) -> None:
+    fields = {**_minimal(), "regions": ["x" * 200_000]}
+    err = _refused(_write(tmp_path, fields))
+    assert err.field == "ivs.regions"
+    assert "... (200,000 characters) is not an AWS region name" in err.message
+    assert len(str(err)) < 300
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("[" * 70 + "]" * 70, "nested deeper than 64 levels"),
+        ("[" * 5000 + "]" * 5000, "nested deeper than 64 levels"),
+        ("9" * 5000, "line 13: a number of 5,000 digits"),
+    ],
+)
+def test_deep_nesting_and_huge_numbers_in_a_spec(tmp_path: Path, value: str, words: str) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(_minimal()) + f"limits: {value}\n")
+    assert words in _refused(path).message

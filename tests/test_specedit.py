@@ -152,3 +152,16 @@ def test_account_stack_config_points_at_the_org_spec(tmp_path: Path) -> None:
     assert spec_source(tmp_path / "account.yaml") == tmp_path / "Pulumi.org.yaml"
     record_account(tmp_path / "account.yaml", "600000000002", "Sandbox", name="sandbox-bob")
     assert load_spec(tmp_path / "Pulumi.org.yaml").account("600000000002")[1] == "Sandbox"
+
+
+def test_a_spec_the_safe_loader_refuses_is_never_loaded_round_trip(org_file: Path) -> None:
+    # the round-trip loader keeps aliases too, but the edit would then walk and dump them
+    before = org_file.read_text()
+    bomb = ["  ivs:lol0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"  ivs:lol{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 9)]
+    org_file.write_text(before.replace("config:\n", "config:\n" + "\n".join(bomb) + "\n", 1))
+    with pytest.raises(InputError, match="once its aliases are expanded"):
+        record_account(org_file, "400000000003", "Workloads/Prod", name="x")
+    org_file.write_bytes(before.encode() + b"# \xff\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        record_account(org_file, "400000000003", "Workloads/Prod", name="x")

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.errors import InputError
+from core.errors import InputError, shown
 from core.spec import NAMESPACE, ROOT, Spec, describe_error, field_path
 from governance.controls import (
     account_baseline,
@@ -151,7 +151,8 @@ def check_parameters(spec: Spec, source: str) -> None:
             here = [*levels, (f"{field}.parameters", unit.parameters)]
             unknown = sorted(set(unit.parameters) - set(Parameters.model_fields))
             if unknown:
-                raise InputError(source, f"unknown parameters {unknown}", here[-1][0])
+                names = ", ".join(shown(name) for name in unknown)
+                raise InputError(source, f"unknown parameters [{names}]", here[-1][0])
             _check_at(spec, source, ou_path, here)
             walk(field, ou_path, here, unit.units)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from core.errors import shown
 from core.spec import Spec
 from governance.controls.base import Control, ParameterModel, Statement
 from governance.controls.grammar import sid
@@ -22,7 +23,7 @@ class Parameters(ParameterModel):
     def _paths(cls, values: list[str]) -> list[str]:
         for path in values:
             if not (path.startswith("/") and path.endswith("/")):
-                raise ValueError(f"{path!r} must start and end with '/'")
+                raise ValueError(f"{shown(path)} must start and end with '/'")
         return values
 
 

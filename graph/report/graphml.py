@@ -5,7 +5,8 @@ and booleans; lists of scalars become comma-separated text, tag maps become JSON
 and the typed ``record`` (and anything else that is not plain data) is dropped. Every
 node also gets ``findings`` (how many findings name it as their resource) and
 ``severity`` (the worst of them, ``none`` without), to colour the graph by risk.
-Characters XML 1.0 forbids (tag values may hold anything) are removed.
+Characters XML 1.0 forbids (tag values may hold anything: control characters, lone
+surrogates, U+FFFE and U+FFFF) are removed, so the file is always well-formed XML.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import networkx as nx
 from core.jsonio import atomic_write_text
 from graph.report import enis_of, worst
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render(result: Any, out: Path) -> None:

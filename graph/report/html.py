@@ -19,9 +19,12 @@ drawing library is vis-network as the ``pyvis`` package ships it, read at render
 
 Every value from AWS (names, tags, descriptions) is attacker-controlled: data is
 embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&``
-escaped, and the page's script only ever sets ``textContent``. A Content Security
-Policy allows the two inline scripts by hash and nothing else (no network, no inline
-event handlers), so even a missed escape could neither run nor call home.
+escaped, and the page's script only ever sets ``textContent``. Any Unicode is carried:
+characters an HTML page must not hold (control characters, lone surrogates,
+noncharacters) travel as JSON ``\\uXXXX`` escapes, and become U+FFFD in the title. A
+Content Security Policy allows the two inline scripts by hash and nothing else (no
+network, no inline event handlers), so even a missed escape could neither run nor call
+home.
 """
 
 from __future__ import annotations
@@ -50,7 +53,14 @@ _JSON_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_JSON_SPECIAL = re.compile("[<>&\u2028\u2029]")
+# Code points HTML calls parse errors in a page (C0 and C1 controls but whitespace, lone
+# surrogates, noncharacters), which no encoder writes (surrogates) or which a strict
+# reader refuses; each plane's last two code points are noncharacters too.
+_NOT_IN_HTML = "\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    chr(plane * 0x10000 + low) for plane in range(17) for low in (0xFFFE, 0xFFFF)
+)
+_JSON_SPECIAL = re.compile(f"[<>&\u2028\u2029{_NOT_IN_HTML}]")
+_TEXT_SPECIAL = re.compile(f"[{_NOT_IN_HTML}]")
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -82,7 +92,7 @@ def page(document: dict[str, Any], graph: Any) -> str:
     )
     slots = {
         "CSP": html.escape(csp, quote=False),
-        "TITLE": html.escape(_title(document)),
+        "TITLE": html.escape(_TEXT_SPECIAL.sub("\ufffd", _title(document))),
         "STYLE": (_ASSETS / "report.css").read_text(encoding="utf-8"),
         "DATA": embed_json(data),
         "DETAILS": details,
@@ -97,7 +107,19 @@ def page(document: dict[str, Any], graph: Any) -> str:
 def embed_json(value: Any) -> str:
     """JSON that is inert inside ``<script type="application/json">``."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return _JSON_SPECIAL.sub(lambda m: _JSON_ESCAPES[m.group(0)], text)
+    return _JSON_SPECIAL.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    escape = _JSON_ESCAPES.get(char)
+    if escape is not None:
+        return escape
+    code = ord(char)
+    if code > 0xFFFF:  # a noncharacter past the first plane: its UTF-16 pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def vis_script() -> str:

@@ -1,11 +1,19 @@
-"""Findings as a pull-request comment (``ivs exposure --format md``).
+r"""Findings as a pull-request comment (``ivs exposure --format md``).
 
 A heading with the counts, a table of findings per severity and per CCM control, the top
 findings (highest severity first), every account and region that was not assessed, and
 what the analysis read but could not place (with the reason).
-Values that came from AWS are escaped: Markdown and HTML specials are neutralised and
-``@`` cannot mention anyone, since tag values are attacker-controlled. The comment stays
-under GitHub's 65,536-character limit.
+Values that came from AWS are attacker-controlled (tag values, names), so each is shown as
+text only: Markdown and HTML specials are escaped (no link, image, autolink or markup), a
+zero-width space after ``@``, before ``://`` and after ``www`` keeps GitHub from making a
+mention, an email link or a bare-URL link of it, line breaks and control characters are
+dropped, and each value is cut at :data:`CELL` characters so that one long name cannot
+push the table past GitHub's 65,536-character limit (the comment stays under it).
+
+>>> escape("@team see https://evil.example/x?a=b and www.evil.example")
+'@&#8203;team see https&#8203;://evil.example/x?a=b and www&#8203;.evil.example'
+>>> print(escape("[click](javascript:x) <b>"))
+\[click\]\(javascript:x\) &lt;b&gt;
 """
 
 from __future__ import annotations
@@ -20,9 +28,17 @@ from graph.report import SEVERITIES, by_control, by_severity, resource_label, ru
 
 TOP = 25
 LIMIT = 60_000  # GitHub rejects comments over 65,536 characters
+#: Characters of a value a table cell shows, at most.
+CELL = 120
 
 _ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦"}
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+# What GitHub turns into a link or a mention in text, and the character a zero-width space
+# goes next to: "@" (mentions, emails), "://" (http, https, ftp URLs), "www." (bare hosts)
+_LINKING = re.compile(r"@|(?=://)|(?<=www)(?=\.)", re.IGNORECASE)
+_ZERO_WIDTH_SPACE = "&#8203;"
+# Characters a cell cannot hold: control characters, and lone surrogates (not text)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def render(result: Any, out: Path) -> None:
@@ -36,11 +52,17 @@ def render(result: Any, out: Path) -> None:
 
 
 def escape(value: Any) -> str:
-    """Text safe inside a Markdown table cell: no markup, no HTML, no mentions."""
-    text = " ".join(str(value).split())
+    """Text safe inside a Markdown table cell: no markup, no HTML, no link, no mention."""
+    text = _cell_text(value)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "&#64;")
+    return _LINKING.sub(lambda m: m.group() + _ZERO_WIDTH_SPACE, text)
+
+
+def _cell_text(value: Any) -> str:
+    """``value`` on one line, printable, and cut at :data:`CELL` characters."""
+    text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+    return text if len(text) <= CELL else f"{text[: CELL - 1]}…"
 
 
 def markdown(document: dict[str, Any], label: Any = None) -> str:
@@ -162,5 +184,6 @@ def _row(finding: dict[str, Any], label: Any) -> str:
 
 
 def _code(value: str) -> str:
-    # inside a code span only the backtick and the table's pipe matter
-    return value.replace("`", "'").replace("|", "/")
+    # inside a code span only the backtick and the table's pipe matter: GitHub makes no
+    # link or mention there
+    return _cell_text(value).replace("`", "'").replace("|", "/")
