@@ -22,9 +22,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: Where a file lives under the snapshot root: ``<account-id>/<region>/`` for regional
-#: data, ``<account-id>/`` for an account's global data (IAM), ``organization/`` for the
-#: organization's own (DESIGN.md). Every kind of today is regional.
+#: data, ``<account-id>/global/`` for an account's global data (IAM), ``organization/`` for
+#: the organization's own, read once from the management account (DESIGN.md).
 Scope = Literal["account/region", "account/global", "organization"]
+#: The folder (and the manifest's place name) of an account's global data.
+GLOBAL = "global"
+#: The folder of the organization's data (and its manifest entry).
+ORGANIZATION = "organization"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,40 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     _elb("TargetGroups", "DescribeTargetGroups"),
     _elb("LoadBalancerTargetHealth", "DescribeTargetHealth"),
     _elb("TargetGroupAttributes", "DescribeTargetGroupAttributes"),
+    # IAM, per account: every user, group, role and managed policy, with their documents
+    SnapshotKind(
+        "AccountAuthorizationDetails",
+        ("iam:GetAccountAuthorizationDetails",),
+        "account/global",
+        required=True,
+    ),
+    # the organization, once
+    SnapshotKind(
+        "Organization", ("organizations:DescribeOrganization",), "organization", required=True
+    ),
+    SnapshotKind("Roots", ("organizations:ListRoots",), "organization", required=True),
+    SnapshotKind(
+        "OrganizationalUnits", ("organizations:ListOrganizationalUnitsForParent",), "organization"
+    ),
+    SnapshotKind("Accounts", ("organizations:ListAccountsForParent",), "organization"),
+    SnapshotKind(
+        "Policies",
+        (
+            "organizations:ListPolicies",
+            "organizations:DescribePolicy",
+            "organizations:ListTargetsForPolicy",
+        ),
+        "organization",
+    ),
 )
 
 SNAPSHOT_KINDS_BY_KEY: dict[str, SnapshotKind] = {kind.key: kind for kind in SNAPSHOT_KINDS}
+
+
+def kinds_of(scope: Scope) -> tuple[SnapshotKind, ...]:
+    """The kinds that live in one scope, in the table's order.
+
+    >>> [kind.key for kind in kinds_of("account/global")]
+    ['AccountAuthorizationDetails']
+    """
+    return tuple(kind for kind in SNAPSHOT_KINDS if kind.scope == scope)

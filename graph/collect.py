@@ -52,7 +52,7 @@ from botocore import xform_name
 from core.aws import Aws, error_code, error_message
 from core.errors import InputError
 from core.jsonio import write_json
-from core.snapshot_kinds import SNAPSHOT_KINDS, SNAPSHOT_KINDS_BY_KEY, SnapshotKind
+from core.snapshot_kinds import GLOBAL, ORGANIZATION, SNAPSHOT_KINDS_BY_KEY, SnapshotKind, kinds_of
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -188,6 +188,75 @@ target_group_attributes = per_item(
 )
 
 
+def account_authorization_details(iam: Any, _: Fetched) -> dict[str, list[Any]]:
+    """Every user, group, role and managed policy of the account, pages merged under the
+    response's four lists (the file is the response itself, not one list)."""
+    merged: dict[str, list[Any]] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [],
+        "Policies": [],
+    }
+    for page in iam.get_paginator("get_account_authorization_details").paginate():
+        for key, items in merged.items():
+            items.extend(page.get(key, []))
+    return merged
+
+
+def organization(org: Any, _: Fetched) -> dict[str, Any]:
+    """DescribeOrganization's answer (one object under ``Organization``)."""
+    return {"Organization": dict(org.describe_organization()["Organization"])}
+
+
+def organizational_units(org: Any, fetched: Fetched) -> list[Any]:
+    """Every OU, walked down from each root, each with its ``ParentId``."""
+    units: list[Any] = []
+    queue = [root["Id"] for root in fetched["Roots"]]
+    while queue:
+        parent = queue.pop(0)
+        for unit in paginate(
+            org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
+        ):
+            units.append({**unit, "ParentId": parent})
+            queue.append(unit["Id"])
+    return units
+
+
+def accounts_with_parents(org: Any, fetched: Fetched) -> list[Any]:
+    """Every account under the roots and OUs, each with its ``ParentId``."""
+    parents = [root["Id"] for root in fetched["Roots"]]
+    parents += [unit["Id"] for unit in fetched["OrganizationalUnits"]]
+    return [
+        {**account, "ParentId": parent}
+        for parent in parents
+        for account in paginate(org, "list_accounts_for_parent", "Accounts", ParentId=parent)
+    ]
+
+
+#: Policy types whose documents the IAM evaluation reads; a type not enabled has none.
+AUTHORIZATION_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+def authorization_policies(org: Any, fetched: Fetched) -> list[Any]:
+    """SCPs and RCPs with their content and targets. A type the root does not have
+    enabled holds no policy: it is not listed (Organizations refuses to)."""
+    enabled = {
+        policy_type["Type"]
+        for root in fetched["Roots"]
+        for policy_type in root.get("PolicyTypes", [])
+        if policy_type.get("Status") == "ENABLED"
+    }
+    out = []
+    for policy_type in AUTHORIZATION_POLICY_TYPES:
+        if policy_type not in enabled:
+            continue
+        for summary in paginate(org, "list_policies", "Policies", Filter=policy_type):
+            content = org.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"]
+            targets = paginate(org, "list_targets_for_policy", "Targets", PolicyId=summary["Id"])
+            out.append({"PolicySummary": summary, "Content": content, "Targets": targets})
+    return out
+
+
 #: How each kind of the table (``core.snapshot_kinds``) is fetched.
 FETCH: dict[str, Fetch] = {
     **{
@@ -225,10 +294,25 @@ FETCH: dict[str, Fetch] = {
     "LoadBalancerListeners": Fetch(load_balancer_listeners, needs=("LoadBalancers",)),
     "LoadBalancerTargetHealth": Fetch(load_balancer_target_health, needs=("TargetGroups",)),
     "TargetGroupAttributes": Fetch(target_group_attributes, needs=("TargetGroups",)),
+    "AccountAuthorizationDetails": Fetch(account_authorization_details),  # type: ignore[arg-type]
+    "Organization": Fetch(organization),  # type: ignore[arg-type]
+    "Roots": describe("Roots"),
+    "OrganizationalUnits": Fetch(organizational_units, needs=("Roots",)),
+    "Accounts": Fetch(accounts_with_parents, needs=("Roots", "OrganizationalUnits")),
+    "Policies": Fetch(authorization_policies, needs=("Roots",)),
 }
 
 #: The boto3 client for each IAM service prefix of the table's calls.
-CLIENTS: dict[str, str] = {"ec2": "ec2", "elasticloadbalancing": "elbv2"}
+CLIENTS: dict[str, str] = {
+    "ec2": "ec2",
+    "elasticloadbalancing": "elbv2",
+    "iam": "iam",
+    "organizations": "organizations",
+}
+#: The kinds of each place: an account-region, an account's global data, the organization.
+REGIONAL = kinds_of("account/region")
+ACCOUNT_GLOBAL = kinds_of("account/global")
+ORGANIZATION_KINDS = kinds_of("organization")
 
 
 def client_of(kind: SnapshotKind) -> str:
@@ -236,18 +320,24 @@ def client_of(kind: SnapshotKind) -> str:
     return CLIENTS[kind.calls[0].partition(":")[0]]
 
 
-KEYS: tuple[str, ...] = tuple(kind.key for kind in SNAPSHOT_KINDS)
+#: The files of an account-region.
+KEYS: tuple[str, ...] = tuple(kind.key for kind in REGIONAL)
 
 #: IAM actions of the caller besides the role's: account discovery and role assumption
 #: (stacks/policies/collector-caller.json). GetCallerIdentity needs no permission.
-CALLER_ACTIONS: tuple[str, ...] = ("organizations:ListAccounts", "sts:AssumeRole")
+#: The organization is read with the caller's credentials (the management account's).
+CALLER_ACTIONS: tuple[str, ...] = tuple(
+    sorted(
+        {"organizations:ListAccounts", "sts:AssumeRole"}
+        | {call for kind in ORGANIZATION_KINDS for call in kind.calls}
+    )
+)
 
 
 def role_actions() -> list[str]:
     """Every IAM action the reads in one account need (stacks/policies/collector-role.json)."""
-    return sorted(
-        {call for kind in SNAPSHOT_KINDS for call in kind.calls} | {"ec2:DescribeRegions"}
-    )
+    calls = {call for kind in (*REGIONAL, *ACCOUNT_GLOBAL) for call in kind.calls}
+    return sorted(calls | {"ec2:DescribeRegions"})
 
 
 # ---- one account-region ----------------------------------------------------------------------
@@ -292,14 +382,17 @@ def error_entry(err: BaseException) -> dict[str, Any]:
     return {"status": "error", "error": error_code(err), "message": error_message(err)}
 
 
-def fetch_region(clients: Clients) -> tuple[Fetched, dict[str, str]]:
-    """Every kind for one account-region: (fetched items by key, missing key -> reason).
+def fetch_region(
+    clients: Clients, kinds: tuple[SnapshotKind, ...] = REGIONAL
+) -> tuple[Fetched, dict[str, str]]:
+    """Every kind of one place (an account-region by default): (fetched items by key,
+    missing key -> reason).
 
     Raises the first failure of a required kind.
     """
     fetched: Fetched = {}
     missing: dict[str, str] = {}
-    for kind in SNAPSHOT_KINDS:  # in the table's order: a kind after those it needs
+    for kind in kinds:  # in the table's order: a kind after those it needs
         fetch = FETCH[kind.key]
         absent = [need for need in fetch.needs if need not in fetched]
         if absent:
@@ -317,15 +410,17 @@ def fetch_region(clients: Clients) -> tuple[Fetched, dict[str, str]]:
 def write_region(directory: Path, fetched: Fetched, missing: dict[str, str]) -> None:
     make_private_dir(directory)
     for key, items in fetched.items():
-        write_json(directory / f"{key}.json", {key: json_safe(items)}, compact=True, mode=FILE_MODE)
+        # a list goes under its key; a whole response (AccountAuthorizationDetails) as it is
+        document = items if isinstance(items, dict) else {key: items}
+        write_json(directory / f"{key}.json", json_safe(document), compact=True, mode=FILE_MODE)
     # A file left by an earlier run for a kind not read now would pass for current data.
     for key in missing:
         (directory / f"{key}.json").unlink(missing_ok=True)
 
 
-def clear_region(directory: Path) -> None:
-    for key in KEYS:
-        (directory / f"{key}.json").unlink(missing_ok=True)
+def clear_region(directory: Path, kinds: tuple[SnapshotKind, ...] = REGIONAL) -> None:
+    for kind in kinds:
+        (directory / kind.file).unlink(missing_ok=True)
 
 
 def remove_temporary_files(out: Path) -> list[Path]:
@@ -338,12 +433,19 @@ def remove_temporary_files(out: Path) -> list[Path]:
     return removed
 
 
-def region_complete(directory: Path, entry: dict[str, Any] | None) -> bool:
+def region_complete(
+    directory: Path, entry: dict[str, Any] | None, kinds: tuple[SnapshotKind, ...] = REGIONAL
+) -> bool:
     """True when ``entry`` says ok and every file it implies is on disk."""
     if not entry or entry.get("status") != "ok":
         return False
     missing = entry.get("missing") or {}
-    return all((directory / f"{key}.json").is_file() for key in KEYS if key not in missing)
+    return all((directory / k.file).is_file() for k in kinds if k.key not in missing)
+
+
+def kinds_at(place: str) -> tuple[SnapshotKind, ...]:
+    """The kinds of a place of an account: a region, or its global data."""
+    return ACCOUNT_GLOBAL if place == GLOBAL else REGIONAL
 
 
 # ---- the manifest ----------------------------------------------------------------------------
@@ -399,7 +501,19 @@ class Manifest:
             "complete": False,
             "accounts": dict((previous or {}).get("accounts", {})),
         }
+        if isinstance((previous or {}).get(ORGANIZATION), dict):
+            self.document[ORGANIZATION] = dict(previous[ORGANIZATION])  # type: ignore[index]
         self.last_write = 0.0
+
+    def organization(self) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.document.get(ORGANIZATION)
+            return dict(found) if isinstance(found, dict) else None
+
+    def record_organization(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.document[ORGANIZATION] = entry
+            self._write()
 
     def entry(self, account: str, region: str) -> dict[str, Any] | None:
         with self.lock:
@@ -503,6 +617,12 @@ class CollectResult:
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # account, region, code
     skipped: list[tuple[str, str]] = field(default_factory=list)
     partial: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    #: accounts whose IAM (``<account>/global``) was read, and those that failed (with code)
+    iam_ok: list[str] = field(default_factory=list)
+    iam_failed: list[tuple[str, str]] = field(default_factory=list)
+    iam_skipped: list[str] = field(default_factory=list)
+    #: the organization's manifest entry (None: not read this run)
+    organization: dict[str, Any] | None = None
 
     def summary(self) -> str:
         text = f"collected {len(self.ok)} account-regions ok, {len(self.failed)} failed"
@@ -510,6 +630,15 @@ class CollectResult:
             text += f", {len(self.skipped)} already complete"
         if self.partial:
             text += f" ({len(self.partial)} with kinds missing)"
+        if self.iam_ok or self.iam_failed or self.iam_skipped:
+            notes = [f"{len(self.iam_failed)} failed"] if self.iam_failed else []
+            if self.iam_skipped:
+                notes.append(f"{len(self.iam_skipped)} already complete")
+            text += f"; IAM of {len(self.iam_ok)} accounts"
+            text += f" ({', '.join(notes)})" if notes else ""
+        if self.organization is not None:
+            status = self.organization.get("status")
+            text += f"; organization {status if status == 'ok' else self.organization.get('error')}"
         return f"{text}; manifest: {self.out / MANIFEST}"
 
 
@@ -555,23 +684,29 @@ class _Run:
         return self.regions if self.regions is not None else enabled_regions(aws)
 
     def account_failed(self, account: str, err: BaseException) -> None:
-        """Record ``err`` for every region the account would have been read in."""
+        """Record ``err`` for every place the account would have been read in."""
         regions = self.regions if self.regions is not None else self.fallback_regions
-        self.add_total(len(regions))
-        for region in regions:
-            # With --resume, a region read completely before keeps its data.
-            if not self.skip(account, region):
-                clear_region(self.out / account / region)
-                self.finish(RegionResult(account, region, error_entry(err)))
+        places = [*regions, GLOBAL]
+        self.add_total(len(places))
+        for place in places:
+            # With --resume, a place read completely before keeps its data.
+            if not self.skip(account, place):
+                clear_region(self.out / account / place, kinds_at(place))
+                self.finish(RegionResult(account, place, error_entry(err)))
 
     def collect_region(self, session: AccountSession, region: str) -> RegionResult:
+        """One place of an account: a region, or (``global``) its IAM."""
         directory = self.out / session.account / region
+        kinds = kinds_at(region)
         try:
             aws = session.get()
-            clients = {service: aws.client(service, region) for service in CLIENTS.values()}
-            fetched, missing = fetch_region(clients)
+            if region == GLOBAL:
+                clients = {"iam": aws.client("iam")}
+            else:
+                clients = {name: aws.client(name, region) for name in ("ec2", "elbv2")}
+            fetched, missing = fetch_region(clients, kinds)
         except Exception as err:
-            clear_region(directory)
+            clear_region(directory, kinds)
             return RegionResult(session.account, region, error_entry(err))
         write_region(directory, fetched, missing)
         entry: dict[str, Any] = {"status": "ok"}
@@ -579,10 +714,36 @@ class _Run:
             entry["missing"] = missing
         return RegionResult(session.account, region, entry)
 
+    def collect_organization(self, caller: Aws) -> None:
+        """The organization, once, with the caller's (management account's) credentials."""
+        directory = self.out / ORGANIZATION
+        if self.resume and region_complete(
+            directory, self.manifest.organization(), ORGANIZATION_KINDS
+        ):
+            self.result.organization = self.manifest.organization()
+            return
+        try:
+            clients = {"organizations": caller.client("organizations")}
+            fetched, missing = fetch_region(clients, ORGANIZATION_KINDS)
+        except Exception as err:
+            clear_region(directory, ORGANIZATION_KINDS)
+            entry = error_entry(err)
+        else:
+            write_region(directory, fetched, missing)
+            entry = {"status": "ok", **({"missing": missing} if missing else {})}
+        self.manifest.record_organization(entry)
+        with self.result_lock:
+            self.result.organization = entry
+
     def finish(self, result: RegionResult) -> None:
         self.manifest.record(result.account, result.region, result.entry)
         with self.result_lock:
-            if result.ok:
+            if result.region == GLOBAL:
+                if result.ok:
+                    self.result.iam_ok.append(result.account)
+                else:
+                    self.result.iam_failed.append((result.account, str(result.entry.get("error"))))
+            elif result.ok:
                 self.result.ok.append((result.account, result.region))
                 if result.entry.get("missing"):
                     missing = sorted(result.entry["missing"])
@@ -596,9 +757,13 @@ class _Run:
     def skip(self, account: str, region: str) -> bool:
         if not self.resume:
             return False
-        if region_complete(self.out / account / region, self.manifest.entry(account, region)):
+        entry = self.manifest.entry(account, region)
+        if region_complete(self.out / account / region, entry, kinds_at(region)):
             with self.result_lock:
-                self.result.skipped.append((account, region))
+                if region == GLOBAL:
+                    self.result.iam_skipped.append(account)
+                else:
+                    self.result.skipped.append((account, region))
                 self.done += 1
                 self._report()
             return True
@@ -672,7 +837,7 @@ def collect_snapshot(
         run = _Run(out, regions, resume, manifest, on_progress, fallback_regions)
         finished = False
         try:
-            _execute(run, sessions, workers)
+            _execute(run, sessions, workers, caller)
             finished = True
         finally:
             manifest.flush(complete=finished)
@@ -681,8 +846,11 @@ def collect_snapshot(
     return run.result
 
 
-def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> None:
-    """Plan every account, then collect its regions, all on one bounded pool."""
+def _execute(
+    run: _Run, sessions: dict[str, AccountSession], workers: int, caller: Aws | None = None
+) -> None:
+    """The organization (with ``caller``'s credentials), then plan every account and collect
+    its regions and its IAM, all on one bounded pool."""
 
     def collect(session: AccountSession, region: str) -> None:
         run.finish(run.collect_region(session, region))
@@ -690,6 +858,8 @@ def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> No
     regions_done: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ivs-collect") as pool:
         try:
+            if caller is not None:
+                regions_done.append(pool.submit(run.collect_organization, caller))
             planned = {pool.submit(run.plan_account, s): s for s in sessions.values()}
             for future, session in planned.items():
                 try:
@@ -697,8 +867,9 @@ def _execute(run: _Run, sessions: dict[str, AccountSession], workers: int) -> No
                 except Exception as err:
                     run.account_failed(session.account, err)
                     continue
-                run.add_total(len(account_regions))
-                for region in account_regions:
+                places = [*account_regions, GLOBAL]
+                run.add_total(len(places))
+                for region in places:
                     if not run.skip(session.account, region):
                         run.manifest.record(session.account, region, {"status": PENDING})
                         regions_done.append(pool.submit(collect, session, region))

@@ -51,7 +51,7 @@ from typing import Any
 
 from core.errors import InputError, shown
 from core.jsonio import read_json
-from core.snapshot_kinds import SNAPSHOT_KINDS
+from core.snapshot_kinds import GLOBAL, kinds_of
 from graph import enums
 from graph import model as m
 from graph.cidr import Prefix, parse_prefix
@@ -59,7 +59,8 @@ from graph.ports import Traffic, protocol_name
 
 #: Every file the reader knows, by its response key (the file is ``<Key>.json``), in the
 #: order of ``core.snapshot_kinds``, which ``kinds_not_seen`` follows.
-KINDS: tuple[str, ...] = tuple(kind.key for kind in SNAPSHOT_KINDS)
+#: The files of an account-region (the IAM and organization files: graph.iam.snapshot).
+KINDS: tuple[str, ...] = tuple(kind.key for kind in kinds_of("account/region"))
 #: The order files are read in: NetworkInterfaces.json is AWS's truth for ENIs, and an
 #: instance's ENIs are taken from Reservations.json only where it lacks them, so
 #: Reservations.json is read after it (last).
@@ -149,6 +150,8 @@ def load_snapshot(path: str | Path) -> Snapshot:
     statuses: dict[tuple[str, str], dict[str, Any]] = {}
     for account, regions in manifest.get("accounts", {}).items():
         for region, status in regions.get("regions", {}).items():
+            if region == GLOBAL:  # an account's IAM: read by graph.iam.snapshot
+                continue
             statuses[(str(account), str(region))] = status
 
     places = list(_places(root, manifest))

@@ -270,8 +270,18 @@ def test_collect_writes_every_kind_private_and_records_ok(
     assert manifest["format"] == 1
     assert manifest["collected_at"].endswith("Z")
     assert manifest["accounts"] == {
-        CALLER: {"regions": {REGION: {"status": "ok"}}},
-        account: {"regions": {REGION: {"status": "ok"}}},
+        CALLER: {"regions": {REGION: {"status": "ok"}, "global": {"status": "ok"}}},
+        account: {"regions": {REGION: {"status": "ok"}, "global": {"status": "ok"}}},
+    }
+    # each account's IAM once, and the organization once, with the caller's credentials
+    details = read(out / account / "global" / "AccountAuthorizationDetails.json")
+    assert set(details) == {"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"}
+    assert any(r["RoleName"] == "OrganizationAccountAccessRole" for r in details["RoleDetailList"])
+    assert manifest["organization"] == {"status": "ok"}
+    assert read(out / "organization" / "Organization.json")["Organization"]["MasterAccountId"]
+    assert {a["Id"] for a in read(out / "organization" / "Accounts.json")["Accounts"]} >= {
+        CALLER,
+        account,
     }
     # Only the directories the run made are tightened; every file is owner-only.
     for directory in (out.parent, out, out / account, out / account / REGION):
@@ -319,7 +329,7 @@ def test_unreachable_account_is_an_error_in_every_region(
     assert outcome.exit_code == 0, outcome.output
     assert "collected 2 account-regions ok, 2 failed" in outcome.stdout
     regions = read(out / MANIFEST)["accounts"][account]["regions"]
-    assert set(regions) == {REGION, "us-east-1"}
+    assert set(regions) == {REGION, "us-east-1", "global"}  # its IAM could not be read either
     for entry in regions.values():
         assert entry == {
             "status": "error",
@@ -421,7 +431,7 @@ def test_resume_skips_complete_regions_and_redoes_the_rest(
     assert called == {"us-east-1", "us-west-2"}
     assert (out / account / REGION / "Vpcs.json").stat().st_mtime_ns == kept
     manifest = read(out / MANIFEST)["accounts"][account]["regions"]
-    assert manifest == {region: {"status": "ok"} for region in regions}
+    assert manifest == {region: {"status": "ok"} for region in [*regions, "global"]}
     assert "1 already complete" in second.summary()
 
     called.clear()  # without --resume everything is read again
@@ -463,11 +473,11 @@ def test_a_run_says_when_it_is_complete_and_what_is_pending(
     seen: list[dict[str, Any]] = []
     real_fetch = collect.fetch_region
 
-    def fetch_and_look(clients: Any) -> Any:
-        seen.append(read(out / MANIFEST))  # the manifest on disk while a region is read
-        if clients["ec2"].meta.region_name == "us-east-1":
+    def fetch_and_look(clients: Any, kinds: Any = collect.REGIONAL) -> Any:
+        seen.append(read(out / MANIFEST))  # the manifest on disk while a place is read
+        if "ec2" in clients and clients["ec2"].meta.region_name == "us-east-1":
             raise KeyboardInterrupt  # the run is stopped here
-        return real_fetch(clients)
+        return real_fetch(clients, kinds)
 
     monkeypatch.setattr(collect, "fetch_region", fetch_and_look)
     with pytest.raises(KeyboardInterrupt):
@@ -625,6 +635,10 @@ def test_every_call_made_is_covered_by_the_policies(
         client.meta.events.register("before-call.*.*", record)
         return client
 
+    # SCPs enabled on the root: the organization's policies are read too
+    org = Aws(endpoint_url=endpoint).client("organizations")
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     monkeypatch.setattr(Aws, "client", recording_client)
     real_regions = collect.enabled_regions
     monkeypatch.setattr(

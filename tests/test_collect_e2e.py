@@ -185,8 +185,11 @@ def test_manifest_has_every_account_region_and_the_denied_account(estate: Estate
     }
     for account in (MANAGEMENT, estate.alpha.account_id, estate.beta.account_id):
         # No kind is missing: the least-privilege role policy allows every call.
-        assert accounts[account]["regions"] == {r: {"status": "ok"} for r in REGIONS}
-    for region in REGIONS:
+        # and its IAM, read once (the least-privilege role policy allows it)
+        places = [*REGIONS, "global"]
+        assert accounts[account]["regions"] == {r: {"status": "ok"} for r in places}
+    assert manifest["organization"] == {"status": "ok"}
+    for region in [*REGIONS, "global"]:
         entry = accounts[estate.denied]["regions"][region]
         assert entry["status"] == "error" and entry["error"] == "AccessDenied"
         assert "sts:AssumeRole" in entry["message"]

@@ -360,7 +360,9 @@ def test_every_account_and_region_was_collected_and_assessed(
     assert set(manifest["accounts"]) == accounts
     for account in accounts:
         regions = manifest["accounts"][account]["regions"]
-        assert regions == {region: {"status": "ok"} for region in spec.regions}
+        # every governed region, and the account's IAM once
+        assert regions == {region: {"status": "ok"} for region in [*spec.regions, "global"]}
+    assert manifest["organization"] == {"status": "ok"}
     assessed = {(row["account"], row["region"]) for row in findings["assessed"]}
     assert assessed == {(a, r) for a in accounts for r in spec.regions}
     assert findings["not_assessed"] == []

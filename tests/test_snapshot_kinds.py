@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.snapshot_kinds import SNAPSHOT_KINDS, SNAPSHOT_KINDS_BY_KEY
 from graph import collect, snapshot
+from graph.iam import snapshot as iam_snapshot
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 KEYS = [kind.key for kind in SNAPSHOT_KINDS]
@@ -28,8 +29,10 @@ def test_a_kind_is_fetched_after_the_kinds_it_needs() -> None:
             assert need in KEYS[:position], (key, need)
 
 
-def test_the_reader_parses_every_kind() -> None:
-    assert set(snapshot.READERS) == set(KEYS)
+def test_the_readers_parse_every_kind() -> None:
+    # the regional files by the snapshot reader, the IAM and organization ones by graph.iam
+    assert set(snapshot.READERS) | set(iam_snapshot.READERS) == set(KEYS)
+    assert not set(snapshot.READERS) & set(iam_snapshot.READERS)
 
 
 def test_readme_names_every_kind() -> None:
