@@ -345,6 +345,69 @@ def policy_doc(
     typer.echo(f"wrote {out}")
 
 
+class IamFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("simulate")
+@cli_errors
+def simulate(
+    snapshot: Path = typer.Option(..., "--snapshot", help="Snapshot directory."),
+    principal: str = typer.Option(..., "--principal", help="A user or role ARN of the snapshot."),
+    action: str = typer.Option(..., "--action", help="SERVICE:Action, e.g. iam:PassRole."),
+    resource: str | None = typer.Option(None, "--resource", help="The resource ARN."),
+    context: list[str] | None = typer.Option(
+        None, "--context", help="A condition key's value: KEY=VALUE (repeatable)."
+    ),
+    fmt: IamFormat = typer.Option(IamFormat.text, "--format"),
+    with_spec: Path | None = typer.Option(
+        None, "--with-spec", help="Evaluate the spec's SCPs and RCPs instead of the collected."
+    ),
+) -> None:
+    """The organization's answer to one API call, layer by layer (exit 0 whatever it is)."""
+    from ivs.iam import run_simulate
+
+    raise typer.Exit(
+        run_simulate(
+            snapshot,
+            principal=principal,
+            action=action,
+            resource=resource,
+            context=context or [],
+            fmt=fmt.value,
+            with_spec=with_spec,
+        )
+    )
+
+
+@app.command("who-can")
+@cli_errors
+def who_can(
+    snapshot: Path = typer.Option(..., "--snapshot", help="Snapshot directory."),
+    action: str = typer.Option(..., "--action", help="SERVICE:Action, e.g. ssm:SendCommand."),
+    resource: str | None = typer.Option(None, "--resource", help="The resource ARN."),
+    account: str | None = typer.Option(None, "--account", help="Only principals of this account."),
+    context: list[str] | None = typer.Option(
+        None, "--context", help="A condition key's value: KEY=VALUE (repeatable)."
+    ),
+    fmt: IamFormat = typer.Option(IamFormat.text, "--format"),
+) -> None:
+    """Every principal for which an API call is allowed or conditional."""
+    from ivs.iam import run_who_can
+
+    raise typer.Exit(
+        run_who_can(
+            snapshot,
+            action=action,
+            resource=resource,
+            account=account,
+            context=context or [],
+            fmt=fmt.value,
+        )
+    )
+
+
 @app.command("demo")
 @cli_errors
 def demo(out: Path = typer.Option(Path("demo-out"), "--out", help="Output directory.")) -> None:

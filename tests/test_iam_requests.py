@@ -123,7 +123,8 @@ ADMIN = {
 }
 
 
-def dev_account() -> AccountIam:
+def dev_details() -> dict[str, Any]:
+    """The raw GetAccountAuthorizationDetails of the dev account."""
     ci = _role(
         DEV,
         "dev-ci",
@@ -188,13 +189,16 @@ def dev_account() -> AccountIam:
         ],
         "AttachedManagedPolicies": [],
     }
-    details = {
+    return {
         "UserDetailList": [developer],
         "GroupDetailList": [group],
         "RoleDetailList": [ci, linked],
         "Policies": [ADMIN, boundary],
     }
-    return read_account(DEV, details)
+
+
+def dev_account() -> AccountIam:
+    return read_account(DEV, dev_details())
 
 
 def prod_account() -> AccountIam:
