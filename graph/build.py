@@ -161,8 +161,9 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
     """The exposure graph of every assessed account-region of ``snapshot``.
 
     ``graph.graph`` holds ``snapshot`` (the path), ``collected_at``, ``assessed``,
-    ``not_assessed``, ``kinds_not_seen`` and ``not_placed`` (``graph.model.NotPlaced``:
-    what the reader and the graph could not place, with the reason).
+    ``not_assessed``, ``kinds_not_seen``, ``not_placed`` (``graph.model.NotPlaced``:
+    what the reader and the graph could not place, with the reason) and ``instances``
+    (``graph.model.Instance``, for the IAM rules).
     """
     g = nx.MultiDiGraph()
     g.graph.update(
@@ -172,6 +173,7 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
         not_assessed=snapshot.not_assessed,
         kinds_not_seen=snapshot.kinds_not_seen(),
         not_placed=[item for region in snapshot.regions for item in region.not_placed],
+        instances=[i for region in snapshot.regions for i in region.instances],
     )
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:

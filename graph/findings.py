@@ -56,13 +56,24 @@ from typing import Any
 import networkx as nx
 
 from core.jsonio import minify, pretty
-from core.spec import Exposure, Zones
+from core.spec import Exposure, Iam, Zones
 from core.vocabulary import SEVERITIES, SEVERITY_RANK
 from graph.build import build_graph
+from graph.iam.control import build_control, instance_refs
+from graph.iam.snapshot import IamSnapshot, load_iam
 from graph.model import NotPlaced
 from graph.ports import PortSet
 from graph.reach import Hop, Network, Sources, source_cidrs, spans_size, spans_union
-from graph.rules import RULES_BY_ID, Facts, Found, graded_severity, hygiene, internet, segmentation
+from graph.rules import (
+    RULES_BY_ID,
+    Facts,
+    Found,
+    graded_severity,
+    hygiene,
+    iam,
+    internet,
+    segmentation,
+)
 from graph.snapshot import load_snapshot
 from graph.zones import ZonePolicy, assign_zones
 
@@ -104,17 +115,30 @@ def render_json(document: dict[str, Any]) -> str:
 
 
 def analyse(
-    snapshot_path: str | Path, zones: Zones | None = None, exposure: Exposure | None = None
+    snapshot_path: str | Path,
+    zones: Zones | None = None,
+    exposure: Exposure | None = None,
+    access: Iam | None = None,
 ) -> dict[str, Any]:
     """The findings document of a snapshot directory (defaults: DESIGN.md's zones)."""
     with without_gc():
         return analyse_graph(
-            build_graph(load_snapshot(snapshot_path)), zones or Zones(), exposure or Exposure()
+            build_graph(load_snapshot(snapshot_path)),
+            zones or Zones(),
+            exposure or Exposure(),
+            load_iam(snapshot_path),
+            access or Iam(),
         )
 
 
-def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> dict[str, Any]:
-    """The findings document of an exposure graph."""
+def analyse_graph(
+    graph: nx.MultiDiGraph,
+    zones: Zones,
+    exposure: Exposure,
+    iam_snapshot: IamSnapshot | None = None,
+    access: Iam | None = None,
+) -> dict[str, Any]:
+    """The findings document of an exposure graph, and of the snapshot's IAM when given."""
     net = Network(graph, assign_zones(graph, zones))
     facts = Facts(graph, net, ZonePolicy(zones), exposure)
     paths = segmentation.zone_paths(facts)
@@ -127,6 +151,23 @@ def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> d
             )
         )
     )
+    not_assessed = list(graph.graph.get("not_assessed", []))
+    kinds_not_seen = dict(graph.graph.get("kinds_not_seen", {}))
+    if iam_snapshot is not None and (iam_snapshot.accounts or iam_snapshot.not_assessed):
+        instances = instance_refs(graph.graph.get("instances", []), graph, zones, iam_snapshot)
+        regions = sorted({str(place["region"]) for place in graph.graph.get("assessed", [])})
+        control = build_control(iam_snapshot, instances, regions)
+        findings.extend(
+            write_findings(merge(iam.decide(control, access or Iam(), zones, findings)))
+        )
+        findings.sort(key=_order)
+        not_assessed = sorted(
+            [*not_assessed, *iam_snapshot.not_assessed],
+            key=lambda r: (r["account"], r["region"]),
+        )
+    if iam_snapshot is not None:
+        for kind, places in iam_snapshot.kinds_not_seen.items():
+            kinds_not_seen[kind] = sorted([*kinds_not_seen.get(kind, []), *places])
     summary = dict.fromkeys(SEVERITIES, 0)
     for finding in findings:
         summary[finding["severity"]] += 1
@@ -135,8 +176,8 @@ def analyse_graph(graph: nx.MultiDiGraph, zones: Zones, exposure: Exposure) -> d
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "collected_at": graph.graph.get("collected_at"),
         "assessed": graph.graph.get("assessed", []),
-        "not_assessed": graph.graph.get("not_assessed", []),
-        "kinds_not_seen": graph.graph.get("kinds_not_seen", {}),
+        "not_assessed": not_assessed,
+        "kinds_not_seen": kinds_not_seen,
         # ENIs that cannot be placed are not assessed
         "enis_not_placed": {"count": len(net.unplaced), "sample": sorted(net.unplaced)[:20]},
         "not_placed": not_placed([*graph.graph.get("not_placed", []), *net.not_placed]),
@@ -237,22 +278,26 @@ def write_findings(joined: dict[Key, Joined]) -> list[dict[str, Any]]:
                 "ports": ports,
                 "source": first.source,
                 **extra,
+                **(first.extra or {}),
                 "path": path,
                 "remediation": rule.remediation,
             }
         )
-    out.sort(
-        key=lambda f: (
-            -SEVERITY_RANK[f["severity"]],
-            f["rule"],
-            f["account"] or "",
-            f["region"] or "",
-            f["resource"],
-            f["source"],
-            f["protocol"] or "",
-        )
-    )
+    out.sort(key=_order)
     return out
+
+
+def _order(finding: dict[str, Any]) -> tuple[Any, ...]:
+    """Highest severity first, then by rule, place, resource, source and protocol."""
+    return (
+        -SEVERITY_RANK[finding["severity"]],
+        finding["rule"],
+        finding["account"] or "",
+        finding["region"] or "",
+        finding["resource"],
+        finding["source"],
+        finding["protocol"] or "",
+    )
 
 
 def finding_id(

@@ -169,6 +169,8 @@ class Instance:
     tags: Tags = field(default_factory=dict)
     #: ENIs as DescribeInstances shows them (used when NetworkInterfaces.json lacks one).
     enis: list[Eni] = field(default_factory=list)
+    #: The ARN of its instance profile (``IamInstanceProfile.Arn``), if it has one.
+    profile: str | None = None
 
 
 @dataclass(slots=True)

@@ -874,6 +874,9 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
         state = str((item.get("State") or {}).get("Name", ""))
         if state and state not in enums.INSTANCE_STATE.spellings:
             raise ValueError("read it the careful way")
+        profile = (item.get("IamInstanceProfile") or {}).get("Arn")
+        if not (profile is None or isinstance(profile, str)):
+            raise TypeError("bad field type")
         instances.append(
             m.Instance(
                 instance_id,
@@ -884,6 +887,7 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
                 vpc,
                 _tag_map(tagset),
                 [],
+                profile,
             )
         )
     snap.instances.extend(instances)
@@ -915,8 +919,19 @@ def _reservation_checked(
                 s.opt_text(item, "VpcId", iwhere),
                 s.tags(item, iwhere),
                 enis,
+                _profile(item, s, iwhere),
             )
         )
+
+
+def _profile(item: dict[str, Any], s: _Shape, where: str) -> str | None:
+    """``IamInstanceProfile.Arn`` of an instance, if it has a profile."""
+    raw = item.get("IamInstanceProfile")
+    if raw is None:
+        return None
+    return s.opt_text(
+        s.obj(raw, f"{where}.IamInstanceProfile"), "Arn", f"{where}.IamInstanceProfile"
+    )
 
 
 def _hashable(value: Any) -> Any:

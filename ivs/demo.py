@@ -303,13 +303,16 @@ def step_collect(run: DemoRun) -> None:
 def step_exposure(run: DemoRun) -> None:
     from graph.build import build_graph
     from graph.findings import ExposureResult, analyse_graph, render_json, without_gc
+    from graph.iam.snapshot import load_iam
     from graph.report import html, sarif
     from graph.snapshot import load_snapshot
 
     spec = run.require_spec()
     with without_gc():
         graph = build_graph(load_snapshot(run.out / "snapshot"))
-        document = analyse_graph(graph, spec.zones, spec.exposure)
+        document = analyse_graph(
+            graph, spec.zones, spec.exposure, load_iam(run.out / "snapshot"), spec.iam
+        )
     run.results["findings"] = document
     result = ExposureResult(document, graph)
     run.written.append(atomic_write_text(run.out / "findings.json", render_json(document)))
@@ -326,24 +329,24 @@ def step_exposure(run: DemoRun) -> None:
 
 def step_check(run: DemoRun) -> None:
     """Every planted mistake found, and nothing else; no trap flagged."""
-    from sandbox.world import PLANTED
+    from sandbox.world import PLANTED, finding_key
 
     world = run.results["world"]
     findings = run.results["findings"]["findings"]
-    found = {(f["rule"], f["resource"], f["ports"]) for f in findings}
+    found = {finding_key(f) for f in findings}
     drift = {
         (c.account, c.region, c.control) for c in run.results["audit"].checks if c.status == "drift"
     }
     table = Table(title="planted in the stand-in, and what the product reported")
     for column in ("Kind", "Planted", "Expected", "Reported"):
         table.add_column(column, overflow="fold")
-    expected_findings: set[tuple[str | None, str | None, str | None]] = set()
+    expected_findings: set[tuple[str | None, str | None, str | None, str | None]] = set()
     expected_drift: set[tuple[str | None, str | None, str | None]] = set()
     trapped: list[dict[str, Any]] = []
     for item in PLANTED:
         if item.kind == "trap":
             resources = set(world.trap_resources(item.key))
-            hits = [f for f in findings if f["resource"] in resources]
+            hits = [f for f in findings if resources & {f["resource"], f.get("source")}]
             trapped += hits
             shown = (
                 "[red]flagged: " + ", ".join(f["rule"] for f in hits) + "[/]"
@@ -359,10 +362,12 @@ def step_check(run: DemoRun) -> None:
                 seen = key in drift
                 what = f"audit drift {exp.control} in {exp.account} {exp.region}"
             else:
-                key = (exp.rule, exp.resource, exp.ports)
-                expected_findings.add(key)
-                seen = key in found
+                wanted = finding_key(exp.as_dict())
+                expected_findings.add(wanted)
+                seen = wanted in found
                 what = f"{exp.rule} {exp.resource}" + (f" {exp.ports}" if exp.ports else "")
+                if exp.source and exp.source != "internet":
+                    what += f" by {exp.source}"
             table.add_row(
                 item.kind, item.title, what, "[green]found[/]" if seen else "[red]missing[/]"
             )
@@ -370,8 +375,9 @@ def step_check(run: DemoRun) -> None:
     unexpected = sorted(found - expected_findings, key=str)
     missing = sorted(expected_findings - found, key=str) + sorted(expected_drift - drift, key=str)
     extra_drift = sorted(drift - expected_drift, key=str)
-    for rule, resource, ports in unexpected:
-        run.console.print(f"[red]not planted:[/] {rule} {resource} {ports or ''}")
+    for rule, resource, ports, source in unexpected:
+        by = f" by {source}" if source else ""
+        run.console.print(f"[red]not planted:[/] {rule} {resource} {ports or ''}{by}")
     for account, region, control in extra_drift:
         run.console.print(f"[red]not planted:[/] audit drift {control} in {account} {region}")
     if missing or unexpected or extra_drift or trapped:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InputError
-from core.spec import Exposure, Zones
+from core.spec import Exposure, Iam, Zones
 from core.vocabulary import at_or_above
 from graph import report
 from graph.build import build_graph
 from graph.findings import ExposureResult, analyse_graph, release, without_gc
+from graph.iam.snapshot import load_iam
 from graph.snapshot import load_snapshot
 
 if TYPE_CHECKING:
@@ -50,9 +51,10 @@ def run_exposure(
         spec = load_spec(spec_path)
     zones = spec.zones if spec is not None else Zones()
     exposure = spec.exposure if spec is not None else Exposure()
+    access = spec.iam if spec is not None else Iam()
     with without_gc():
         graph = build_graph(load_snapshot(snapshot))
-        document = analyse_graph(graph, zones, exposure)
+        document = analyse_graph(graph, zones, exposure, load_iam(snapshot), access)
         result = ExposureResult(document, graph)
         report.write(result, fmt, out)
         release(graph)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,7 +52,9 @@ from typing import Any, Literal
 from core.aws import Aws
 from core.errors import InputError
 from core.spec import Spec
+from graph.rules import iam as iam_rules
 from sandbox import seeding as seed
+from sandbox.access import plant_access
 from sandbox.network import NetworkPlan, SeededNetwork, seed_network
 from sandbox.organization import SeededOrganization
 from sandbox.seeding import WORLD, subnet_cidr
@@ -65,6 +67,7 @@ __all__ = [
     "Planted",
     "World",
     "aws_stand_in",
+    "finding_key",
     "operator_credentials",
     "plant_account_drift",
     "seed_workloads",
@@ -244,6 +247,35 @@ PLANTED: tuple[Planted, ...] = (
         "private app instances on 8080: exposure on purpose, listed for confirmation.",
     ),
     Planted(
+        "ci-passes-admin-role",
+        "mistake",
+        "A CI role that can launch an instance with an administrator role",
+        PAYMENTS_DEV,
+        "global",
+        "payments-dev's CI role dev-ci may run instances and pass any role; build-admin, "
+        "on the approved path the SCPs leave open to role passing, holds every permission "
+        "and is in an instance profile.",
+    ),
+    Planted(
+        "internet-exposed-admin-role",
+        "mistake",
+        "The internet-exposed bastion runs as an administrator",
+        PAYMENTS_PROD,
+        US,
+        "The bastion the internet reaches on SSH has the instance profile of the role "
+        "bastion, which holds every permission: whoever gets onto it is administrator and "
+        "can run commands on every other instance of the account.",
+    ),
+    Planted(
+        "ssm-to-developers",
+        "mistake",
+        "Developers may run commands on production instances",
+        PAYMENTS_PROD,
+        US,
+        "The group developers (alice.dev is in it) may ssm:SendCommand on every instance "
+        "of payments-prod in us-east-1.",
+    ),
+    Planted(
         "sg-open-acl-denies",
         "trap",
         "SSH open to the world in the group, denied by the subnet's ACL",
@@ -261,9 +293,20 @@ PLANTED: tuple[Planted, ...] = (
         "An instance with a public IP whose group and ACL admit tcp 22 and 443 from "
         "0.0.0.0/0, in a subnet whose route table has no route to the internet gateway.",
     ),
+    Planted(
+        "scp-blocks-instance-profiles",
+        "trap",
+        "A role allowed any instance profile, denied it by the OU's SCP",
+        PAYMENTS_PROD,
+        "global",
+        "ops-profiles' identity policy allows iam:CreateInstanceProfile on every profile; "
+        "the Workloads OU's SCP denies creating one outside the approved paths.",
+    ),
 )
 
 PLANTED_BY_KEY = {p.key: p for p in PLANTED}
+#: The planted items about IAM (``sandbox.access``).
+ACCESS_PLANTS = ("ci-passes-admin-role", "internet-exposed-admin-role", "ssm-to-developers")
 
 
 @dataclass(frozen=True)
@@ -277,11 +320,30 @@ class Expected:
     account: str | None = None
     region: str | None = None
     control: str | None = None
+    #: the principal, for the IAM rules (one instance may be taken over by several)
+    source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         if self.control is not None:
             return {"account": self.account, "region": self.region, "control": self.control}
-        return {"rule": self.rule, "resource": self.resource, "ports": self.ports}
+        return {
+            "rule": self.rule,
+            "resource": self.resource,
+            "ports": self.ports,
+            "source": self.source,
+        }
+
+
+#: Rules whose findings are told apart by their source (the principal) as well.
+BY_SOURCE = frozenset(rule.id for rule in iam_rules.RULES)
+
+
+def finding_key(finding: Mapping[str, Any]) -> tuple[str, str, str | None, str | None]:
+    """What the check compares a finding by: rule, resource, ports, and the source for
+    the IAM rules."""
+    rule = str(finding["rule"])
+    source = finding.get("source") if rule in BY_SOURCE else None
+    return (rule, str(finding["resource"]), finding.get("ports"), source)
 
 
 @dataclass
@@ -316,6 +378,8 @@ class World:
             return [Expected("vpc-flow-logs-missing", web_eu["vpc.prod"])]
         if key == "ebs-encryption-off":
             return [Expected(account=PAYMENTS_DEV, region=EU, control="ebs-encryption-by-default")]
+        if key in ACCESS_PLANTS:
+            return self._access_findings(key)
         if key == "public-web-tier" and web is not None:
             return [
                 Expected("internet-exposed-port", web["alb.prod"], "80,443"),
@@ -324,11 +388,48 @@ class World:
             ]
         return []
 
+    def _access_findings(self, key: str) -> list[Expected]:
+        ids, payments = self.ids, self.networks.get(f"{PAYMENTS_PROD}/{US}")
+        if key == "ci-passes-admin-role":
+            return [
+                Expected(
+                    "vm-admin-permission-broad",
+                    ids["iam.role.dev-ci"],
+                    source=ids["iam.role.dev-ci"],
+                ),
+                Expected(
+                    "vm-admin-permission-broad",
+                    ids["iam.role.build-admin"],
+                    source=ids["iam.role.build-admin"],
+                ),
+            ]
+        if payments is None:
+            return []
+        tiers = ("i.bastion", "i.app-a", "i.app-b", "i.db")
+        prod_us = [payments.ids[n] for n in tiers if n in payments.ids]
+        if key == "ssm-to-developers":
+            alice = ids["iam.user.alice"]
+            return [Expected("vm-takeover-path", i, source=alice) for i in prod_us]
+        role, bastion = ids["iam.role.bastion"], payments["i.bastion"]
+        dr = self.networks.get(f"{PAYMENTS_PROD}/{EU}")
+        prod_eu = [dr.ids[n] for n in tiers if n in dr.ids] if dr else []
+        return [
+            Expected("internet-exposed-instance-escalation", bastion, source="internet"),
+            Expected("instance-role-escalation", bastion, source=role),
+            Expected("vm-admin-permission-broad", role, source=role),
+            *(
+                Expected("vm-takeover-path", i, source=role)
+                for i in [*prod_us, *prod_eu]
+                if i != bastion
+            ),
+        ]
+
     def trap_resources(self, key: str) -> list[str]:
         """The resources of trap ``key``: none may appear in any finding."""
         names = {
             "sg-open-acl-denies": ["staging.i.jump", "staging.sg.ssh-open"],
             "public-ip-without-igw-route": ["staging.i.batch", "staging.sg.web-open"],
+            "scp-blocks-instance-profiles": ["iam.role.ops-profiles"],
         }[key]
         return [self.ids[name] for name in names]
 
@@ -529,6 +630,10 @@ def seed_workloads(
     _database_subnet_on_public_route_table(member(PAYMENTS_PROD).client("ec2", US), world)
     _managed_service_interface(member(PAYMENTS_PROD).client("ec2", US), world)
     _default_group_given_a_rule(member(PAYMENTS_DEV).client("ec2", US), world)
+    say("planting who can take over a VM: a CI role, an administrator bastion, developers")
+    world.ids |= plant_access(
+        member, PAYMENTS_DEV, PAYMENTS_PROD, US, world.net(PAYMENTS_PROD, US)["i.bastion"]
+    )
 
     say("common practice: no SSH rules, private default network ACLs")
     for estate in ESTATES:

@@ -227,7 +227,13 @@ def fake_world() -> World:
     org = SeededOrganization("o-demo", "100000000001", "r-demo")
     world = World(endpoint="http://127.0.0.1:1", organization=org)
     ids = {
-        f"{PAYMENTS_PROD}/us-east-1": {"i.bastion": "i-bastion", "i.db": "i-db"},
+        f"{PAYMENTS_PROD}/us-east-1": {
+            "i.bastion": "i-bastion",
+            "i.app-a": "i-pa",
+            "i.app-b": "i-pb",
+            "i.db": "i-db",
+        },
+        f"{PAYMENTS_PROD}/eu-west-1": {"i.db": "i-drdb"},
         f"{PAYMENTS_DEV}/us-east-1": {"sg.dev.default": "sg-devdefault"},
         f"{WEB_PROD}/us-east-1": {"alb.prod": "arn:alb", "i.app-a": "i-a", "i.app-b": "i-b"},
         f"{WEB_PROD}/eu-west-1": {"vpc.prod": "vpc-weu"},
@@ -243,13 +249,26 @@ def fake_world() -> World:
             "staging.sg.ssh-open": "sg-sshopen",
             "staging.i.batch": "i-batch",
             "staging.sg.web-open": "sg-webopen",
+            "iam.role.dev-ci": CI,
+            "iam.role.build-admin": BUILD,
+            "iam.role.bastion": BASTION,
+            "iam.user.alice": ALICE,
+            "iam.role.ops-profiles": f"arn:aws:iam::{PAYMENTS_PROD}:role/ops-profiles",
         }
     )
     return world
 
 
-def finding(rule: str, resource: str, ports: str | None) -> dict[str, Any]:
-    return {"rule": rule, "resource": resource, "ports": ports}
+CI = f"arn:aws:iam::{PAYMENTS_DEV}:role/dev-ci"
+BUILD = f"arn:aws:iam::{PAYMENTS_DEV}:role/ivs-approved/build-admin"
+BASTION = f"arn:aws:iam::{PAYMENTS_PROD}:role/bastion"
+ALICE = f"arn:aws:iam::{PAYMENTS_PROD}:user/alice.dev"
+
+
+def finding(
+    rule: str, resource: str, ports: str | None, source: str | None = None
+) -> dict[str, Any]:
+    return {"rule": rule, "resource": resource, "ports": ports, "source": source}
 
 
 PLANTED_FINDINGS = [
@@ -261,6 +280,13 @@ PLANTED_FINDINGS = [
     finding("internet-exposed-port", "arn:alb", "80,443"),
     finding("internet-exposed-port", "i-a", "8080"),
     finding("internet-exposed-port", "i-b", "8080"),
+    finding("vm-admin-permission-broad", CI, None, CI),
+    finding("vm-admin-permission-broad", BUILD, None, BUILD),
+    finding("internet-exposed-instance-escalation", "i-bastion", None, "internet"),
+    finding("instance-role-escalation", "i-bastion", None, BASTION),
+    finding("vm-admin-permission-broad", BASTION, None, BASTION),
+    *(finding("vm-takeover-path", i, None, BASTION) for i in ("i-pa", "i-pb", "i-db", "i-drdb")),
+    *(finding("vm-takeover-path", i, None, ALICE) for i in ("i-bastion", "i-pa", "i-pb", "i-db")),
 ]
 EBS_DRIFT = Check("500000000001", "eu-west-1", "ebs-encryption-by-default", "x", "drift")
 
@@ -281,7 +307,7 @@ def test_check_passes_when_the_findings_are_exactly_the_planted_ones() -> None:
     run, output = check(PLANTED_FINDINGS, [EBS_DRIFT])
     assert run.exit_code == 0 and not run.stopped
     assert output.count(" found ") == len(PLANTED_FINDINGS) + 1
-    assert output.count("no finding") == 2 * 2  # expected and reported, per trap
+    assert output.count("no finding") == 3 * 2  # expected and reported, per trap
 
 
 @pytest.mark.parametrize(

@@ -231,6 +231,8 @@ def test_rules_are_declared_as_data() -> None:
         "internet-exposed-admin-port", "internet-exposed-database-port", "internet-exposed-port",
         "cross-zone-path", "sensitive-in-public-subnet", "flat-network", "default-sg-has-rules",
         "vpc-flow-logs-missing", "unrestricted-egress", "nacl-allow-all-ingress",
+        "vm-admin-permission-broad", "vm-takeover-path", "instance-role-escalation",
+        "internet-exposed-instance-escalation",
     ]  # fmt: skip
     for rule in RULES:
         assert rule.severity in ("critical", "high", "medium", "low")

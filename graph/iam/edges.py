@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from graph.iam.evaluate import Result, evaluate
+from graph.iam.matching import actions_match, as_list
 from graph.iam.model import AccountIam, Principal
 from graph.iam.organization import OrganizationView
 from graph.iam.requests import ask
@@ -109,6 +110,44 @@ INSTANCE_WAYS: dict[EdgeKind, tuple[tuple[tuple[str, str], ...], ...]] = {
 }
 
 
+class Grants:
+    """Which actions a principal's identity policies could allow at all.
+
+    Within an account no EC2 instance, SSM document or IAM role but a role's trust policy
+    has a resource-based policy, so a call on them is allowed only if some identity
+    statement allows its action (IAM User Guide, "Policy evaluation logic"): a principal
+    none of whose Allow statements names the action has no edge that needs it, and is not
+    evaluated for it. Managed policies are shared by many principals: each document is
+    looked at once per action.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, str], bool] = {}
+        self._documents: dict[int, object] = {}  # keeps each memoized document alive
+
+    def may_allow(self, principal: Principal, action: str) -> bool:
+        return any(self._document_allows(d.document, action) for d in principal.identity)
+
+    def _document_allows(self, document: Mapping[str, object], action: str) -> bool:
+        key = (id(document), action)
+        known = self._memo.get(key)
+        if known is None:
+            self._documents[id(document)] = document
+            known = self._memo[key] = any(
+                _names(statement, action) for statement in _statements(document)
+            )
+        return known
+
+
+def _names(statement: Mapping[str, object], action: str) -> bool:
+    """An Allow statement's Action (or NotAction) covers ``action``."""
+    if "Action" in statement:
+        return actions_match(as_list(statement["Action"]), action)
+    if "NotAction" in statement:
+        return not actions_match(as_list(statement["NotAction"]), action)
+    return False
+
+
 class Asker:
     """Evaluates calls against one snapshot's IAM and organization, remembering answers."""
 
@@ -117,7 +156,14 @@ class Asker:
     ) -> None:
         self.accounts = accounts
         self.organization = organization
+        self.grants = Grants()
         self._memo: dict[tuple[str, str, str | None, str | None], Result] = {}
+
+    def principal(self, arn: str) -> Principal | None:
+        """The user or role of the snapshot with this ARN."""
+        parts = arn.split(":")
+        held = self.accounts.get(parts[4]) if len(parts) > 5 else None
+        return held.by_arn().get(arn) if held is not None else None
 
     def __call__(
         self, principal: Principal, action: str, resource: str | None, region: str | None = None
@@ -152,12 +198,27 @@ def can_assume(
     principals: Iterable[Principal], roles: Iterable[Principal], asker: Asker
 ) -> Iterator[Edge]:
     """``can-assume`` edges: each role's trust policy, tried by each principal it names
-    (directly, by its account, or ``*``)."""
+    (directly, by its account, or ``*``).
+
+    A trust policy that names the caller's ARN allows on its own within the account; one
+    that names an account (or ``*``) delegates to that account's identity policies, so a
+    caller none of whose statements allows ``sts:AssumeRole`` is not tried ("Cross-account
+    policy evaluation logic", IAM User Guide)."""
     callers = list(principals)
+    by_arn = {p.arn: p for p in callers}
+    by_account: dict[str, list[Principal]] = {}
+    for caller in callers:
+        by_account.setdefault(caller.account, []).append(caller)
     for role in roles:
         if role.kind != "role" or not role.trust:
             continue
-        for principal in _named_by_trust(role, callers):
+        named, accounts, everyone = _named_by_trust(role)
+        tried: dict[str, Principal] = {arn: by_arn[arn] for arn in named if arn in by_arn}
+        delegated = callers if everyone else [c for a in accounts for c in by_account.get(a, ())]
+        for caller in delegated:
+            if caller.arn not in tried and asker.grants.may_allow(caller, "sts:AssumeRole"):
+                tried[caller.arn] = caller
+        for principal in tried.values():
             if principal.arn == role.arn:
                 continue
             call = asker(principal, "sts:AssumeRole", role.arn)
@@ -166,7 +227,8 @@ def can_assume(
                 yield Edge(principal.arn, role.arn, "can-assume", best[0], best[1])
 
 
-def _named_by_trust(role: Principal, callers: Sequence[Principal]) -> Iterator[Principal]:
+def _named_by_trust(role: Principal) -> tuple[set[str], set[str], bool]:
+    """(principal ARNs, account ids, whether ``*``) that a role's trust policy names."""
     named: set[str] = set()
     accounts: set[str] = set()
     everyone = False
@@ -187,9 +249,7 @@ def _named_by_trust(role: Principal, callers: Sequence[Principal]) -> Iterator[P
                 accounts.add(entry)
             elif isinstance(entry, str):
                 named.add(entry)
-    for caller in callers:
-        if everyone or caller.arn in named or caller.account in accounts:
-            yield caller
+    return named, accounts, everyone
 
 
 def _statements(document: Mapping[str, object] | None) -> list[Mapping[str, object]]:
@@ -218,8 +278,14 @@ def launch_with_role(
     """``launch-with-role`` edges: a principal starts an instance acting as a role of its
     own account, in some region."""
     launchable = [r for r in roles if r.kind == "role" and (r.instance_profiles or _trusts_ec2(r))]
+    by_account: dict[str, list[Principal]] = {}
+    for role in launchable:
+        by_account.setdefault(role.account, []).append(role)
+    may = asker.grants.may_allow
     for principal in principals:
-        for role in launchable:
+        if not (may(principal, "ec2:RunInstances") and may(principal, "iam:PassRole")):
+            continue
+        for role in by_account.get(principal.account, ()):
             if role.account != principal.account or role.arn == principal.arn:
                 continue
             for region in regions:
@@ -252,14 +318,22 @@ def instance_control(
     by_account: dict[str, list[InstanceRef]] = {}
     for instance in instances:
         by_account.setdefault(instance.account, []).append(instance)
+    may = asker.grants.may_allow
     for principal in principals:
+        kinds = [
+            (kind, ways)
+            for kind, ways in INSTANCE_WAYS.items()
+            if any(all(may(principal, action) for action, _ in way) for way in ways)
+        ]
+        if not kinds:
+            continue
         for instance in by_account.get(principal.account, []):
             fill = {
                 "instance": instance.arn,
                 "account": instance.account,
                 "region": instance.region,
             }
-            for kind, ways in INSTANCE_WAYS.items():
+            for kind, ways in kinds:
                 tried = [
                     [
                         asker(principal, action, resource.format(**fill), instance.region)

@@ -71,6 +71,8 @@ class Step:
     policy: str | None
     statement: str | None
     effect: Effect
+    #: the statement is a Deny (what a ``conditional`` step would do if it applied)
+    deny: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -212,7 +214,7 @@ def _step(hit: Hit) -> Step:
         effect: Effect = "conditional"
     else:
         effect = "deny" if hit.deny else "allow"
-    return Step(hit.policy.layer, hit.policy.at, hit.policy.name, hit.label, effect)
+    return Step(hit.policy.layer, hit.policy.at, hit.policy.name, hit.label, effect, hit.deny)
 
 
 def _allow(found: Sequence[Hit]) -> tuple[Verdict, list[Hit]]:

@@ -16,6 +16,7 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 SERVICE_LINKED_PATH = "/aws-service-role/"
@@ -56,7 +57,16 @@ class AccountIam:
     policies: Mapping[str, NamedDocument]  # managed policy ARN -> default version
 
     def by_arn(self) -> dict[str, Principal]:
+        return self._by_arn
+
+    @cached_property
+    def _by_arn(self) -> dict[str, Principal]:
         return {p.arn: p for p in self.principals}
+
+    @cached_property
+    def roles_by_profile(self) -> dict[str, Principal]:
+        """Instance profile ARN -> the role it holds."""
+        return {profile: p for p in self.principals for profile in p.instance_profiles}
 
 
 def policy_document(raw: Any) -> Mapping[str, Any] | None:
@@ -105,7 +115,8 @@ def _managed_policies(raw: Any) -> dict[str, NamedDocument]:
             if version.get("IsDefaultVersion") or version.get("VersionId") == default:
                 document = policy_document(version.get("Document"))
                 if document is not None:
-                    out[policy["Arn"]] = NamedDocument(str(policy.get("PolicyName")), document)
+                    name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]
+                    out[policy["Arn"]] = NamedDocument(str(name), document)
                 break
     return out
 

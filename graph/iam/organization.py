@@ -34,6 +34,10 @@ class OrganizationView:
     attached: Mapping[tuple[str, str], tuple[Policy, ...]] = field(default_factory=dict)
     #: what the files did not say (a policy whose content could not be read...)
     unread: tuple[str, ...] = ()
+    #: levels already worked out, per (account, policy type): every request asks again
+    _levels: dict[tuple[str, str], list[tuple[str, list[Policy]]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def is_member(self, account: str) -> bool:
         """An account of the organization other than the management account."""
@@ -68,10 +72,13 @@ class OrganizationView:
 
     def levels(self, account: str, policy_type: str = SCP) -> list[tuple[str, list[Policy]]]:
         """(level, the policies of ``policy_type`` attached there), root to account."""
-        return [
-            (self.label(node), list(self.attached.get((node, policy_type), ())))
-            for node in self.path(account)
-        ]
+        known = self._levels.get((account, policy_type))
+        if known is None:
+            known = self._levels[(account, policy_type)] = [
+                (self.label(node), list(self.attached.get((node, policy_type), ())))
+                for node in self.path(account)
+            ]
+        return known
 
     def org_paths(self, account: str) -> str | None:
         """``aws:PrincipalOrgPaths`` of an account: ``o-.../r-.../ou-.../`` (its OU's path)."""

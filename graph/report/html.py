@@ -42,6 +42,7 @@ from typing import Any
 from core.jsonio import atomic_write_text
 from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
 from graph.report.topology import Topology
+from graph.rules import INTERNET_RULE_IDS
 
 VIS_PACKAGE = "pyvis"
 VIS_SCRIPT = "lib/vis-9.1.2/vis-network.min.js"
@@ -238,7 +239,7 @@ def zone_heat(
         if finding["rule"] == "cross-zone-path" and source.startswith("zone:"):
             key = (source[5:], to)
             cross[key] = cross.get(key, 0) + 1
-        elif source == "internet" and finding["rule"].startswith("internet-exposed"):
+        elif source == "internet" and finding["rule"] in INTERNET_RULE_IDS:
             cell = internet.setdefault(to, {"to": to, "ports": {}, "findings": 0})
             cell["findings"] += 1
             pieces = cell["ports"].setdefault(finding["protocol"], set())

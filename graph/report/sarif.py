@@ -22,7 +22,7 @@ from typing import Any
 
 from core.jsonio import write_json
 from graph.report import RULES, rule_of
-from graph.rules import ExposureRule
+from graph.rules import ExposureRule, iam
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -43,6 +43,16 @@ _RECORD_FILE = {
     "acl": "NetworkAcls.json",
     "subnet": "Subnets.json",
 }
+
+
+#: What the code flow of an IAM finding walks (network rules: the traffic, hop by hop).
+_FLOW_WORDS = {
+    rule.id: "Who gets there, step by step: each call and the policy statements behind it."
+    for rule in iam.RULES
+}
+_FLOW_WORDS["internet-exposed-instance-escalation"] = (
+    "From the internet to the instance hop by hop, then from its role step by step."
+)
 
 
 def render(result: Any, out: Path) -> None:
@@ -175,7 +185,9 @@ def _result(finding: dict[str, Any], index: dict[str, int], layout: _Layout) -> 
     if finding.get("path"):
         result["codeFlows"] = [
             {
-                "message": {"text": "How the traffic gets there, hop by hop."},
+                "message": {
+                    "text": _FLOW_WORDS.get(rule.id, "How the traffic gets there, hop by hop.")
+                },
                 "threadFlows": [
                     {
                         "locations": [
@@ -210,6 +222,8 @@ class _Layout:
         )
         if resource.startswith("arn:aws:elasticloadbalancing"):
             name = "LoadBalancers.json"
+        elif resource.startswith("arn:") and ":iam::" in resource:
+            name = "AccountAuthorizationDetails.json"  # the principal, in account/global
         else:
             name = _RECORD_FILE.get(resource.split("-", 1)[0], "")
         if not name or not region:

@@ -23,6 +23,7 @@ from typing import Any
 import networkx as nx
 
 from graph.report import enis_of, worst
+from graph.rules import INTERNET_RULE_IDS
 
 # How a hop of a finding's path shows on the picture (others: no node of their own).
 _SHOWN_KINDS = frozenset(
@@ -70,7 +71,7 @@ class Topology:
         self.vpc_internet: Counter[str] = Counter()  # findings of internet exposure per VPC
         for finding in findings:
             sev = finding["severity"]
-            if finding["source"] == "internet" and finding["rule"].startswith("internet-exposed"):
+            if finding["source"] == "internet" and finding["rule"] in INTERNET_RULE_IDS:
                 self.vpc_internet[str(finding.get("vpc"))] += 1
             for eni in enis_of(graph, finding["resource"]):
                 self.node_sev[eni].append(sev)

@@ -6,7 +6,10 @@ decides it.
 - ``graph.rules.segmentation``: zones and tiers (``cross-zone-path``,
   ``sensitive-in-public-subnet``, ``flat-network``), and the zone-to-zone matrix;
 - ``graph.rules.hygiene``: configuration that opens doors silently (``default-sg-has-rules``,
-  ``vpc-flow-logs-missing``, ``unrestricted-egress``, ``nacl-allow-all-ingress``).
+  ``vpc-flow-logs-missing``, ``unrestricted-egress``, ``nacl-allow-all-ingress``);
+- ``graph.rules.iam``: who can take over a VM (``vm-admin-permission-broad``,
+  ``vm-takeover-path``, ``instance-role-escalation``,
+  ``internet-exposed-instance-escalation``), on the VM-control graph of ``graph.iam``.
 
 A family's ``decide`` reads the :class:`Facts` of one analysis and yields each finding it
 makes as a :class:`Found`; ``graph.findings`` merges them and writes the document. Every
@@ -17,7 +20,7 @@ findings contract (DESIGN.md).
 
 from __future__ import annotations
 
-from graph.rules import hygiene, internet, segmentation
+from graph.rules import hygiene, iam, internet, segmentation
 from graph.rules.base import (
     NARROW_SOURCE_ADDRESSES,
     ExposureRule,
@@ -28,10 +31,17 @@ from graph.rules.base import (
 )
 
 #: Every rule, in the order reports list them: by family, as each family lists its own.
-RULES: tuple[ExposureRule, ...] = (*internet.RULES, *segmentation.RULES, *hygiene.RULES)
+RULES: tuple[ExposureRule, ...] = (
+    *internet.RULES,
+    *segmentation.RULES,
+    *hygiene.RULES,
+    *iam.RULES,
+)
 RULES_BY_ID: dict[str, ExposureRule] = {rule.id: rule for rule in RULES}
+INTERNET_RULE_IDS = internet.INTERNET_RULE_IDS
 
 __all__ = [
+    "INTERNET_RULE_IDS",
     "NARROW_SOURCE_ADDRESSES",
     "RULES",
     "RULES_BY_ID",

@@ -3,9 +3,9 @@ rule decides it, and the grading of internet findings by the width of their sour
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -84,6 +84,8 @@ class Found(NamedTuple):
     path: list[Hop] | None = None
     path_fn: Callable[[], list[Hop]] | None = None
     sources_fn: Callable[[], Sources] | None = None
+    #: more fields of the finding (the IAM rules' ``decision``)
+    extra: Mapping[str, Any] | None = None
 
 
 def resource_of(graph: nx.MultiDiGraph, eni_id: str) -> str:

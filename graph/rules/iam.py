@@ -16,12 +16,16 @@ Every finding's path lists each step with the calls, policies and statements beh
 from __future__ import annotations
 
 import fnmatch
+import itertools
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from graph.iam.edges import Edge, InstanceRef
-from graph.rules.base import ExposureRule
+from core.spec import Iam, Zones
+from graph.iam.control import ControlGraph
+from graph.iam.edges import Call, Edge, InstanceRef
+from graph.rules.base import ExposureRule, Found
+from graph.rules.internet import INTERNET_RULE_IDS
 
 RULES: tuple[ExposureRule, ...] = (
     ExposureRule(
@@ -82,21 +86,59 @@ def is_administrator(arn: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns)
 
 
+def call_words(call: Call) -> str:
+    """One call of a path step: what was asked, the answer, and the statements behind it:
+    the identity or resource policy that allowed, the SCPs and RCPs that let it through
+    at each level, and any statement that would deny under conditions not known offline.
+
+    >>> from graph.iam.evaluate import Result, Step
+    >>> steps = (
+    ...     Step("scp", "root", "FullAWSAccess", "Statement[0]", "allow"),
+    ...     Step("scp", "Workloads", "FullAWSAccess", "Statement[0]", "allow"),
+    ...     Step("scp", "Workloads", "guard", "RequireImdsV2", "conditional", deny=True),
+    ...     Step("identity", "arn:aws:iam::1:role/ci", "ci-deploy", "Deploy", "allow"),
+    ... )
+    >>> result = Result("conditional", ("ec2:metadatahttptokens",), steps)
+    >>> for part in call_words(Call("ec2:RunInstances", None, result)).split("; "):
+    ...     print(part)
+    ec2:RunInstances conditional (identity ci-deploy Deploy
+    SCPs FullAWSAccess at root, Workloads
+    unless SCP guard RequireImdsV2 at Workloads denies) depending on ec2:metadatahttptokens
+    """
+    target = f" on {call.resource}" if call.resource else ""
+    result = call.result
+    said = [
+        f"{s.layer} {s.policy} {s.statement}".strip()
+        for s in result.layers
+        if s.layer in ("identity", "resource", "boundary")
+        and s.effect in ("allow", "conditional")
+        and not s.deny
+    ]
+    for layer in ("scp", "rcp"):
+        levels: dict[str, list[str]] = {}
+        for s in result.layers:
+            if s.layer == layer and s.effect in ("allow", "conditional") and not s.deny:
+                levels.setdefault(str(s.policy), []).append(s.at)
+        said += [f"{layer.upper()}s {policy} at {', '.join(at)}" for policy, at in levels.items()]
+    said += [
+        f"unless {s.layer.upper() if s.layer in ('scp', 'rcp') else s.layer} {s.policy} "
+        f"{s.statement} at {s.at} denies"
+        for s in result.layers
+        if s.effect == "conditional" and s.deny
+    ]
+    words = f"{call.action}{target} {result.decision}"
+    if said:
+        words += f" ({'; '.join(said)})"
+    if result.depends_on:
+        words += f" depending on {', '.join(result.depends_on)}"
+    return words
+
+
 def edge_words(edge: Edge) -> str:
     """An edge as a step of a path: each call, and what allowed it."""
-    parts = []
-    for call in edge.calls:
-        allowed_by = [
-            f"{s.layer} {s.policy} {s.statement}".strip()
-            for s in call.result.layers
-            if s.layer in ("identity", "resource") and s.effect in ("allow", "conditional")
-        ]
-        target = f" on {call.resource}" if call.resource else ""
-        by = f" ({'; '.join(allowed_by)})" if allowed_by else ""
-        parts.append(f"{call.action}{target} {call.result.decision}{by}")
     if edge.kind == "instance-role":
         return f"acts as {edge.target}"
-    return f"{edge.kind}: " + ", ".join(parts)
+    return f"{edge.kind}: " + "; ".join(call_words(call) for call in edge.calls)
 
 
 def walk(start: str, edges_from: Mapping[str, Sequence[Edge]]) -> dict[str, list[Edge]]:
@@ -169,7 +211,7 @@ def takeover_paths(
 def role_escalations(
     edges: Iterable[Edge],
     instances: Iterable[InstanceRef],
-    admin_equivalent: set[str],
+    admin_equivalent: Container[str],
 ) -> list[dict[str, Any]]:
     """``instance-role-escalation`` findings: an instance's role reaches an
     administrator-equivalent role (itself included) or a role of another account."""
@@ -189,6 +231,7 @@ def role_escalations(
             continue
         role, chain = reached
         why = "administrator-equivalent" if role in admin_equivalent else "in another account"
+        decision = "conditional" if any(e.decision == "conditional" for e in chain) else "allowed"
         found.append(
             {
                 "rule": "instance-role-escalation",
@@ -196,6 +239,7 @@ def role_escalations(
                 "account": instance.account,
                 "region": instance.region,
                 "source": instance.role,
+                "decision": decision,
                 "path": [
                     {"hop": instance.id, "why": f"acts as {instance.role}"},
                     *({"hop": e.source, "why": edge_words(e)} for e in chain),
@@ -213,7 +257,7 @@ def exposed_escalations(
     internet exposure finding names."""
     exposed: dict[str, Mapping[str, Any]] = {}
     for finding in internet_findings:
-        if str(finding.get("rule", "")).startswith("internet-exposed-"):
+        if finding.get("rule") in INTERNET_RULE_IDS:
             exposed.setdefault(str(finding.get("resource")), finding)
     out = []
     for escalation in escalations:
@@ -229,3 +273,119 @@ def exposed_escalations(
             }
         )
     return out
+
+
+# ---- broad permissions -------------------------------------------------------------------
+
+#: What "broad VM permissions" are (DESIGN.md): each asked as one call whose action or
+#: resource is itself the wildcard, so that only a statement covering every action (every
+#: role, every profile) matches it: ``ec2:RunInstances`` does not cover ``ec2:*``, and
+#: ``role/app-*`` does not cover ``role/*``.
+BROAD: tuple[tuple[str, str], ...] = (
+    ("ec2:*", "*"),
+    ("iam:PassRole", "arn:{partition}:iam::{account}:role/*"),
+    ("iam:CreateInstanceProfile", "arn:{partition}:iam::{account}:instance-profile/*"),
+)
+
+
+def broad_permissions(control: ControlGraph, administrators: Iterable[str]) -> list[dict[str, Any]]:
+    """``vm-admin-permission-broad``: each principal outside the VM administrators (of any
+    zone) that holds one of :data:`BROAD` after the organization's policies, or can launch
+    an instance with an administrator-equivalent role (``iam:PassRole`` of that role: the
+    form of role passing that hands over everything, even where SCPs keep "every role"
+    out of reach)."""
+    patterns = list(administrators)
+    asker = control.asker
+    regions: list[str | None] = [*control.regions] or [None]
+    out = []
+    for principal in control.principals:
+        if principal.service_linked or is_administrator(principal.arn, patterns):
+            continue
+        fill = {"partition": principal.arn.split(":")[1], "account": principal.account}
+        held = []
+        for action, resource in BROAD:
+            if asker.grants.may_allow(principal, action):
+                asked = [
+                    asker(principal, action, resource.format(**fill), region) for region in regions
+                ]
+                best = _best_call(asked)
+                if best is not None:
+                    held.append(best)
+        steps = [{"hop": principal.arn, "why": call_words(call)} for call in held]
+        decisions = {call.result.decision for call in held}
+        # passing an administrator-equivalent role to a new instance is the broad
+        # permission that matters, whatever the SCPs leave of "every role"
+        for edge in control.edges_from(principal.arn):
+            if edge.kind != "launch-with-role":
+                continue
+            admin = control.administrator_equivalent(edge.target)
+            if admin is None:
+                continue
+            decisions.add(edge.decision)
+            steps.append({"hop": principal.arn, "why": edge_words(edge)})
+            steps.append(
+                {"hop": edge.target, "why": f"administrator-equivalent: {call_words(admin)}"}
+            )
+        if not steps:
+            continue
+        out.append(
+            {
+                "rule": "vm-admin-permission-broad",
+                "resource": principal.arn,
+                "account": principal.account,
+                "region": "global",
+                "source": principal.arn,
+                "decision": "allowed" if "allowed" in decisions else "conditional",
+                "path": steps,
+            }
+        )
+    return out
+
+
+def _best_call(calls: Sequence[Call]) -> Call | None:
+    """The first allowed call, else the first conditional one (None: all denied)."""
+    for wanted in ("allowed", "conditional"):
+        for call in calls:
+            if call.result.decision == wanted:
+                return call
+    return None
+
+
+class _Administrators:
+    """``role in admins``: whether the role is administrator-equivalent (asked lazily)."""
+
+    def __init__(self, control: ControlGraph) -> None:
+        self.control = control
+
+    def __contains__(self, arn: object) -> bool:
+        return isinstance(arn, str) and self.control.administrator_equivalent(arn) is not None
+
+
+def decide(
+    control: ControlGraph,
+    iam: Iam,
+    zones: Zones,
+    network: Sequence[Mapping[str, Any]],
+) -> Iterator[Found]:
+    """Every IAM finding of one VM-control graph; ``network`` are the written network
+    findings (the internet-exposed instances)."""
+    edges = [edge for _, _, edge in control.graph.edges(data="edge")]
+    administrators = [p for patterns in iam.vm_administrators.values() for p in patterns]
+    sources = [p.arn for p in control.principals if not p.service_linked]
+    escalations = role_escalations(edges, control.instances, _Administrators(control))
+    for item in itertools.chain(
+        broad_permissions(control, administrators),
+        takeover_paths(sources, edges, control.instances, iam.vm_administrators, zones.protected),
+        escalations,
+        exposed_escalations(escalations, network),
+    ):
+        yield Found(
+            item["rule"],
+            item["resource"],
+            item["account"],
+            item["region"],
+            None,
+            item["source"],
+            path=item["path"],
+            extra={"decision": item["decision"]},
+        )

@@ -74,6 +74,8 @@ OTHER_PORT = ExposureRule(
 )
 
 RULES: tuple[ExposureRule, ...] = (ADMIN_PORT, DATABASE_PORT, OTHER_PORT)
+#: The ids of the rules about what the internet reaches over the network.
+INTERNET_RULE_IDS = frozenset(rule.id for rule in RULES)
 
 #: ``path_fn(wanted, eni)``: the hop-by-hop path of part of an exposure.
 PathFn = Callable[[Traffic, str | None], list[Hop]]

@@ -1177,7 +1177,7 @@
     if (!state.sev[f.severity]) return false;
     if (state.rule && f.rule !== state.rule) return false;
     if (state.account && f.account !== state.account) return false;
-    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo && (f.rule === "cross-zone-path" || f.rule.indexOf("internet-exposed") === 0);
+    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo && (f.rule === "cross-zone-path" || (f.rule.indexOf("internet-exposed") === 0 && !!f.protocol));
     if (state.text) {
       var q = state.text.toLowerCase();
       var hay = [f.resource, f.label, f.source, f.vpc, f.account, f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
