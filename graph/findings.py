@@ -43,11 +43,9 @@ writes the document.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -56,6 +54,7 @@ from typing import Any
 import networkx as nx
 
 from core.jsonio import minify, pretty
+from core.memory import without_gc
 from core.spec import Exposure, Iam, Zones
 from core.vocabulary import SEVERITIES, SEVERITY_RANK
 from graph.build import build_graph
@@ -340,21 +339,6 @@ def _say_only(path: list[Hop], cidrs: list[str]) -> list[Hop]:
 
 
 # ---- memory ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def without_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the analysis builds millions of small acyclic
-    objects, and collections triggered by their allocation would rescan them all, again
-    and again (it halves the time on 100k ENIs). Memory is reclaimed by reference
-    counting meanwhile; the collector resumes afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def release(graph: nx.MultiDiGraph) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import InputError
 from core.jsonio import pretty
+from core.memory import without_gc
 from graph.iam.evaluate import Layer, Policy, Result
 from graph.iam.organization import RCP, SCP, OrganizationView
 from graph.iam.queries import (
@@ -36,7 +37,8 @@ ALLOW_ALL = {
 def _load(snapshot: Path) -> IamSnapshot:
     if not snapshot.is_dir():
         raise InputError(str(snapshot), "not a snapshot directory")
-    iam = load_iam(snapshot)
+    with without_gc():  # a large organization's IAM is millions of small objects
+        iam = load_iam(snapshot)
     if not iam.accounts:
         raise InputError(str(snapshot), "holds no account's IAM (collect it with `ivs collect`)")
     return iam

@@ -365,3 +365,39 @@ def test_what_was_not_placed_is_listed_with_the_reason(
         assert loaded.errors == [] and loaded.requests == []
     finally:
         loaded.page.close()
+
+
+def test_an_iam_path_opens_step_by_step(browser: Any, tmp_path: Path) -> None:
+    """An IAM finding's path (network hops, then the role's steps) opens like a network
+    path, its steps with the statements behind them, and the page stays error-free."""
+    from test_iam_control import snapshot
+
+    from core.spec import Exposure, Iam, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.iam.snapshot import load_iam
+    from graph.snapshot import load_snapshot
+
+    root, bastion = snapshot(tmp_path / "snapshot")
+    graph = build_graph(load_snapshot(root))
+    document = analyse_graph(graph, Zones(), Exposure(), load_iam(root), Iam())
+    out = tmp_path / "report.html"
+    html.render(ExposureResult(document, graph), out)
+    loaded = Page(browser, out)
+    try:
+        finding = next(
+            f for f in document["findings"] if f["rule"] == "internet-exposed-instance-escalation"
+        )
+        assert finding["resource"] == bastion
+        loaded.page.click(f'tr.f-row[data-id="{finding["id"]}"]')
+        detail = loaded.page.locator(f'tr.f-detail[data-for="{finding["id"]}"]')
+        detail.wait_for(state="visible")
+        hops = detail.locator("ol.path li .hop").all_inner_texts()
+        assert hops[: len(finding["path"])] == [h["hop"] for h in finding["path"]]
+        text = detail.inner_text()
+        assert "administrator-equivalent" in text and "ingress tcp 22" in text
+        assert loaded.page.locator("tr.f-row").count() == len(document["findings"])
+        loaded.page.wait_for_timeout(300)
+        assert loaded.errors == []
+    finally:
+        loaded.page.close()

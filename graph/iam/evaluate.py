@@ -144,66 +144,109 @@ def _label(statement: Mapping[str, Any], index: int) -> str:
     return str(sid) if isinstance(sid, str) and sid else f"Statement[{index}]"
 
 
+class Compiled:
+    """One statement as the evaluator reads it again and again: its label, its effect, and
+    whether its Action (or NotAction) names each action asked so far."""
+
+    __slots__ = ("effect", "label", "memo", "names_key", "patterns", "statement")
+
+    def __init__(self, label: str, statement: Mapping[str, Any]) -> None:
+        self.label = label
+        self.statement = statement
+        self.effect = statement.get("Effect")
+        self.names_key = (
+            "Action" if "Action" in statement else "NotAction" if "NotAction" in statement else None
+        )
+        self.patterns = as_list(statement.get(self.names_key)) if self.names_key else []
+        self.memo: dict[str, bool] = {}
+
+    def names(self, action: str) -> bool:
+        """The statement's Action (or NotAction) covers ``action``."""
+        known = self.memo.get(action)
+        if known is None:
+            if self.names_key is None:
+                known = False
+            else:
+                matched = actions_match(self.patterns, action)
+                known = matched if self.names_key == "Action" else not matched
+            self.memo[action] = known
+        return known
+
+
+#: Compiled statements by document (kept with the document, so that an id is never
+#: reused while its entry lives); emptied when it grows past ``_COMPILED_MAX``.
+_COMPILED: dict[int, tuple[Mapping[str, Any], tuple[Compiled, ...]]] = {}
+_COMPILED_MAX = 1_000_000
+
+
+def compiled(document: Mapping[str, Any]) -> tuple[Compiled, ...]:
+    """The statements of a policy document; what is not a statement object is skipped."""
+    entry = _COMPILED.get(id(document))
+    if entry is not None and entry[0] is document:
+        return entry[1]
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    found = tuple(
+        Compiled(_label(statement, index), statement)
+        for index, statement in enumerate(as_list(document.get("Statement")))
+        if isinstance(statement, Mapping)
+    )
+    _COMPILED[id(document)] = (document, found)
+    return found
+
+
 def statements_of(policy: Policy) -> list[tuple[str, Mapping[str, Any]]]:
     """(label, statement) of a policy document; what is not a statement object is skipped."""
-    found = []
-    for index, statement in enumerate(as_list(policy.document.get("Statement"))):
-        if isinstance(statement, Mapping):
-            found.append((_label(statement, index), statement))
-    return found
+    return [(c.label, c.statement) for c in compiled(policy.document)]
 
 
 def statement_hit(
     policy: Policy, label: str, statement: Mapping[str, Any], request: Request
 ) -> Hit | None:
     """The statement's say on ``request``, or None when it certainly does not apply."""
-    effect = statement.get("Effect")
-    if effect not in ("Allow", "Deny"):
+    return _hit(policy, Compiled(label, statement), request)
+
+
+def _hit(policy: Policy, statement: Compiled, request: Request) -> Hit | None:
+    if statement.effect not in ("Allow", "Deny") or not statement.names(request.action):
         return None
-    if "Action" in statement:
-        if not actions_match(as_list(statement["Action"]), request.action):
-            return None
-    elif "NotAction" in statement:
-        if actions_match(as_list(statement["NotAction"]), request.action):
-            return None
-    else:
-        return None
+    body = statement.statement
     verdicts = []
-    if "Resource" in statement:
+    if "Resource" in body:
         verdicts.append(
-            resource_verdict(as_list(statement["Resource"]), request.resource, request.context)
+            resource_verdict(as_list(body["Resource"]), request.resource, request.context)
         )
-    elif "NotResource" in statement:
-        inside = resource_verdict(
-            as_list(statement["NotResource"]), request.resource, request.context
-        )
+    elif "NotResource" in body:
+        inside = resource_verdict(as_list(body["NotResource"]), request.resource, request.context)
         verdicts.append(inside if inside.unknown else Verdict(not inside.value))
     elif policy.layer != "resource":  # a resource-based policy may leave Resource out
         return None
     named: PrincipalMatch | None = None
     if policy.layer == "resource":
-        if "Principal" in statement:
-            named = principal_match(statement["Principal"], request.caller)
+        if "Principal" in body:
+            named = principal_match(body["Principal"], request.caller)
             if named is None:
                 return None
-        elif "NotPrincipal" in statement:
-            if principal_match(statement["NotPrincipal"], request.caller) is not None:
+        elif "NotPrincipal" in body:
+            if principal_match(body["NotPrincipal"], request.caller) is not None:
                 return None
             named = "any"
         else:
             return None
-    verdicts.append(condition_verdict(statement.get("Condition"), request.context))
+    condition = body.get("Condition")
+    if condition:
+        verdicts.append(condition_verdict(condition, request.context))
     verdict = all_of(verdicts)
     if verdict.value is False:
         return None
-    return Hit(policy, label, effect == "Deny", verdict, named)
+    return Hit(policy, statement.label, statement.effect == "Deny", verdict, named)
 
 
 def hits(policies: Iterable[Policy], request: Request) -> list[Hit]:
     out = []
     for policy in policies:
-        for label, statement in statements_of(policy):
-            hit = statement_hit(policy, label, statement, request)
+        for statement in compiled(policy.document):
+            hit = _hit(policy, statement, request)
             if hit is not None:
                 out.append(hit)
     return out
@@ -244,7 +287,15 @@ def evaluate(request: Request, applicable: Applicable) -> Result:
         *(p for _, level in applicable.scp_levels for p in level),
         *(p for _, level in applicable.rcp_levels for p in level),
     ]
-    denies = [h for h in hits(every, request) if h.deny]
+    found = hits(every, request)
+    by_policy: dict[int, list[Hit]] = {}
+    for hit in found:
+        by_policy.setdefault(id(hit.policy), []).append(hit)
+
+    def hits_of(policies: Iterable[Policy]) -> list[Hit]:
+        return [h for p in policies for h in by_policy.get(id(p), ())]
+
+    denies = [h for h in found if h.deny]
     for hit in denies:
         if not hit.verdict.unknown:
             return Result("denied", (), (_step(hit),))
@@ -259,21 +310,21 @@ def evaluate(request: Request, applicable: Applicable) -> Result:
     )
     for layer, levels in organization:
         for level, policies in levels:
-            verdict, allowing = _allow(hits(policies, request))
+            verdict, allowing = _allow(hits_of(policies))
             if verdict.value is False:
                 return Result("denied", (), (*steps, Step(layer, level, None, None, "no-match")))
             steps.extend(_step(h) for h in allowing)
             pending.append(verdict)
 
     # 4. the grant
-    identity, identity_shown = _allow(hits(applicable.identity, request))
+    identity, identity_shown = _allow(hits_of(applicable.identity))
     shown: list[Hit | Step] = [*identity_shown]
     bounded = TRUE
     if applicable.boundary is not None:
-        bounded, bounded_shown = _allow(hits([applicable.boundary], request))
+        bounded, bounded_shown = _allow(hits_of([applicable.boundary]))
         shown += bounded_shown or [_boundary_miss(applicable.boundary)]
     identity_side = all_of([identity, bounded])
-    resource_hits = [h for h in hits(applicable.resource, request) if not h.deny]
+    resource_hits = [h for h in hits_of(applicable.resource) if not h.deny]
     by_name, named_shown = _allow([h for h in resource_hits if h.principal != "account"])
     by_account, delegated_shown = _allow([h for h in resource_hits if h.principal == "account"])
     shown += [*named_shown, *delegated_shown]

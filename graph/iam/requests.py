@@ -17,7 +17,7 @@ tags are not modelled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graph.iam.conditions import Context
@@ -59,20 +59,19 @@ def parse_arn(text: str | None) -> Arn | None:
     return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
-def ask(
-    principal: Principal,
-    action: str,
-    resource: str | None,
-    accounts: Mapping[str, AccountIam],
-    organization: OrganizationView | None,
-    context: Mapping[str, str] | None = None,
-) -> tuple[Request, Applicable]:
-    """The request and the policies that bear on ``principal`` calling ``action``."""
-    arn = parse_arn(resource)
-    given = {k.lower(): v for k, v in (context or {}).items()}
-    resource_account = given.get("aws:resourceaccount") or (
-        arn.account if arn and arn.account else None
-    )
+@dataclass(frozen=True)
+class PrincipalSide:
+    """What every request of one principal shares: its condition keys, identity policies,
+    boundary and SCP levels (worked out once per principal by :func:`principal_side`)."""
+
+    caller: Caller
+    values: Mapping[str, tuple[str, ...]]
+    identity: tuple[Policy, ...]
+    boundary: Policy | None
+    scp_levels: Sequence[tuple[str, Sequence[Policy]]]
+
+
+def principal_side(principal: Principal, organization: OrganizationView | None) -> PrincipalSide:
     values: dict[str, tuple[str, ...]] = {
         "aws:principalarn": (principal.arn,),
         "aws:principalaccount": (principal.account,),
@@ -87,6 +86,43 @@ def ask(
         paths = organization.org_paths(principal.account)
         if paths:
             values["aws:principalorgpaths"] = (paths,)
+    identity = tuple(
+        Policy(d.name, "identity", principal.arn, d.document) for d in principal.identity
+    )
+    boundary = (
+        Policy(principal.boundary.name, "boundary", principal.arn, principal.boundary.document)
+        if principal.boundary
+        else None
+    )
+    scp_levels: Sequence[tuple[str, Sequence[Policy]]] = ()
+    if (
+        organization is not None
+        and organization.is_member(principal.account)
+        and not principal.service_linked
+    ):
+        scp_levels = organization.levels(principal.account, SCP)
+    caller = Caller(principal.arn, principal.account, principal.kind)
+    return PrincipalSide(caller, values, identity, boundary, scp_levels)
+
+
+def ask(
+    principal: Principal,
+    action: str,
+    resource: str | None,
+    accounts: Mapping[str, AccountIam],
+    organization: OrganizationView | None,
+    context: Mapping[str, str] | None = None,
+    side: PrincipalSide | None = None,
+) -> tuple[Request, Applicable]:
+    """The request and the policies that bear on ``principal`` calling ``action``
+    (``side``: the principal's :func:`principal_side`, when already worked out)."""
+    side = side or principal_side(principal, organization)
+    arn = parse_arn(resource)
+    given = {k.lower(): v for k, v in (context or {}).items()}
+    resource_account = given.get("aws:resourceaccount") or (
+        arn.account if arn and arn.account else None
+    )
+    values = dict(side.values)
     if resource_account:
         values["aws:resourceaccount"] = (resource_account,)
         if (
@@ -103,17 +139,11 @@ def ask(
     if not resource_account:
         known -= {"aws:resourceaccount", "aws:resourceorgid"}
     request = Request(
-        Caller(principal.arn, principal.account, principal.kind),
+        side.caller,
         action,
         resource,
         resource_account,
         Context(values, known=frozenset(known), known_prefixes=("aws:principaltag/",)),
-    )
-    identity = [Policy(d.name, "identity", principal.arn, d.document) for d in principal.identity]
-    boundary = (
-        Policy(principal.boundary.name, "boundary", principal.arn, principal.boundary.document)
-        if principal.boundary
-        else None
     )
     resources: list[Policy] = []
     trust_required = False
@@ -125,22 +155,17 @@ def ask(
             resources.append(
                 Policy(f"trust policy of {target.name}", "resource", resource, target.trust)
             )
-    scp_levels: list[tuple[str, list[Policy]]] = []
-    rcp_levels: list[tuple[str, list[Policy]]] = []
+    rcp_levels: list[tuple[str, Sequence[Policy]]] = []
     if organization is not None:
-        if organization.is_member(principal.account) and not principal.service_linked:
-            scp_levels = organization.levels(principal.account, SCP)
         service = action.split(":", 1)[0].lower()
         if (
             resource_account
             and organization.is_member(resource_account)
             and service in RCP_SERVICES
         ):
-            rcp_levels = [
-                (level, policies) for level, policies in organization.levels(resource_account, RCP)
-            ]
+            rcp_levels = list(organization.levels(resource_account, RCP))
             if not any(policies for _, policies in rcp_levels):
                 rcp_levels = []  # RCPs not enabled: nothing to pass
     return request, Applicable(
-        identity, boundary, resources, scp_levels, rcp_levels, trust_required
+        side.identity, side.boundary, resources, side.scp_levels, rcp_levels, trust_required
     )
