@@ -46,7 +46,7 @@ from core.memory import without_gc
 from graph.iam.snapshot import load_iam
 from graph.iam.queries import find_principal, simulate, who_can
 start = time.perf_counter()
-with without_gc():  # as ivs simulate loads it
+with without_gc(freeze=True):  # as ivs simulate loads it
     iam = load_iam(sys.argv[1])
 loaded = time.perf_counter() - start
 accounts = sorted(iam.accounts)

@@ -157,13 +157,14 @@ def merged_enis(region: RegionSnapshot, not_placed: list[m.NotPlaced] | None = N
     return enis
 
 
-def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
+def build_graph(snapshot: Snapshot, *, instances: bool = True) -> nx.MultiDiGraph:
     """The exposure graph of every assessed account-region of ``snapshot``.
 
     ``graph.graph`` holds ``snapshot`` (the path), ``collected_at``, ``assessed``,
     ``not_assessed``, ``kinds_not_seen``, ``not_placed`` (``graph.model.NotPlaced``:
     what the reader and the graph could not place, with the reason) and ``instances``
-    (``graph.model.Instance``, for the IAM rules).
+    (``graph.model.Instance``, for the IAM rules; empty with ``instances=False``, which
+    saves their memory when there is no IAM to analyse).
     """
     g = nx.MultiDiGraph()
     g.graph.update(
@@ -173,7 +174,7 @@ def build_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
         not_assessed=snapshot.not_assessed,
         kinds_not_seen=snapshot.kinds_not_seen(),
         not_placed=[item for region in snapshot.regions for item in region.not_placed],
-        instances=[i for region in snapshot.regions for i in region.instances],
+        instances=[i for region in snapshot.regions for i in region.instances] if instances else [],
     )
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:

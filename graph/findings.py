@@ -55,6 +55,7 @@ import networkx as nx
 
 from core.jsonio import minify, pretty
 from core.memory import without_gc
+from core.snapshot_kinds import GLOBAL
 from core.spec import Exposure, Iam, Zones
 from core.vocabulary import SEVERITIES, SEVERITY_RANK
 from graph.build import build_graph
@@ -121,11 +122,13 @@ def analyse(
 ) -> dict[str, Any]:
     """The findings document of a snapshot directory (defaults: DESIGN.md's zones)."""
     with without_gc():
+        read = load_snapshot(snapshot_path)
+        iam_snapshot = load_iam(snapshot_path)
         return analyse_graph(
-            build_graph(load_snapshot(snapshot_path)),
+            build_graph(read, instances=bool(iam_snapshot.accounts)),
             zones or Zones(),
             exposure or Exposure(),
-            load_iam(snapshot_path),
+            iam_snapshot,
             access or Iam(),
         )
 
@@ -150,6 +153,7 @@ def analyse_graph(
             )
         )
     )
+    assessed = list(graph.graph.get("assessed", []))
     not_assessed = list(graph.graph.get("not_assessed", []))
     kinds_not_seen = dict(graph.graph.get("kinds_not_seen", {}))
     if iam_snapshot is not None and (iam_snapshot.accounts or iam_snapshot.not_assessed):
@@ -164,6 +168,11 @@ def analyse_graph(
             [*not_assessed, *iam_snapshot.not_assessed],
             key=lambda r: (r["account"], r["region"]),
         )
+        # an account whose IAM was read is assessed at ``global`` (its principals)
+        assessed = sorted(
+            [*assessed, *({"account": a, "region": GLOBAL} for a in iam_snapshot.accounts)],
+            key=lambda r: (r["account"], r["region"]),
+        )
     if iam_snapshot is not None:
         for kind, places in iam_snapshot.kinds_not_seen.items():
             kinds_not_seen[kind] = sorted([*kinds_not_seen.get(kind, []), *places])
@@ -174,7 +183,7 @@ def analyse_graph(
         "snapshot": graph.graph.get("snapshot"),
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "collected_at": graph.graph.get("collected_at"),
-        "assessed": graph.graph.get("assessed", []),
+        "assessed": assessed,
         "not_assessed": not_assessed,
         "kinds_not_seen": kinds_not_seen,
         # ENIs that cannot be placed are not assessed

@@ -53,8 +53,11 @@ def run_exposure(
     exposure = spec.exposure if spec is not None else Exposure()
     access = spec.iam if spec is not None else Iam()
     with without_gc():
-        graph = build_graph(load_snapshot(snapshot))
-        document = analyse_graph(graph, zones, exposure, load_iam(snapshot), access)
+        read = load_snapshot(snapshot)  # says first what is wrong with the directory
+        iam = load_iam(snapshot)
+        graph = build_graph(read, instances=bool(iam.accounts))
+        del read
+        document = analyse_graph(graph, zones, exposure, iam, access)
         result = ExposureResult(document, graph)
         report.write(result, fmt, out)
         release(graph)

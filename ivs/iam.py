@@ -37,7 +37,7 @@ ALLOW_ALL = {
 def _load(snapshot: Path) -> IamSnapshot:
     if not snapshot.is_dir():
         raise InputError(str(snapshot), "not a snapshot directory")
-    with without_gc():  # a large organization's IAM is millions of small objects
+    with without_gc(freeze=True):  # a large organization's IAM: millions of objects
         iam = load_iam(snapshot)
     if not iam.accounts:
         raise InputError(str(snapshot), "holds no account's IAM (collect it with `ivs collect`)")

@@ -380,5 +380,5 @@ def test_denied_account_is_not_assessed(estate: Estate, exposure: dict[str, Any]
     ]
     assessed = {(row["account"], row["region"]) for row in exposure["assessed"]}
     accounts = (MANAGEMENT, estate.alpha.account_id, estate.beta.account_id)
-    assert assessed == {(a, r) for a in accounts for r in REGIONS}
+    assert assessed == {(a, r) for a in accounts for r in [*REGIONS, "global"]}
     assert exposure["kinds_not_seen"] == {}

@@ -367,7 +367,8 @@ def test_every_account_and_region_was_collected_and_assessed(
         assert regions == {region: {"status": "ok"} for region in [*spec.regions, "global"]}
     assert manifest["organization"] == {"status": "ok"}
     assessed = {(row["account"], row["region"]) for row in findings["assessed"]}
-    assert assessed == {(a, r) for a in accounts for r in spec.regions}
+    # each governed region, and each account's IAM (``global``)
+    assert assessed == {(a, r) for a in accounts for r in [*spec.regions, "global"]}
     assert findings["not_assessed"] == []
 
 

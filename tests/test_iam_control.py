@@ -410,3 +410,31 @@ def test_an_instance_profile_that_is_not_a_string_is_named(tmp_path: Path) -> No
     with pytest.raises(InputError) as raised:
         analyse(root)
     assert "IamInstanceProfile.Arn" in str(raised.value)
+
+
+def test_iam_findings_in_sarif_and_asff(tmp_path: Path) -> None:
+    from graph.report import asff, sarif
+
+    root, bastion = snapshot(tmp_path)
+    document = analyse(root)
+    assert {"account": PROD, "region": "global"} in document["assessed"]
+    product = f"arn:aws:securityhub:{REGION}:{PROD}:product/{PROD}/default"
+    converted = {
+        (a["GeneratorId"], a["Resources"][0]["Id"]): a
+        for a in asff.document_findings(document, product=product, now="2026-12-01T00:00:00Z")
+    }
+    role = converted[("vm-admin-permission-broad", arn(PROD, "bastion"))]
+    assert role["Resources"][0]["Type"] == "AwsIamRole" and "Region" not in role["Resources"][0]
+    assert "TTPs/Privilege Escalation" in role["Types"]
+    instance = f"arn:aws:ec2:{REGION}:{PROD}:instance/{bastion}"
+    escalation = converted[("internet-exposed-instance-escalation", instance)]
+    assert escalation["Severity"]["Label"] == "CRITICAL"
+    assert "Network Reachability" not in " ".join(escalation["Types"])
+    # the principal's record is its account's IAM file
+    assert (PROD, "global") in asff.assessed_places(document)
+    log = sarif.sarif_log(document)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    location = results["vm-admin-permission-broad"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == f"{PROD}/global/AccountAuthorizationDetails.json"
+    flow = results["vm-takeover-path"]["codeFlows"][0]
+    assert flow["message"]["text"].startswith("Who gets there")

@@ -21,10 +21,18 @@ from typing import Any
 
 from core.securityhub import ID_PREFIX
 from graph.report import rule_of
+from graph.rules import iam
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "ivs-governance"
 TYPES = ["Software and Configuration Checks/AWS Security Best Practices/Network Reachability"]
+#: The IAM rules' findings: who can take over a VM (ASFF types taxonomy: TTPs/Privilege
+#: Escalation).
+IAM_TYPES = [
+    "Software and Configuration Checks/AWS Security Best Practices/IAM Permissions",
+    "TTPs/Privilege Escalation",
+]
+_IAM_RULES = frozenset(rule.id for rule in iam.RULES)
 
 # ASFF limits (AWS Security Finding Format reference)
 _TITLE_MAX = 256
@@ -61,6 +69,7 @@ def to_asff(
     severity = finding["severity"]
     label = severity.upper()
     requirements = list(rule.controls)[:_REQUIREMENTS_MAX]
+    types = IAM_TYPES if rule.id in _IAM_RULES else TYPES
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": asff_id(finding),
@@ -68,7 +77,7 @@ def to_asff(
         "ProductName": PRODUCT_NAME,
         "GeneratorId": rule.id,
         "AwsAccountId": finding["account"],
-        "Types": list(TYPES),
+        "Types": list(types),
         "CreatedAt": created_at or now,
         "UpdatedAt": now,
         "Severity": {"Label": label, "Original": severity},
@@ -80,7 +89,7 @@ def to_asff(
         "RecordState": "ACTIVE",
         "FindingProviderFields": {
             "Severity": {"Label": label, "Original": severity},
-            "Types": list(TYPES),
+            "Types": list(types),
         },
         "ProductFields": _product_fields(finding),
     }
@@ -123,11 +132,16 @@ def resource(finding: dict[str, Any], partition: str = "aws") -> dict[str, Any]:
     region, account = finding.get("region") or "", finding.get("account") or ""
     if ident.startswith("arn:"):
         kind = "AwsElbv2LoadBalancer" if ":loadbalancer/" in ident else "Other"
+        if ":iam::" in ident:
+            kind = "AwsIamUser" if ":user/" in ident else "AwsIamRole"
+            region = ""  # IAM is global: no region
         arn = ident
     else:
         kind, word = _RESOURCE_TYPES.get(ident.split("-", 1)[0], ("Other", ""))
         arn = f"arn:{partition}:ec2:{region}:{account}:{word}/{ident}" if word else ident
-    entry: dict[str, Any] = {"Type": kind, "Id": arn, "Partition": partition, "Region": region}
+    entry: dict[str, Any] = {"Type": kind, "Id": arn, "Partition": partition}
+    if region:
+        entry["Region"] = region
     if finding.get("vpc"):
         entry["Details"] = {"Other": {"VpcId": finding["vpc"]}}
     return entry
