@@ -438,3 +438,16 @@ def test_iam_findings_in_sarif_and_asff(tmp_path: Path) -> None:
     assert location["artifactLocation"]["uri"] == f"{PROD}/global/AccountAuthorizationDetails.json"
     flow = results["vm-takeover-path"]["codeFlows"][0]
     assert flow["message"]["text"].startswith("Who gets there")
+
+
+def test_the_markdown_comment_shows_how_each_top_finding_gets_there(tmp_path: Path) -> None:
+    from graph.report import md
+
+    root, bastion = snapshot(tmp_path)
+    text = md.markdown(analyse(root))
+    section = text.split("### How they get there", 1)[1]
+    block = next(b for b in section.split("<details>") if "exposed-instance-escalation" in b)
+    assert f"{bastion} from internet</summary>" in block
+    assert "administrator-equivalent: iam:\\* on \\* allowed" in block
+    assert "ingress tcp 22" in block
+    assert block.count("</details>") == 1

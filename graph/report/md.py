@@ -1,8 +1,9 @@
 r"""Findings as a pull-request comment (``ivs exposure --format md``).
 
 A heading with the counts, a table of findings per severity and per CCM control, the top
-findings (highest severity first), every account and region that was not assessed, and
-what the analysis read but could not place (with the reason).
+findings (highest severity first) and, collapsed, how each gets there (the network hops,
+or the IAM steps with the statements behind them), every account and region that was not
+assessed, and what the analysis read but could not place (with the reason).
 Values that came from AWS are attacker-controlled (tag values, names), so each is shown as
 text only: Markdown and HTML specials are escaped (no link, image, autolink or markup), a
 zero-width space after ``@``, before ``://`` and after ``www`` keeps GitHub from making a
@@ -51,18 +52,19 @@ def render(result: Any, out: Path) -> None:
     atomic_write_text(out, markdown(result.document, label))
 
 
-def escape(value: Any) -> str:
-    """Text safe inside a Markdown table cell: no markup, no HTML, no link, no mention."""
-    text = _cell_text(value)
+def escape(value: Any, limit: int | None = None) -> str:
+    """Text safe inside a Markdown table cell: no markup, no HTML, no link, no mention
+    (cut at ``limit`` characters, :data:`CELL` by default)."""
+    text = _cell_text(value, limit or CELL)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     return _LINKING.sub(lambda m: m.group() + _ZERO_WIDTH_SPACE, text)
 
 
-def _cell_text(value: Any) -> str:
-    """``value`` on one line, printable, and cut at :data:`CELL` characters."""
+def _cell_text(value: Any, limit: int = CELL) -> str:
+    """``value`` on one line, printable, and cut at ``limit`` characters."""
     text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
-    return text if len(text) <= CELL else f"{text[: CELL - 1]}…"
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def markdown(document: dict[str, Any], label: Any = None) -> str:
@@ -111,6 +113,16 @@ def markdown(document: dict[str, Any], label: Any = None) -> str:
         if len(body) < total:
             lines += ["", f"_{total - len(body)} more in the full report._"]
         lines.append("")
+        steps: list[str] = []
+        for finding in shown[: len(body)]:
+            block = _path_block(finding)
+            if sum(len(x) + 1 for x in lines + steps) + sum(len(x) + 1 for x in block) > (
+                LIMIT - 4_000
+            ):
+                break
+            steps += block
+        if steps:
+            lines += ["### How they get there", "", *steps]
     if gaps:
         lines += [
             "### Not assessed",
@@ -167,6 +179,30 @@ def _add_rows(lines: list[str], rows: Iterable[str], cut: str) -> None:
         lines.append(row)
         size += len(row) + 1
     lines.append("")
+
+
+#: Characters of one step of a path shown, at most (IAM steps name every statement).
+STEP = 400
+
+
+def _path_block(finding: dict[str, Any]) -> list[str]:
+    """A finding's path, step by step, in a collapsed section."""
+    path = finding.get("path") or []
+    if not path:
+        return []
+    rule = escape(finding["rule"])
+    summary = f"{rule} {escape(finding['resource'])} from {escape(finding['source'])}"
+    return [
+        f"<details><summary>{summary}</summary>",
+        "",
+        *(
+            f"{n}. {escape(hop['hop'])}: {escape(hop['why'], STEP)}"
+            for n, hop in enumerate(path, 1)
+        ),
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _row(finding: dict[str, Any], label: Any) -> str:

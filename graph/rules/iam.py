@@ -18,7 +18,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 from collections import deque
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from core.spec import Iam, Zones
@@ -212,6 +212,7 @@ def role_escalations(
     edges: Iterable[Edge],
     instances: Iterable[InstanceRef],
     admin_equivalent: Container[str],
+    explain: Callable[[str], str] | None = None,
 ) -> list[dict[str, Any]]:
     """``instance-role-escalation`` findings: an instance's role reaches an
     administrator-equivalent role (itself included) or a role of another account."""
@@ -231,6 +232,8 @@ def role_escalations(
             continue
         role, chain = reached
         why = "administrator-equivalent" if role in admin_equivalent else "in another account"
+        if explain is not None and role in admin_equivalent:
+            why += f": {explain(role)}"
         decision = "conditional" if any(e.decision == "conditional" for e in chain) else "allowed"
         found.append(
             {
@@ -372,7 +375,12 @@ def decide(
     edges = [edge for _, _, edge in control.graph.edges(data="edge")]
     administrators = [p for patterns in iam.vm_administrators.values() for p in patterns]
     sources = [p.arn for p in control.principals if not p.service_linked]
-    escalations = role_escalations(edges, control.instances, _Administrators(control))
+
+    def explain(arn: str) -> str:
+        call = control.administrator_equivalent(arn)
+        return call_words(call) if call is not None else ""
+
+    escalations = role_escalations(edges, control.instances, _Administrators(control), explain)
     for item in itertools.chain(
         broad_permissions(control, administrators),
         takeover_paths(sources, edges, control.instances, iam.vm_administrators, zones.protected),
