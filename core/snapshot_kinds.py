@@ -90,6 +90,18 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     _elb("TargetGroups", "DescribeTargetGroups"),
     _elb("LoadBalancerTargetHealth", "DescribeTargetHealth"),
     _elb("TargetGroupAttributes", "DescribeTargetGroupAttributes"),
+    # fleet posture: what already exists, and the detection services of each account-region
+    _ec2("Volumes", "DescribeVolumes"),
+    _ec2("Snapshots", "DescribeSnapshots"),
+    _ec2("SnapshotAttributes", "DescribeSnapshotAttribute"),
+    _ec2("Images", "DescribeImages"),
+    _ec2("ImageAttributes", "DescribeImageAttribute"),
+    SnapshotKind("InstanceInformationList", ("ssm:DescribeInstanceInformation",)),
+    SnapshotKind("BackupProtectedResources", ("backup:ListProtectedResources",)),
+    SnapshotKind("GuardDutyDetectors", ("guardduty:ListDetectors", "guardduty:GetDetector")),
+    SnapshotKind("InspectorAccountStatus", ("inspector2:BatchGetAccountStatus",)),
+    SnapshotKind("SecurityHub", ("securityhub:DescribeHub",)),
+    SnapshotKind("ConfigurationRecordersStatus", ("config:DescribeConfigurationRecorderStatus",)),
     # IAM, per account: every user, group, role and managed policy, with their documents
     SnapshotKind(
         "AccountAuthorizationDetails",

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore import xform_name
+from botocore.exceptions import ClientError
 
 from core.aws import Aws, error_code, error_message
 from core.errors import InputError
@@ -188,6 +189,112 @@ target_group_attributes = per_item(
 )
 
 
+# ---- fleet posture ----------------------------------------------------------------------
+
+
+def _answer(response: dict[str, Any]) -> dict[str, Any]:
+    """A whole response as the file keeps it (without botocore's ResponseMetadata)."""
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def owned_snapshots(ec2: Any, _: Fetched) -> list[Any]:
+    """The account's own snapshots (``OwnerIds=["self"]``: not the public ones of others)."""
+    return paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
+
+
+def snapshot_attributes(ec2: Any, fetched: Fetched) -> list[Any]:
+    """Who may create volumes from each owned snapshot (``createVolumePermission``)."""
+    return [
+        {
+            "SnapshotId": item["SnapshotId"],
+            "CreateVolumePermissions": ec2.describe_snapshot_attribute(
+                SnapshotId=item["SnapshotId"], Attribute="createVolumePermission"
+            ).get("CreateVolumePermissions", []),
+        }
+        for item in fetched["Snapshots"]
+    ]
+
+
+#: Image ids per DescribeImages call for the images instances run.
+IMAGE_IDS_PER_CALL = 100
+
+
+def images(ec2: Any, fetched: Fetched) -> list[Any]:
+    """The account's own images, and the images its instances run (any owner): an id that
+    no longer resolves is asked alone, and left out when AWS does not know it."""
+    found = paginate(ec2, "describe_images", "Images", Owners=["self"])
+    known = {image["ImageId"] for image in found}
+    running = sorted(
+        {
+            str(item["ImageId"])
+            for reservation in fetched["Reservations"]
+            for item in reservation.get("Instances", [])
+            if item.get("ImageId")
+        }
+        - known
+    )
+    for start in range(0, len(running), IMAGE_IDS_PER_CALL):
+        chunk = running[start : start + IMAGE_IDS_PER_CALL]
+        try:
+            found += ec2.describe_images(ImageIds=chunk).get("Images", [])
+        except ClientError:
+            for image_id in chunk:
+                try:
+                    found += ec2.describe_images(ImageIds=[image_id]).get("Images", [])
+                except ClientError as err:
+                    if error_code(err) not in ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"):
+                        raise
+    return found
+
+
+def image_attributes(ec2: Any, _: Fetched) -> list[Any]:
+    """Who may launch each owned image (``launchPermission``)."""
+    owned = paginate(ec2, "describe_images", "Images", Owners=["self"])
+    return [
+        {
+            "ImageId": image["ImageId"],
+            "LaunchPermissions": ec2.describe_image_attribute(
+                ImageId=image["ImageId"], Attribute="launchPermission"
+            ).get("LaunchPermissions", []),
+        }
+        for image in owned
+    ]
+
+
+def protected_resources(backup: Any, _: Fetched) -> dict[str, Any]:
+    """AWS Backup's protected resources, as ListProtectedResources names them."""
+    return {"Results": paginate(backup, "list_protected_resources", "Results")}
+
+
+def guardduty_detectors(guardduty: Any, _: Fetched) -> list[Any]:
+    """Each detector with its settings (an empty list: GuardDuty is not on here)."""
+    return [
+        {"DetectorId": detector, **_answer(guardduty.get_detector(DetectorId=detector))}
+        for detector in paginate(guardduty, "list_detectors", "DetectorIds")
+    ]
+
+
+def inspector_status(inspector: Any, _: Fetched) -> dict[str, Any]:
+    """Inspector's status for the calling account (BatchGetAccountStatus, no ids)."""
+    return _answer(inspector.batch_get_account_status())
+
+
+def security_hub(securityhub: Any, _: Fetched) -> dict[str, Any]:
+    """DescribeHub, or ``{}`` where Security Hub is not enabled ("not subscribed")."""
+    try:
+        return _answer(securityhub.describe_hub())
+    except ClientError as err:
+        if error_code(err) == "InvalidAccessException" and "not subscribed" in str(err):
+            return {}
+        raise
+
+
+def recorder_status(config: Any, _: Fetched) -> list[Any]:
+    return list(
+        config.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    )
+
+
 def account_authorization_details(iam: Any, _: Fetched) -> dict[str, list[Any]]:
     """Every user, group, role and managed policy of the account, pages merged under the
     response's four lists (the file is the response itself, not one list)."""
@@ -294,6 +401,17 @@ FETCH: dict[str, Fetch] = {
     "LoadBalancerListeners": Fetch(load_balancer_listeners, needs=("LoadBalancers",)),
     "LoadBalancerTargetHealth": Fetch(load_balancer_target_health, needs=("TargetGroups",)),
     "TargetGroupAttributes": Fetch(target_group_attributes, needs=("TargetGroups",)),
+    "Volumes": describe("Volumes"),
+    "Snapshots": Fetch(owned_snapshots),
+    "SnapshotAttributes": Fetch(snapshot_attributes, needs=("Snapshots",)),
+    "Images": Fetch(images, needs=("Reservations",)),
+    "ImageAttributes": Fetch(image_attributes),
+    "InstanceInformationList": describe("InstanceInformationList"),
+    "BackupProtectedResources": Fetch(protected_resources),  # type: ignore[arg-type]
+    "GuardDutyDetectors": Fetch(guardduty_detectors),
+    "InspectorAccountStatus": Fetch(inspector_status),  # type: ignore[arg-type]
+    "SecurityHub": Fetch(security_hub),  # type: ignore[arg-type]
+    "ConfigurationRecordersStatus": Fetch(recorder_status),
     "AccountAuthorizationDetails": Fetch(account_authorization_details),  # type: ignore[arg-type]
     "Organization": Fetch(organization),  # type: ignore[arg-type]
     "Roots": describe("Roots"),
@@ -308,7 +426,35 @@ CLIENTS: dict[str, str] = {
     "elasticloadbalancing": "elbv2",
     "iam": "iam",
     "organizations": "organizations",
+    "ssm": "ssm",
+    "backup": "backup",
+    "guardduty": "guardduty",
+    "inspector2": "inspector2",
+    "securityhub": "securityhub",
+    "config": "config",
 }
+
+
+def _client_maker(aws: Aws, region: str) -> Callable[[str], Any]:
+    def make(name: str) -> Any:
+        return aws.client(name, region)
+
+    return make
+
+
+class LazyClients(dict[str, Any]):
+    """The boto3 clients of one place, each made when a kind first needs it (making one
+    costs tens of milliseconds of CPU)."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name: str) -> Any:
+        client = self[name] = self._make(name)
+        return client
+
+
 #: The kinds of each place: an account-region, an account's global data, the organization.
 REGIONAL = kinds_of("account/region")
 ACCOUNT_GLOBAL = kinds_of("account/global")
@@ -703,7 +849,7 @@ class _Run:
             if region == GLOBAL:
                 clients = {"iam": aws.client("iam")}
             else:
-                clients = {name: aws.client(name, region) for name in ("ec2", "elbv2")}
+                clients = LazyClients(_client_maker(aws, region))
             fetched, missing = fetch_region(clients, kinds)
         except Exception as err:
             clear_region(directory, kinds)

@@ -171,6 +171,71 @@ class Instance:
     enis: list[Eni] = field(default_factory=list)
     #: The ARN of its instance profile (``IamInstanceProfile.Arn``), if it has one.
     profile: str | None = None
+    image_id: str | None = None
+    #: ``MetadataOptions``: ``HttpTokens`` (``optional`` allows IMDSv1) and ``HttpEndpoint``
+    http_tokens: str | None = None
+    http_endpoint: str | None = None
+    launch_time: str | None = None
+
+
+# ---- fleet posture: what already exists ---------------------------------------------------
+
+
+@dataclass(slots=True)
+class Volume:
+    id: str
+    account: str
+    region: str
+    encrypted: bool
+    state: str
+    create_time: str | None
+    instance_ids: list[str] = field(default_factory=list)
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EbsSnapshot:
+    id: str
+    account: str
+    region: str
+    owner: str
+    encrypted: bool
+    volume_id: str | None
+    start_time: str | None
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MachineImage:
+    id: str
+    account: str  # where it was read
+    region: str
+    owner: str
+    public: bool
+    state: str
+    creation_date: str | None
+    owner_alias: str | None = None
+    name: str = ""
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Permission:
+    """One entry of a create-volume or launch permission: an account, a group (``all``: the
+    public), an organization or an OU (by ARN)."""
+
+    user_id: str | None = None
+    group: str | None = None
+    organization_arn: str | None = None
+    ou_arn: str | None = None
+
+
+@dataclass(slots=True)
+class Detector:
+    """A GuardDuty detector and its status (``ENABLED`` / ``DISABLED``)."""
+
+    id: str
+    status: str
 
 
 @dataclass(slots=True)

@@ -108,6 +108,25 @@ class RegionSnapshot:
     target_group_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: what the reader read but the analysis cannot place (values that are not AWS's)
     not_placed: list[m.NotPlaced] = field(default_factory=list)
+    # fleet posture
+    volumes: list[m.Volume] = field(default_factory=list)
+    snapshots: list[m.EbsSnapshot] = field(default_factory=list)
+    #: snapshot id -> who may create volumes from it
+    snapshot_permissions: dict[str, list[m.Permission]] = field(default_factory=dict)
+    images: list[m.MachineImage] = field(default_factory=list)
+    #: image id -> who may launch it
+    image_permissions: dict[str, list[m.Permission]] = field(default_factory=dict)
+    #: instance id -> SSM ping status (``Online``, ``ConnectionLost``, ``Inactive``)
+    managed_instances: dict[str, str] = field(default_factory=dict)
+    #: resource ARN -> AWS Backup's last recovery point (ISO 8601)
+    protected: dict[str, str] = field(default_factory=dict)
+    detectors: list[m.Detector] = field(default_factory=list)
+    #: Inspector's EC2 scanning status for the account (``ENABLED``...), None: not said
+    inspector_ec2: str | None = None
+    #: Security Hub enabled here (DescribeHub answered with a hub)
+    security_hub: bool = False
+    #: configuration recorder name -> recording
+    recorders: dict[str, bool] = field(default_factory=dict)
 
     @property
     def not_seen(self) -> list[str]:
@@ -370,7 +389,10 @@ def read_region(folder: Path, account: str, region: str) -> RegionSnapshot:
         data = read_json(file)
         shape = _Shape(str(file))
         try:
-            reader(snap, shape.items(data, kind), shape)
+            if kind in WHOLE_DOCUMENTS:  # a whole response: its reader takes the object
+                reader(snap, [shape.obj(data, "$")], shape)
+            else:
+                reader(snap, shape.items(data, WHOLE_KEYS.get(kind, kind)), shape)
         except _UNCHECKED as err:
             # Still bad input, not a bug to show as a traceback: the readers check every
             # value they keep, so what slips past them is a value nested where no AWS
@@ -875,7 +897,15 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
         if state and state not in enums.INSTANCE_STATE.spellings:
             raise ValueError("read it the careful way")
         profile = (item.get("IamInstanceProfile") or {}).get("Arn")
-        if not (profile is None or isinstance(profile, str)):
+        metadata = item.get("MetadataOptions") or {}
+        extra = (
+            profile,
+            item.get("ImageId"),
+            metadata.get("HttpTokens"),
+            metadata.get("HttpEndpoint"),
+            item.get("LaunchTime"),
+        )
+        if not all(value is None or isinstance(value, str) for value in extra):
             raise TypeError("bad field type")
         instances.append(
             m.Instance(
@@ -887,7 +917,7 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
                 vpc,
                 _tag_map(tagset),
                 [],
-                profile,
+                *extra,
             )
         )
     snap.instances.extend(instances)
@@ -920,8 +950,20 @@ def _reservation_checked(
                 s.tags(item, iwhere),
                 enis,
                 _profile(item, s, iwhere),
+                s.opt_text(item, "ImageId", iwhere),
+                *_metadata_options(item, s, iwhere),
+                s.opt_text(item, "LaunchTime", iwhere),
             )
         )
+
+
+def _metadata_options(item: dict[str, Any], s: _Shape, where: str) -> tuple[str | None, str | None]:
+    raw = item.get("MetadataOptions")
+    if raw is None:
+        return None, None
+    options = s.obj(raw, f"{where}.MetadataOptions")
+    at = f"{where}.MetadataOptions"
+    return s.opt_text(options, "HttpTokens", at), s.opt_text(options, "HttpEndpoint", at)
 
 
 def _profile(item: dict[str, Any], s: _Shape, where: str) -> str | None:
@@ -1325,6 +1367,146 @@ def _target_group_attributes(snap: RegionSnapshot, items: list[Any], s: _Shape) 
             )
 
 
+# ---- fleet posture ---------------------------------------------------------------------
+
+
+def _bool(item: dict[str, Any], key: str, s: _Shape, where: str) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        raise s.fail(f"{where}.{key}", f"expected true or false, not {shown(value)}")
+    return value
+
+
+def _volumes(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("Volumes", items, s):
+        snap.volumes.append(
+            m.Volume(
+                s.text(item, "VolumeId", where),
+                snap.account,
+                snap.region,
+                _bool(item, "Encrypted", s, where),
+                str(item.get("State", "")),
+                s.opt_text(item, "CreateTime", where),
+                [
+                    str(a["InstanceId"])
+                    for a in s.lst(item, "Attachments", where)
+                    if isinstance(a, dict) and a.get("InstanceId")
+                ],
+                s.tags(item, where),
+            )
+        )
+
+
+def _snapshots(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("Snapshots", items, s):
+        snap.snapshots.append(
+            m.EbsSnapshot(
+                s.text(item, "SnapshotId", where),
+                snap.account,
+                snap.region,
+                str(item.get("OwnerId") or snap.account),
+                _bool(item, "Encrypted", s, where),
+                s.opt_text(item, "VolumeId", where),
+                s.opt_text(item, "StartTime", where),
+                s.tags(item, where),
+            )
+        )
+
+
+def _permissions(entries: list[Any], s: _Shape, where: str) -> list[m.Permission]:
+    out = []
+    for n, raw in enumerate(entries):
+        at = f"{where}[{n}]"
+        entry = s.obj(raw, at)
+        out.append(
+            m.Permission(
+                s.opt_text(entry, "UserId", at),
+                s.opt_text(entry, "Group", at),
+                s.opt_text(entry, "OrganizationArn", at),
+                s.opt_text(entry, "OrganizationalUnitArn", at),
+            )
+        )
+    return out
+
+
+def _attributes(key: str, id_key: str, list_key: str, field_name: str) -> Reader:
+    def read(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+        held: dict[str, list[m.Permission]] = getattr(snap, field_name)
+        for where, item in _each(key, items, s):
+            entries = s.lst(item, list_key, where)
+            held[s.text(item, id_key, where)] = _permissions(entries, s, f"{where}.{list_key}")
+
+    return read
+
+
+def _images(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("Images", items, s):
+        snap.images.append(
+            m.MachineImage(
+                s.text(item, "ImageId", where),
+                snap.account,
+                snap.region,
+                str(item.get("OwnerId", "")),
+                _bool(item, "Public", s, where),
+                str(item.get("State", "")),
+                s.opt_text(item, "CreationDate", where),
+                s.opt_text(item, "ImageOwnerAlias", where),
+                str(item.get("Name", "")),
+                s.tags(item, where),
+            )
+        )
+
+
+def _instance_information(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("InstanceInformationList", items, s):
+        status = s.opt_text(item, "PingStatus", where) or ""
+        snap.managed_instances[s.text(item, "InstanceId", where)] = status
+
+
+def _protected_resources(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("Results", items, s):
+        last = s.opt_text(item, "LastBackupTime", where)
+        if last is not None:
+            snap.protected[s.text(item, "ResourceArn", where)] = last
+
+
+def _detectors(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("GuardDutyDetectors", items, s):
+        snap.detectors.append(
+            m.Detector(s.text(item, "DetectorId", where), s.opt_text(item, "Status", where) or "")
+        )
+
+
+def _inspector(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    """BatchGetAccountStatus: the account's ``resourceState.ec2.status``."""
+    (document,) = items
+    for n, raw in enumerate(s.lst(document, "accounts", "$")):
+        where = f"accounts[{n}]"
+        entry = s.obj(raw, where)
+        if entry.get("accountId") not in (None, snap.account):
+            continue
+        state = s.obj(entry.get("resourceState") or {}, f"{where}.resourceState")
+        ec2 = s.obj(state.get("ec2") or {}, f"{where}.resourceState.ec2")
+        snap.inspector_ec2 = s.opt_text(ec2, "status", f"{where}.resourceState.ec2")
+
+
+def _security_hub(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    """DescribeHub's answer: a hub (``HubArn``), or ``{}`` where it is not enabled."""
+    (document,) = items
+    snap.security_hub = s.opt_text(document, "HubArn", "$") is not None
+
+
+def _recorders(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
+    for where, item in _each("ConfigurationRecordersStatus", items, s):
+        name = s.opt_text(item, "name", where) or ""
+        snap.recorders[name] = _bool(item, "recording", s, where)
+
+
+#: Kinds whose file is one whole response rather than a list under the kind's key.
+WHOLE_DOCUMENTS = frozenset({"InspectorAccountStatus", "SecurityHub"})
+#: Kinds whose list sits under another key than the kind's.
+WHOLE_KEYS = {"BackupProtectedResources": "Results"}
+
 #: How each kind of the table (``core.snapshot_kinds``) is parsed into records.
 READERS: dict[str, Reader] = {
     "Reservations": _reservations,
@@ -1355,4 +1537,19 @@ READERS: dict[str, Reader] = {
     "TargetGroups": _target_groups,
     "LoadBalancerTargetHealth": _target_health,
     "TargetGroupAttributes": _target_group_attributes,
+    "Volumes": _volumes,
+    "Snapshots": _snapshots,
+    "SnapshotAttributes": _attributes(
+        "SnapshotAttributes", "SnapshotId", "CreateVolumePermissions", "snapshot_permissions"
+    ),
+    "Images": _images,
+    "ImageAttributes": _attributes(
+        "ImageAttributes", "ImageId", "LaunchPermissions", "image_permissions"
+    ),
+    "InstanceInformationList": _instance_information,
+    "BackupProtectedResources": _protected_resources,
+    "GuardDutyDetectors": _detectors,
+    "InspectorAccountStatus": _inspector,
+    "SecurityHub": _security_hub,
+    "ConfigurationRecordersStatus": _recorders,
 }

@@ -531,9 +531,10 @@ def aws_stand_in() -> Iterator[str]:
     try:
         from moto.server import ThreadedMotoServer
 
-        from sandbox import moto_ext
+        from sandbox import moto_ext, moto_fleet
 
         moto_ext.install()
+        moto_fleet.install()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

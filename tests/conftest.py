@@ -25,6 +25,11 @@ from hypothesis import settings
 
 from core.spec import Spec, ivs_fields, read_yaml
 from governance.spec import load_spec
+from sandbox import moto_fleet
+
+# The stand-in answers the fleet reads moto lacks, in-process and in every moto server
+# the tests start (before any starts).
+moto_fleet.install()
 
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -215,7 +215,7 @@ def test_every_kind_has_a_reader_and_graph_records_them(tmp_path: Path) -> None:
         "security-group",
         "eni",
     } <= kinds
-    assert len(KINDS) == 26
+    assert len(KINDS) == 37
 
 
 def test_an_unfinished_collection_is_not_assessed_where_it_had_not_finished(
