@@ -71,6 +71,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph import fleet
 from graph import model as m
 from graph.balancing import keeps_client_address, target_decisions
 from graph.snapshot import RegionSnapshot, Snapshot
@@ -164,7 +165,8 @@ def build_graph(snapshot: Snapshot, *, instances: bool = True) -> nx.MultiDiGrap
     ``not_assessed``, ``kinds_not_seen``, ``not_placed`` (``graph.model.NotPlaced``:
     what the reader and the graph could not place, with the reason) and ``instances``
     (``graph.model.Instance``, for the IAM rules; empty with ``instances=False``, which
-    saves their memory when there is no IAM to analyse).
+    saves their memory when there is no IAM to analyse) and ``fleet``
+    (``graph.rules.fleet.Place``: what already exists, per account-region).
     """
     g = nx.MultiDiGraph()
     g.graph.update(
@@ -175,6 +177,8 @@ def build_graph(snapshot: Snapshot, *, instances: bool = True) -> nx.MultiDiGrap
         kinds_not_seen=snapshot.kinds_not_seen(),
         not_placed=[item for region in snapshot.regions for item in region.not_placed],
         instances=[i for region in snapshot.regions for i in region.instances] if instances else [],
+        # the fleet posture of each account-region that answered any of its kinds
+        fleet=[fleet.place_of(r) for r in snapshot.regions if r.seen & fleet.FLEET_KINDS],
     )
     g.add_node(INTERNET, kind="internet", account=None, region=None, vpc=None, label="internet")
     for region in snapshot.regions:

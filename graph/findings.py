@@ -56,7 +56,7 @@ import networkx as nx
 from core.jsonio import minify, pretty
 from core.memory import without_gc
 from core.snapshot_kinds import GLOBAL
-from core.spec import Exposure, Iam, Zones
+from core.spec import Exposure, Iam, Spec, Zones
 from core.vocabulary import SEVERITIES, SEVERITY_RANK
 from graph.build import build_graph
 from graph.iam.control import build_control, instance_refs
@@ -68,6 +68,7 @@ from graph.rules import (
     RULES_BY_ID,
     Facts,
     Found,
+    fleet,
     graded_severity,
     hygiene,
     iam,
@@ -139,8 +140,10 @@ def analyse_graph(
     exposure: Exposure,
     iam_snapshot: IamSnapshot | None = None,
     access: Iam | None = None,
+    spec: Spec | None = None,
 ) -> dict[str, Any]:
-    """The findings document of an exposure graph, and of the snapshot's IAM when given."""
+    """The findings document of an exposure graph, and of the snapshot's IAM when given;
+    the fleet posture against ``spec`` (its parameters, ``ivs:fleet`` and controls)."""
     net = Network(graph, assign_zones(graph, zones))
     facts = Facts(graph, net, ZonePolicy(zones), exposure)
     paths = segmentation.zone_paths(facts)
@@ -150,6 +153,19 @@ def analyse_graph(
                 internet.decide(facts),
                 segmentation.decide(facts, paths),
                 hygiene.decide(facts),
+                fleet.decide(
+                    graph.graph.get("fleet", []),
+                    fleet.posture_of(
+                        spec,
+                        graph.graph.get("collected_at"),
+                        iam_snapshot.organization.accounts
+                        if iam_snapshot and iam_snapshot.organization
+                        else (),
+                        iam_snapshot.organization.id
+                        if iam_snapshot and iam_snapshot.organization
+                        else None,
+                    ),
+                ),
             )
         )
     )

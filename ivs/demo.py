@@ -311,7 +311,7 @@ def step_exposure(run: DemoRun) -> None:
     with without_gc():
         graph = build_graph(load_snapshot(run.out / "snapshot"))
         document = analyse_graph(
-            graph, spec.zones, spec.exposure, load_iam(run.out / "snapshot"), spec.iam
+            graph, spec.zones, spec.exposure, load_iam(run.out / "snapshot"), spec.iam, spec
         )
     run.results["findings"] = document
     result = ExposureResult(document, graph)

@@ -57,7 +57,7 @@ def run_exposure(
         iam = load_iam(snapshot)
         graph = build_graph(read, instances=bool(iam.accounts))
         del read
-        document = analyse_graph(graph, zones, exposure, iam, access)
+        document = analyse_graph(graph, zones, exposure, iam, access, spec)
         result = ExposureResult(document, graph)
         report.write(result, fmt, out)
         release(graph)

@@ -4,8 +4,11 @@ moto has no SSM ``DescribeInstanceInformation`` and no AWS Backup
 ``ListProtectedResources`` (in server mode such a call is an HTTP error that botocore
 retries, then reports), and its ``DescribeSnapshots`` ignores ``OwnerIds``: asked for the
 account's own (``self``), it answers with the 1,300 snapshots behind its built-in public
-images too, which AWS does not. :func:`install` adds both to moto's response classes, answering
-from lists kept on moto's backend of each account and region, which
+images too, which AWS does not; and its RunInstances leaves an instance's volumes
+unencrypted where EBS encryption by default is on, where AWS encrypts every new volume
+("Encryption by default", Amazon EBS User Guide). :func:`install` adds the two reads to
+moto's response classes, answering from lists kept on moto's backend of each account and
+region, which
 :func:`register_managed_instance` and :func:`register_protected_resource` fill (as the SSM
 agent and AWS Backup would). Responses follow the service models' shapes
 (``InstanceInformationList``; ``Results`` with ``ResourceArn``, ``ResourceType``,
@@ -48,6 +51,21 @@ def _owned_snapshots_only(original: Any) -> Any:
     return describe_snapshots
 
 
+def _encrypted_by_default(original: Any) -> Any:
+    """RunInstances encrypting the new volumes where EBS encryption by default is on."""
+
+    def run_instances(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reservation = original(self, *args, **kwargs)
+        if getattr(self, "ebs_encryption_by_default", False):
+            for instance in reservation.instances:
+                for _, device in instance.get_block_device_mapping:
+                    for volume in self.describe_volumes(volume_ids=[device.volume_id]):
+                        volume.encrypted = True
+        return reservation
+
+    return run_instances
+
+
 def install() -> None:
     """Add the two reads to moto (once per process; before a moto server starts)."""
     global _installed
@@ -56,11 +74,15 @@ def install() -> None:
             return
         from moto.backup import urls as backup_urls
         from moto.backup.responses import BackupResponse
+        from moto.ec2.models.instances import InstanceBackend
         from moto.ec2.responses.elastic_block_store import ElasticBlockStore
         from moto.ssm.responses import SimpleSystemManagerResponse
 
         ElasticBlockStore.describe_snapshots = _owned_snapshots_only(  # type: ignore[method-assign]
             ElasticBlockStore.describe_snapshots
+        )
+        InstanceBackend.run_instances = _encrypted_by_default(  # type: ignore[method-assign]
+            InstanceBackend.run_instances
         )
         if not hasattr(SimpleSystemManagerResponse, "describe_instance_information"):
             SimpleSystemManagerResponse.describe_instance_information = (  # type: ignore[attr-defined]

@@ -61,6 +61,11 @@ def name_tags(name: str, environment: str | None = None, **extra: str) -> list[d
     return tags({"Name": name, **({"Environment": environment} if environment else {}), **extra})
 
 
+#: The classification tags every instance carries besides its name and environment
+#: (values the example spec's ``required_tags`` allow).
+INSTANCE_TAGS = {"DataClassification": "internal", "ComplianceScope": "none", "Owner": "platform"}
+
+
 def tag_spec(resource_type: str, name: str, environment: str | None = None, **extra: str) -> Any:
     """The ``TagSpecifications`` of a create call: :func:`name_tags` on ``resource_type``."""
     return [{"ResourceType": resource_type, "Tags": name_tags(name, environment, **extra)}]
@@ -368,7 +373,11 @@ def run_instance(
     public_ip: bool,
     **extra: str,
 ) -> dict[str, Any]:
-    """Launch one small instance of :data:`AMI`; return its ``RunInstances`` record."""
+    """Launch one small instance of :data:`AMI`; return its ``RunInstances`` record.
+
+    As the baseline has it: IMDSv2 only (the SCP denies anything else in Workloads), and
+    the classification tags the spec requires (``INSTANCE_TAGS``, unless given)."""
+    extra = {**INSTANCE_TAGS, **extra}
     # Launched with SubnetId/SecurityGroupIds (not NetworkInterfaces) when private, so
     # that moto also fills the instance's SecurityGroups; public instances need the
     # interface form to choose their public IP.
@@ -392,6 +401,7 @@ def run_instance(
         MinCount=1,
         MaxCount=1,
         TagSpecifications=tag_spec("instance", name, environment, **extra),
+        MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
         **launch,
     )["Instances"][0]
     return dict(instance)

@@ -57,6 +57,7 @@ from sandbox import seeding as seed
 from sandbox.access import plant_access
 from sandbox.network import NetworkPlan, SeededNetwork, seed_network
 from sandbox.organization import SeededOrganization
+from sandbox.posture import seed_posture
 from sandbox.seeding import WORLD, subnet_cidr
 
 __all__ = [
@@ -655,6 +656,8 @@ def seed_workloads(
                 continue
             seed.remove_default_vpc(member(account).client("ec2", region))
             world.cleared.append((account, region))
+    say("common practice for the fleet: detection services on, instances in SSM, backed up")
+    seed_posture(member, accounts, spec.regions)
     return world
 
 

@@ -231,6 +231,11 @@ def test_rules_are_declared_as_data() -> None:
         "internet-exposed-admin-port", "internet-exposed-database-port", "internet-exposed-port",
         "cross-zone-path", "sensitive-in-public-subnet", "flat-network", "default-sg-has-rules",
         "vpc-flow-logs-missing", "unrestricted-egress", "nacl-allow-all-ingress",
+        "ebs-volume-unencrypted", "snapshot-public", "snapshot-shared-outside-organization",
+        "image-public", "image-shared-outside-organization", "instance-imdsv1-allowed",
+        "instance-unapproved-image", "instance-image-outdated", "instance-missing-required-tags",
+        "instance-no-recent-backup", "instance-not-managed", "guardduty-disabled",
+        "inspector-ec2-disabled", "securityhub-disabled", "config-recorder-off",
         "vm-admin-permission-broad", "vm-takeover-path", "instance-role-escalation",
         "internet-exposed-instance-escalation",
     ]  # fmt: skip

@@ -138,7 +138,7 @@ def test_required_tags_on_launch(docs: list[PolicyDocument]) -> None:
     env = prod["IVS05RequireTagEnvironment"]
     assert set(env["Action"]) == {"ec2:RunInstances", "ec2:CreateVolume"}
     assert env["Condition"]["StringNotEquals"] == {
-        "aws:RequestTag/Environment": ["prod", "staging", "dev", "sandbox"]
+        "aws:RequestTag/Environment": ["prod", "staging", "dev", "sandbox", "shared"]
     }
     # Owner allows any value: only its presence is required.
     assert prod["IVS05RequireTagOwner"]["Condition"]["Null"] == {"aws:RequestTag/Owner": "true"}

@@ -7,11 +7,11 @@ from pydantic import BaseModel
 
 from core.spec import Spec
 from core.vocabulary import ADMIN_PORTS, CCM_TITLES, DATABASE_PORTS, SEVERITIES, ccm
-from graph.rules import RULES, RULES_BY_ID, hygiene, iam, internet, segmentation
+from graph.rules import RULES, RULES_BY_ID, fleet, hygiene, iam, internet, segmentation
 
 
 def test_the_registry_is_the_families_rules() -> None:
-    families = (internet, segmentation, hygiene, iam)
+    families = (internet, segmentation, hygiene, fleet, iam)
     assert [r.id for r in RULES] == [r.id for family in families for r in family.RULES]
     assert len(RULES_BY_ID) == len(RULES)
 

@@ -7,6 +7,8 @@ decides it.
   ``sensitive-in-public-subnet``, ``flat-network``), and the zone-to-zone matrix;
 - ``graph.rules.hygiene``: configuration that opens doors silently (``default-sg-has-rules``,
   ``vpc-flow-logs-missing``, ``unrestricted-egress``, ``nacl-allow-all-ingress``);
+- ``graph.rules.fleet``: what already exists against each control (volumes, snapshots,
+  images, instances, detection services), with the controls that prevent new ones;
 - ``graph.rules.iam``: who can take over a VM (``vm-admin-permission-broad``,
   ``vm-takeover-path``, ``instance-role-escalation``,
   ``internet-exposed-instance-escalation``), on the VM-control graph of ``graph.iam``.
@@ -20,7 +22,7 @@ findings contract (DESIGN.md).
 
 from __future__ import annotations
 
-from graph.rules import hygiene, iam, internet, segmentation
+from graph.rules import fleet, hygiene, iam, internet, segmentation
 from graph.rules.base import (
     NARROW_SOURCE_ADDRESSES,
     ExposureRule,
@@ -35,6 +37,7 @@ RULES: tuple[ExposureRule, ...] = (
     *internet.RULES,
     *segmentation.RULES,
     *hygiene.RULES,
+    *fleet.RULES,
     *iam.RULES,
 )
 RULES_BY_ID: dict[str, ExposureRule] = {rule.id: rule for rule in RULES}
