@@ -116,3 +116,12 @@ def register_protected_resource(
         {"ResourceArn": arn, "ResourceType": resource_type, "LastBackupTime": last_backup}
     )
     setattr(backend, PROTECTED, entries)
+
+
+def forget_protected_resource(account: str, region: str, arn: str) -> None:
+    """AWS Backup holds no recovery point of ``arn`` any more."""
+    from moto.backup.models import backup_backends
+
+    backend = backup_backends[account][region]
+    entries = [e for e in getattr(backend, PROTECTED, []) if e["ResourceArn"] != arn]
+    setattr(backend, PROTECTED, entries)

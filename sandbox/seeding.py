@@ -371,9 +371,10 @@ def run_instance(
     environment: str,
     *,
     public_ip: bool,
+    image: str = AMI,
     **extra: str,
 ) -> dict[str, Any]:
-    """Launch one small instance of :data:`AMI`; return its ``RunInstances`` record.
+    """Launch one small instance of ``image``; return its ``RunInstances`` record.
 
     As the baseline has it: IMDSv2 only (the SCP denies anything else in Workloads), and
     the classification tags the spec requires (``INSTANCE_TAGS``, unless given)."""
@@ -396,7 +397,7 @@ def run_instance(
         else {"SubnetId": subnet, "SecurityGroupIds": groups}
     )
     instance = ec2.run_instances(
-        ImageId=AMI,
+        ImageId=image,
         InstanceType="t3.micro",
         MinCount=1,
         MaxCount=1,

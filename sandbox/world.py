@@ -57,7 +57,7 @@ from sandbox import seeding as seed
 from sandbox.access import plant_access
 from sandbox.network import NetworkPlan, SeededNetwork, seed_network
 from sandbox.organization import SeededOrganization
-from sandbox.posture import seed_posture
+from sandbox.posture import plant_posture, seed_posture
 from sandbox.seeding import WORLD, subnet_cidr
 
 __all__ = [
@@ -277,6 +277,73 @@ PLANTED: tuple[Planted, ...] = (
         "of payments-prod in us-east-1.",
     ),
     Planted(
+        "volume-before-the-baseline",
+        "mistake",
+        "An unencrypted volume made before the baseline",
+        PAYMENTS_DEV,
+        US,
+        "A volume created while EBS encryption by default was still off: the baseline "
+        "encrypts new volumes, not this one.",
+    ),
+    Planted(
+        "snapshot-shared-outside",
+        "mistake",
+        "A snapshot shared with an account outside the organization",
+        PAYMENTS_DEV,
+        US,
+        "A snapshot of that volume, with a create-volume permission for 999988887777 (a "
+        "contractor), which is no account of the organization.",
+    ),
+    Planted(
+        "image-made-public",
+        "mistake",
+        "An image made public",
+        PAYMENTS_DEV,
+        US,
+        "An image of the dev box, its launch permission opened to everyone.",
+    ),
+    Planted(
+        "instance-allows-imdsv1",
+        "mistake",
+        "An instance still allowing IMDSv1",
+        PAYMENTS_DEV,
+        US,
+        "The dev box's metadata options were set back to HttpTokens optional.",
+    ),
+    Planted(
+        "instance-unapproved-image",
+        "mistake",
+        "An instance running an image of an unapproved owner",
+        PAYMENTS_DEV,
+        US,
+        "build-box runs the dev account's own image; the approved owners are Amazon and the "
+        "shared-services account.",
+    ),
+    Planted(
+        "instance-untagged",
+        "mistake",
+        "An instance without its classification tags",
+        PAYMENTS_PROD,
+        EU,
+        "payments' app-a in eu-west-1 lost its DataClassification, ComplianceScope and Owner tags.",
+    ),
+    Planted(
+        "instance-without-backup",
+        "mistake",
+        "An instance with no recent backup",
+        WEB_PROD,
+        EU,
+        "web's database instance in eu-west-1 is in no backup plan: no recovery point.",
+    ),
+    Planted(
+        "guardduty-off",
+        "mistake",
+        "GuardDuty off in one account-region",
+        WEB_STAGING,
+        EU,
+        "The detector of web-staging in eu-west-1 was deleted.",
+    ),
+    Planted(
         "sg-open-acl-denies",
         "trap",
         "SSH open to the world in the group, denied by the subnet's ACL",
@@ -295,6 +362,15 @@ PLANTED: tuple[Planted, ...] = (
         "0.0.0.0/0, in a subnet whose route table has no route to the internet gateway.",
     ),
     Planted(
+        "snapshot-shared-with-member",
+        "trap",
+        "A snapshot shared with another member account",
+        PAYMENTS_DEV,
+        US,
+        "A second snapshot of the old volume, shared with web-staging: an account of the "
+        "organization, so not outside it.",
+    ),
+    Planted(
         "scp-blocks-instance-profiles",
         "trap",
         "A role allowed any instance profile, denied it by the OU's SCP",
@@ -306,6 +382,17 @@ PLANTED: tuple[Planted, ...] = (
 )
 
 PLANTED_BY_KEY = {p.key: p for p in PLANTED}
+#: The planted items about the fleet's posture (``sandbox.posture``), with the finding each
+#: must produce: (rule, logical id, account of the finding's resource when it is the account).
+POSTURE_PLANTS: dict[str, tuple[str, str]] = {
+    "volume-before-the-baseline": ("ebs-volume-unencrypted", "fleet.volume.unencrypted"),
+    "snapshot-shared-outside": ("snapshot-shared-outside-organization", "fleet.snapshot.outside"),
+    "image-made-public": ("image-public", "fleet.image.public"),
+    "instance-allows-imdsv1": ("instance-imdsv1-allowed", "fleet.instance.imdsv1"),
+    "instance-unapproved-image": ("instance-unapproved-image", "fleet.instance.unapproved"),
+    "instance-untagged": ("instance-missing-required-tags", "fleet.instance.untagged"),
+    "instance-without-backup": ("instance-no-recent-backup", "fleet.instance.unprotected"),
+}
 #: The planted items about IAM (``sandbox.access``).
 ACCESS_PLANTS = ("ci-passes-admin-role", "internet-exposed-admin-role", "ssm-to-developers")
 
@@ -381,6 +468,11 @@ class World:
             return [Expected(account=PAYMENTS_DEV, region=EU, control="ebs-encryption-by-default")]
         if key in ACCESS_PLANTS:
             return self._access_findings(key)
+        if key in POSTURE_PLANTS:
+            rule, name = POSTURE_PLANTS[key]
+            return [Expected(rule, self.ids[name])] if name in self.ids else []
+        if key == "guardduty-off":
+            return [Expected("guardduty-disabled", WEB_STAGING)]
         if key == "public-web-tier" and web is not None:
             return [
                 Expected("internet-exposed-port", web["alb.prod"], "80,443"),
@@ -431,6 +523,7 @@ class World:
             "sg-open-acl-denies": ["staging.i.jump", "staging.sg.ssh-open"],
             "public-ip-without-igw-route": ["staging.i.batch", "staging.sg.web-open"],
             "scp-blocks-instance-profiles": ["iam.role.ops-profiles"],
+            "snapshot-shared-with-member": ["fleet.snapshot.member"],
         }[key]
         return [self.ids[name] for name in names]
 
@@ -658,6 +751,33 @@ def seed_workloads(
             world.cleared.append((account, region))
     say("common practice for the fleet: detection services on, instances in SSM, backed up")
     seed_posture(member, accounts, spec.regions)
+    say("planting what the baseline leaves behind: old volumes, shared disks, IMDSv1...")
+    dev = world.net(PAYMENTS_DEV, US)
+    plant_posture(
+        member,
+        world.ids,
+        {
+            "dev": {
+                "account": PAYMENTS_DEV,
+                "region": US,
+                "subnet": dev["subnet.dev.public"],
+                "group": dev["sg.dev"],
+                "instance": dev["i.dev"],
+                "member": WEB_STAGING,
+            },
+            "untagged": {
+                "account": PAYMENTS_PROD,
+                "region": EU,
+                "instance": world.net(PAYMENTS_PROD, EU)["i.app-a"],
+            },
+            "unprotected": {
+                "account": WEB_PROD,
+                "region": EU,
+                "instance": world.net(WEB_PROD, EU)["i.db"],
+            },
+            "quiet": {"account": WEB_STAGING, "region": EU},
+        },
+    )
     return world
 
 

@@ -41,6 +41,7 @@ from sandbox.world import (
     PAYMENTS_DEV,
     PAYMENTS_PROD,
     PLANTED,
+    POSTURE_PLANTS,
     WEB_PROD,
     World,
     aws_stand_in,
@@ -254,6 +255,8 @@ def fake_world() -> World:
             "iam.role.bastion": BASTION,
             "iam.user.alice": ALICE,
             "iam.role.ops-profiles": f"arn:aws:iam::{PAYMENTS_PROD}:role/ops-profiles",
+            **{name: f"id-{name}" for _, name in POSTURE_PLANTS.values()},
+            "fleet.snapshot.member": "snap-member",
         }
     )
     return world
@@ -287,6 +290,8 @@ PLANTED_FINDINGS = [
     finding("vm-admin-permission-broad", BASTION, None, BASTION),
     *(finding("vm-takeover-path", i, None, BASTION) for i in ("i-pa", "i-pb", "i-db", "i-drdb")),
     *(finding("vm-takeover-path", i, None, ALICE) for i in ("i-bastion", "i-pa", "i-pb", "i-db")),
+    *(finding(rule, f"id-{name}", None) for rule, name in POSTURE_PLANTS.values()),
+    finding("guardduty-disabled", "500000000002", None),
 ]
 EBS_DRIFT = Check("500000000001", "eu-west-1", "ebs-encryption-by-default", "x", "drift")
 
@@ -307,7 +312,7 @@ def test_check_passes_when_the_findings_are_exactly_the_planted_ones() -> None:
     run, output = check(PLANTED_FINDINGS, [EBS_DRIFT])
     assert run.exit_code == 0 and not run.stopped
     assert output.count(" found ") == len(PLANTED_FINDINGS) + 1
-    assert output.count("no finding") == 3 * 2  # expected and reported, per trap
+    assert output.count("no finding") == 4 * 2  # expected and reported, per trap
 
 
 @pytest.mark.parametrize(

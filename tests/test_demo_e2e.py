@@ -217,7 +217,7 @@ def test_findings_are_exactly_the_planted_mistakes_and_the_intended_exposure(
     world: dict[str, Any], findings: dict[str, Any]
 ) -> None:
     mistakes = planted(world, "mistake")
-    assert len(mistakes) == 9
+    assert len(mistakes) == 17
     expected: set[Finding] = set()
     for item in mistakes + planted(world, "by-design"):
         expected |= {as_finding(f) for f in item["findings"]}
@@ -250,7 +250,7 @@ def test_each_mistake_is_reported_where_it_was_planted(
 
 def test_traps_produce_no_finding(world: dict[str, Any], findings: dict[str, Any]) -> None:
     traps = planted(world, "trap")
-    assert len(traps) == 3
+    assert len(traps) == 4
     mentioned = {f["resource"] for f in findings["findings"]}
     mentioned |= {hop["hop"] for f in findings["findings"] for hop in f["path"]}
     for trap in traps:
