@@ -168,3 +168,33 @@ def test_a_bad_value_is_named_by_file_and_field(
     with pytest.raises(InputError) as raised:
         load_snapshot(write(tmp_path, {key: document}))
     assert f"{key}.json" in str(raised.value) and where in str(raised.value)
+
+
+def test_posture_findings_through_the_document_sarif_and_asff(tmp_path: Path) -> None:
+    from graph.findings import analyse
+    from graph.report import asff, sarif
+
+    document = analyse(write(tmp_path, FILES))
+    found = {(f["rule"], f["resource"]): f for f in document["findings"]}
+    volume = found[("ebs-volume-unencrypted", "vol-1")]
+    assert volume["prevented_by"] == []  # no spec: nothing known to prevent it
+    assert (volume["account"], volume["region"], volume["ports"]) == (ACCOUNT, REGION, None)
+    assert ("snapshot-shared-outside-organization", "snap-1") not in found  # members unknown
+    assert ("image-public", "ami-1") in found and ("instance-imdsv1-allowed", "i-1") in found
+    product = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    converted = {
+        a["GeneratorId"]: a
+        for a in asff.document_findings(document, product=product, now="2026-12-01T00:00:00Z")
+    }
+    disk = converted["ebs-volume-unencrypted"]["Resources"][0]
+    assert disk == {
+        "Type": "AwsEc2Volume",
+        "Id": f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1",
+        "Partition": "aws",
+        "Region": REGION,
+    }
+    assert converted["image-public"]["Resources"][0]["Id"] == f"arn:aws:ec2:{REGION}::image/ami-1"
+    assert "Network Reachability" not in converted["image-public"]["Types"][0]
+    results = {r["ruleId"]: r for r in sarif.sarif_log(document)["runs"][0]["results"]}
+    location = results["ebs-volume-unencrypted"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == f"{ACCOUNT}/{REGION}/Volumes.json"

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.securityhub import ID_PREFIX
 from graph.report import rule_of
-from graph.rules import iam
+from graph.rules import fleet, iam
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "ivs-governance"
@@ -33,6 +33,9 @@ IAM_TYPES = [
     "TTPs/Privilege Escalation",
 ]
 _IAM_RULES = frozenset(rule.id for rule in iam.RULES)
+#: The fleet posture rules' findings: configuration of what exists.
+FLEET_TYPES = ["Software and Configuration Checks/AWS Security Best Practices"]
+_FLEET_RULES = frozenset(rule.id for rule in fleet.RULES)
 
 # ASFF limits (AWS Security Finding Format reference)
 _TITLE_MAX = 256
@@ -47,6 +50,9 @@ _RESOURCE_TYPES = {
     "vpc": ("AwsEc2Vpc", "vpc"),
     "acl": ("AwsEc2NetworkAcl", "network-acl"),
     "subnet": ("AwsEc2Subnet", "subnet"),
+    "vol": ("AwsEc2Volume", "volume"),
+    "snap": ("Other", "snapshot"),
+    "ami": ("Other", "image"),
 }
 
 
@@ -69,7 +75,9 @@ def to_asff(
     severity = finding["severity"]
     label = severity.upper()
     requirements = list(rule.controls)[:_REQUIREMENTS_MAX]
-    types = IAM_TYPES if rule.id in _IAM_RULES else TYPES
+    types = (
+        IAM_TYPES if rule.id in _IAM_RULES else FLEET_TYPES if rule.id in _FLEET_RULES else TYPES
+    )
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": asff_id(finding),
@@ -136,9 +144,12 @@ def resource(finding: dict[str, Any], partition: str = "aws") -> dict[str, Any]:
             kind = "AwsIamUser" if ":user/" in ident else "AwsIamRole"
             region = ""  # IAM is global: no region
         arn = ident
+    elif ident.isdigit() and len(ident) == 12:  # the account itself (a service rule)
+        kind, arn = "AwsAccount", f"AWS::::Account:{ident}"
     else:
         kind, word = _RESOURCE_TYPES.get(ident.split("-", 1)[0], ("Other", ""))
-        arn = f"arn:{partition}:ec2:{region}:{account}:{word}/{ident}" if word else ident
+        owner = "" if word in ("snapshot", "image") else account  # as AWS writes these ARNs
+        arn = f"arn:{partition}:ec2:{region}:{owner}:{word}/{ident}" if word else ident
     entry: dict[str, Any] = {"Type": kind, "Id": arn, "Partition": partition}
     if region:
         entry["Region"] = region

@@ -22,7 +22,7 @@ from typing import Any
 
 from core.jsonio import write_json
 from graph.report import RULES, rule_of
-from graph.rules import ExposureRule, iam
+from graph.rules import ExposureRule, fleet, iam
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -42,6 +42,9 @@ _RECORD_FILE = {
     "vpc": "Vpcs.json",
     "acl": "NetworkAcls.json",
     "subnet": "Subnets.json",
+    "vol": "Volumes.json",
+    "snap": "Snapshots.json",
+    "ami": "Images.json",
 }
 
 
@@ -50,6 +53,9 @@ _FLOW_WORDS = {
     rule.id: "Who gets there, step by step: each call and the policy statements behind it."
     for rule in iam.RULES
 }
+_FLOW_WORDS.update(
+    {rule.id: "What the snapshot holds of it, and what makes it a finding." for rule in fleet.RULES}
+)
 _FLOW_WORDS["internet-exposed-instance-escalation"] = (
     "From the internet to the instance hop by hop, then from its role step by step."
 )
