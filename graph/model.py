@@ -175,7 +175,6 @@ class Instance:
     #: ``MetadataOptions``: ``HttpTokens`` (``optional`` allows IMDSv1) and ``HttpEndpoint``
     http_tokens: str | None = None
     http_endpoint: str | None = None
-    launch_time: str | None = None
 
 
 # ---- fleet posture: what already exists ---------------------------------------------------

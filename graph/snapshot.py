@@ -901,9 +901,8 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
         extra = (
             profile,
             item.get("ImageId"),
-            metadata.get("HttpTokens"),
-            metadata.get("HttpEndpoint"),
-            item.get("LaunchTime"),
+            _SHARED.get(metadata.get("HttpTokens"), metadata.get("HttpTokens")),
+            _SHARED.get(metadata.get("HttpEndpoint"), metadata.get("HttpEndpoint")),
         )
         if not all(value is None or isinstance(value, str) for value in extra):
             raise TypeError("bad field type")
@@ -952,9 +951,12 @@ def _reservation_checked(
                 _profile(item, s, iwhere),
                 s.opt_text(item, "ImageId", iwhere),
                 *_metadata_options(item, s, iwhere),
-                s.opt_text(item, "LaunchTime", iwhere),
             )
         )
+
+
+#: Values most instances share, kept once (not once per instance as JSON reads them).
+_SHARED: dict[Any, str] = {v: v for v in ("optional", "required", "enabled", "disabled")}
 
 
 def _metadata_options(item: dict[str, Any], s: _Shape, where: str) -> tuple[str | None, str | None]:
