@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.spec import ROOT, Spec
@@ -237,6 +237,10 @@ class Posture:
     #: accounts of the organization (the management account too); empty: not known
     members: frozenset[str] = frozenset()
     organization_id: str | None = None
+    _prevented: dict[tuple[str, str], list[dict[str, str]]] = field(
+        default_factory=dict, repr=False
+    )
+    _targets: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def parameters(self, account: str) -> Mapping[str, Any]:
         if self.spec is None:
@@ -253,6 +257,13 @@ class Posture:
     def prevented_by(self, rule: str, account: str) -> list[dict[str, str]]:
         """Where the controls that stop new findings of ``rule`` are attached on the path of
         ``account`` (root, then each OU): ``[{"control", "at"}]``."""
+        key = (rule, account)
+        known = self._prevented.get(key)
+        if known is None:
+            known = self._prevented[key] = self._prevention(rule, account)
+        return [dict(entry) for entry in known]
+
+    def _prevention(self, rule: str, account: str) -> list[dict[str, str]]:
         if self.spec is None:
             return []
         if rule in SERVICE_RULES.values():
@@ -267,7 +278,9 @@ class Posture:
         if path != ROOT:
             parts = path.split("/")
             levels += ["/".join(parts[: n + 1]) for n in range(len(parts))]
-        controls = dict(self.spec.targets())
+        if self._targets is None:
+            self._targets = dict(self.spec.targets())
+        controls = self._targets
         return [
             {"control": control, "at": level}
             for level in levels
