@@ -3,8 +3,9 @@
 :data:`CONTROLS` are the controls a spec switches on per target (root or OU), in the
 order of the catalogue: statements of one document and sections of the written policy
 follow it. :data:`ACCOUNT_CONTROLS` are applied to every member account by its account
-stack. Nothing outside a control's own module spells its id: lint, audit, rendering and
-the written policy read the records.
+stack; :data:`ORGANIZATION_CONTROLS` by the org stack, from the spec's ``ivs:fleet``.
+Nothing outside a control's own module spells its id: lint, audit, rendering and the
+written policy read the records.
 
 :data:`Parameters` is the model of the spec's ``ivs:parameters`` (and of each OU's
 overrides): it inherits every control's parameter model, so the object
@@ -44,6 +45,7 @@ from governance.controls import (
     restrict_igw_attach,
     restrict_pass_role,
     restrict_regions,
+    security_services,
     tag_policy,
 )
 from governance.controls.account_baseline import AccountSettings
@@ -55,6 +57,7 @@ __all__ = [
     "ALL_CONTROLS",
     "CONTROLS",
     "CONTROLS_BY_ID",
+    "ORGANIZATION_CONTROLS",
     "AccountSettings",
     "BackupNeeds",
     "Control",
@@ -89,7 +92,8 @@ CONTROLS: tuple[Control, ...] = (
 )
 CONTROLS_BY_ID: dict[str, Control] = {control.id: control for control in CONTROLS}
 ACCOUNT_CONTROLS: tuple[Control, ...] = (account_baseline.CONTROL,)
-ALL_CONTROLS: tuple[Control, ...] = CONTROLS + ACCOUNT_CONTROLS
+ORGANIZATION_CONTROLS: tuple[Control, ...] = (security_services.CONTROL,)
+ALL_CONTROLS: tuple[Control, ...] = CONTROLS + ACCOUNT_CONTROLS + ORGANIZATION_CONTROLS
 
 
 def _declared_once(models: list[type[ParameterModel]]) -> None:
