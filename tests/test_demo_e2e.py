@@ -429,7 +429,12 @@ def test_lint_and_both_plans_are_printed_and_written(demo: Outcome) -> None:
     org = json.loads((demo.path / "plan" / "org.json").read_text(encoding="utf-8"))
     account = json.loads((demo.path / "plan" / "baseline-400000000001.json").read_text())
     assert org["counts"]["aws:organizations/policy:Policy"] == len(org["outputs"]["policy_ids"])
-    assert org["counts"]["pulumi:providers:aws"] == account["counts"]["pulumi:providers:aws"] == 1
+    # the org stack: the management account's provider and the delegated administrator's
+    assert org["counts"]["pulumi:providers:aws"] == 2
+    assert account["counts"]["pulumi:providers:aws"] == 1
+    assert org["counts"]["aws:guardduty/organizationAdminAccount:OrganizationAdminAccount"] == 2
+    assert account["counts"]["aws:backup/vault:Vault"] == 2
+    assert account["counts"]["aws:iam/role:Role"] == 1
     assert account["outputs"]["account_id"] == "400000000001"
     assert json.loads((demo.path / "lint.json").read_text(encoding="utf-8"))["errors"] == 0
 
