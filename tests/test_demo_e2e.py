@@ -352,6 +352,24 @@ def test_audit_reports_the_ebs_drift_in_exactly_that_account_region(
     assert [k for k, status in ebs.items() if status != "pass"] == [("500000000001", "eu-west-1")]
 
 
+def test_audit_reads_the_backup_vault_and_role_and_the_security_services(
+    demo: Outcome, spec: Spec
+) -> None:
+    records = json.loads((demo.path / "audit.json").read_text())["records"]
+
+    def where(control: str) -> set[tuple[str, str]]:
+        found = [r for r in records if r["control"] == control]
+        assert {r["status"] for r in found} == {"pass"}, control
+        return {(r["account"], r["region"]) for r in found}
+
+    members = {a.id for a, _ in spec.accounts()}
+    backed_up = {"400000000001", "400000000002", "500000000001", "500000000002"}  # Workloads
+    assert where("backup-role") == {(a, "global") for a in backed_up}
+    assert where("backup-vault") == {(a, r) for a in backed_up for r in spec.regions}
+    for control in ("guardduty-enabled", "inspector-ec2-enabled", "securityhub-enabled"):
+        assert where(control) == {(a, r) for a in members for r in spec.regions}
+
+
 # ---- the organization it built ----------------------------------------------------------------
 
 
