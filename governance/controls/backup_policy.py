@@ -177,7 +177,17 @@ def words(params: Parameters, spec: Spec) -> str:
         + ")"
         for p in params.backup.plans
     ]
-    return "backup plans: " + (", ".join(plans) if plans else "none")
+    text = "backup plans: " + (", ".join(plans) if plans else "none")
+    wanted = needs(params, spec)
+    if wanted is None:
+        return text
+    return (
+        f"{text}; into vault `{wanted.vault_name}` "
+        f"({', '.join(wanted.regions) or 'no governed region'}) with role "
+        f"`{wanted.role_name}` (trusted by AWS Backup, with "
+        + " and ".join(f"`{name}`" for name in ROLE_MANAGED_POLICIES)
+        + "), which each account's stack creates"
+    )
 
 
 CONTROL = Control(
@@ -186,7 +196,8 @@ CONTROL = Control(
     "Backup plans by tag",
     CCM,
     "Tagged resources are backed up on the approved schedule, retained and copied to a "
-    "second region.",
+    "second region, into a backup vault and with a backup role that exist in every account "
+    "the policy applies to.",
     "A compromised or failed virtual machine must be restorable.",
     parameters=Parameters,
     document=document,

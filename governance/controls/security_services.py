@@ -61,10 +61,11 @@ def words(params: object, spec: Spec) -> str | None:
     services = administered(spec)
     if not services:
         return None
+    titles = [TITLES[s] for s in services]
+    named = ", ".join(titles[:-1]) + " and " + titles[-1] if len(titles) > 1 else titles[0]
     return (
-        f"delegated administrator {admin_words(spec)} for "
-        + ", ".join(TITLES[s] for s in services)
-        + f", in {', '.join(spec.regions)}"
+        f"{named} in {', '.join(spec.regions)}, administered by the delegated administrator "
+        f"{admin_words(spec)}"
     )
 
 
@@ -74,9 +75,9 @@ CONTROL = Control(
     "Threat detection across the fleet",
     CCM,
     "One delegated administrator account runs the organization's threat detection: in "
-    "every governed region it administers the security services the spec lists, and "
-    "each of them is on in every member account, existing and new (GuardDuty for every "
-    "account, Amazon Inspector scanning EC2 instances, Security Hub).",
+    "every governed region it administers the security services the spec lists (of "
+    "GuardDuty, Amazon Inspector scanning EC2 instances and Security Hub), and each of "
+    "them is on in every member account, existing and new.",
     "Threat detection that a member account can miss, or that starts only when someone "
     "remembers to enable it in a new account, leaves virtual machines unwatched.",
     words=words,
