@@ -43,8 +43,9 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from core.aws import Aws
@@ -345,17 +346,34 @@ def seed_account_baseline(
         backup = expected_backup_needs(spec, account_id)
         if backup is None:
             return
+        # a second run leaves what the first made, as a stack update would
         for region in backup.regions:
-            member.client("backup", region).create_backup_vault(BackupVaultName=backup.vault_name)
+            with _unless("AlreadyExistsException"):
+                member.client("backup", region).create_backup_vault(
+                    BackupVaultName=backup.vault_name
+                )
         iam = member.client("iam")
-        iam.create_role(
-            RoleName=backup.role_name, AssumeRolePolicyDocument=json.dumps(trust_policy())
-        )
+        with _unless("EntityAlreadyExists"):
+            iam.create_role(
+                RoleName=backup.role_name, AssumeRolePolicyDocument=json.dumps(trust_policy())
+            )
         for name in ROLE_MANAGED_POLICIES:
             iam.attach_role_policy(RoleName=backup.role_name, PolicyArn=managed_policy_arn(name))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(seed, [account_id for account_id, _ in members]))
+
+
+@contextmanager
+def _unless(code: str) -> Iterator[None]:
+    """Ignore a ClientError of ``code`` (what was to be made is there already)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != code:
+            raise
 
 
 def seed_security_services(
