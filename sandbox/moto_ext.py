@@ -30,6 +30,10 @@ managed policies the account baseline attaches
 (``governance.controls.backup_policy.ROLE_MANAGED_POLICIES``), from moto's own copy of
 AWS's.
 
+Inspector: ``BatchGetAccountStatus`` without ``accountIds`` answers for the caller's own
+account (Inspector API Reference, *BatchGetAccountStatus*); moto fails on it (HTTP 500)
+as soon as any account's status is held. :func:`install` reads the omission as AWS does.
+
 :func:`seed_account_baseline` then puts the spec's per-account baseline on every member
 account, as the ``baseline-<account-id>`` stacks would (with the backup vault and role
 where a backup policy is in force), and :func:`seed_security_services` leaves every member
@@ -263,6 +267,17 @@ def _install_managed_policies() -> None:
                     backend.managed_policies[policy.arn] = policy
 
 
+def _install_inspector_caller_default() -> None:
+    from moto.inspector2.models import Inspector2Backend
+
+    original = Inspector2Backend.batch_get_account_status
+
+    def batch_get_account_status(self: Any, account_ids: list[str] | None) -> Any:
+        return original(self, account_ids if account_ids is not None else [self.account_id])
+
+    Inspector2Backend.batch_get_account_status = batch_get_account_status  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Add the missing actions and policy types to moto (idempotent; in-process and
     server mode alike).
@@ -280,6 +295,7 @@ def install() -> None:
             setattr(EC2Response, name, handler)
         _install_policy_types()
         _install_managed_policies()
+        _install_inspector_caller_default()
         _installed = True
 
 

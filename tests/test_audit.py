@@ -470,6 +470,16 @@ def test_the_seeded_organization_passes(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.slow
+def test_the_stand_in_answers_inspector_for_the_caller(sandbox: Sandbox) -> None:
+    # AWS answers BatchGetAccountStatus without accountIds for the calling account; moto
+    # fails on it once any status is held, unless the sandbox reads it as AWS does
+    inspector = sandbox.member("400000000001", "inspector2", "us-east-1")
+    (state,) = inspector.batch_get_account_status()["accounts"]
+    assert state["accountId"] == "400000000001"
+    assert state["resourceState"]["ec2"]["status"] == "ENABLED"
+
+
+@pytest.mark.slow
 def test_the_audit_command_line(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
