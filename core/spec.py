@@ -434,6 +434,13 @@ def _check_tree(spec: Spec) -> None:
             if account.id == mgmt:
                 raise _FieldError(where, f"management account {mgmt} must not be a member")
             seen[account.id] = ou_path
+    admin = spec.fleet.delegated_admin_account
+    if admin is not None and admin not in seen:
+        raise _FieldError(
+            "fleet.delegated_admin_account",
+            f"account {admin} is not a member account of the spec (the delegated "
+            "administrator is one of the organization's member accounts)",
+        )
     names: set[str] = set()
     for field, ou_path, _unit in _unit_fields(spec.organization.units):
         if ou_path in names:

@@ -10,7 +10,11 @@ network and are tested with literal API responses):
 - each member account, through ``Aws.assume(account, spec.member_role_name)``: in every
   governed region, EBS encryption by default and its KMS key, image and snapshot block
   public access, and the IMDS defaults (:func:`audit_account`), compared with what the
-  account's ``baseline-<account-id>`` stack declares (:func:`expected_account_settings`).
+  account's ``baseline-<account-id>`` stack declares (:func:`expected_account_settings`);
+  where a backup policy is in force, the vault it names in each region where it runs and
+  the role (:func:`expected_backup_needs`); and, when the spec names a delegated
+  administrator, each security service the org stack enables (GuardDuty, Inspector EC2
+  scanning, Security Hub) in every governed region.
 
 Every result is a :class:`Check`: one record per (account, region, control, resource) with
 ``pass``, ``drift`` (with what was expected and what was found) or ``not_assessed`` (with
@@ -29,13 +33,29 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
+from urllib.parse import unquote
+
+from botocore.exceptions import ClientError
 
 from core.aws import Aws, error_code, error_message
 from core.jsonio import normalized
 from core.spec import ROOT, Spec
-from core.vocabulary import POLICY_TYPES
-from governance.controls import AccountSettings, expected_account_settings
+from core.vocabulary import POLICY_TYPES, partition_of
+from governance.controls import (
+    AccountSettings,
+    BackupNeeds,
+    expected_account_settings,
+    expected_backup_needs,
+)
 from governance.controls.account_baseline import CONTROL as ACCOUNT_BASELINE
+from governance.controls.backup_policy import CONTROL as BACKUP_POLICY
+from governance.controls.backup_policy import (
+    ROLE_MANAGED_POLICIES,
+    SERVICE_PRINCIPAL,
+    managed_policy_arn,
+)
+from governance.controls.security_services import CONTROL as SECURITY_SERVICES
+from governance.controls.security_services import administered
 from governance.policies import FULL_AWS_ACCESS, build_documents, organization_policy_types
 from governance.policies.model import PolicyDocument
 
@@ -57,6 +77,11 @@ EBS_KMS_KEY = "ebs-default-kms-key"
 IMAGE_BPA = "image-block-public-access"
 SNAPSHOT_BPA = "snapshot-block-public-access"
 IMDS_DEFAULTS = "imds-defaults"
+BACKUP_VAULT = "backup-vault"
+BACKUP_ROLE = "backup-role"
+GUARDDUTY = "guardduty-enabled"
+INSPECTOR_EC2 = "inspector-ec2-enabled"
+SECURITYHUB = "securityhub-enabled"
 REVIEW_OVERDUE = "review-overdue"
 
 #: What a read may raise: anything. botocore raises ``ResponseParserError`` (not a
@@ -562,15 +587,46 @@ def _review(spec: Spec, today: dt.date) -> tuple[str, str, Status, dict[str, Any
 
 
 MEMBER_CONTROLS = (EBS_ENCRYPTION, EBS_KMS_KEY, IMAGE_BPA, SNAPSHOT_BPA, IMDS_DEFAULTS)
+#: The record of each security service the org stack enables.
+SERVICE_CONTROLS = {
+    "guardduty": GUARDDUTY,
+    "inspector-ec2": INSPECTOR_EC2,
+    "securityhub": SECURITYHUB,
+}
 
 
 def audit_account(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
-    """The per-account baseline of one member account in every governed region."""
+    """One member account: its per-account baseline in every governed region, what the
+    backup policy in force on it needs, and the security services the org stack enables.
+
+    Each record names the controls it is about: the account baseline; the account
+    baseline and the backup policy for the vault and the role; the security services.
+    """
     held = (ACCOUNT_BASELINE.id,)
-    return [replace(check, controls=held) for check in _account_checks(aws, spec, account_id)]
+    backup = expected_backup_needs(spec, account_id)
+    needs = _needed(spec, account_id, backup)
+    try:
+        member = aws.assume(account_id, spec.member_role_name)
+    except ERRORS as err:
+        error = f"cannot assume {spec.member_role_name}: {_failed(err)}"
+        settings = _account_checks(None, spec, account_id, error)
+        return [replace(c, controls=held) for c in settings] + [
+            need.not_assessed(account_id, error) for need in needs
+        ]
+    checks = [replace(c, controls=held) for c in _account_checks(member, spec, account_id)]
+    for need in needs:
+        try:
+            checks.append(replace(need.probe(member, account_id, need), controls=need.controls))
+        except ERRORS as err:
+            checks.append(need.not_assessed(account_id, _failed(err)))
+    return checks
 
 
-def _account_checks(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
+def _account_checks(
+    member: Aws | None, spec: Spec, account_id: str, error: str | None = None
+) -> list[Check]:
+    """The EC2 and EBS settings in every region; all ``not_assessed`` with ``error`` when
+    the account could not be reached (``member`` None)."""
     expected = {
         region: expected_account_settings(spec, account_id, region) for region in spec.regions
     }
@@ -578,10 +634,7 @@ def _account_checks(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
     def controls(region: str) -> list[str]:
         return [c for c in MEMBER_CONTROLS if c != EBS_KMS_KEY or expected[region].kms_key]
 
-    try:
-        member = aws.assume(account_id, spec.member_role_name)
-    except ERRORS as err:
-        error = f"cannot assume {spec.member_role_name}: {_failed(err)}"
+    if member is None:
         return [
             Check(account_id, region, control, control, "not_assessed", error=error)
             for region in spec.regions
@@ -672,6 +725,207 @@ _PROBES: tuple[tuple[str, Probe], ...] = (
     (SNAPSHOT_BPA, _snapshot_bpa),
     (IMDS_DEFAULTS, _imds),
 )
+
+
+# ---- what the controls need in each member account ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Need:
+    """One record to read in a member account: a resource a control needs."""
+
+    region: str
+    control: str
+    resource: str
+    controls: tuple[str, ...]
+    probe: Callable[[Aws, str, _Need], Check]
+    partition: str = "aws"
+
+    def check(self, account: str, status: Status, **extra: Any) -> Check:
+        return Check(account, self.region, self.control, self.resource, status, **extra)
+
+    def not_assessed(self, account: str, error: str) -> Check:
+        return self.check(account, "not_assessed", error=error, controls=self.controls)
+
+
+def _needed(spec: Spec, account_id: str, backup: BackupNeeds | None) -> list[_Need]:
+    """The backup role (global), then per region the vault and each security service."""
+    needs: list[_Need] = []
+    partition = partition_of(spec.regions[0])
+    for_backup = (ACCOUNT_BASELINE.id, BACKUP_POLICY.id)
+    if backup is not None:
+        needs.append(
+            _Need(GLOBAL, BACKUP_ROLE, backup.role_name, for_backup, _backup_role, partition)
+        )
+    services = administered(spec)
+    for region in spec.regions:
+        if backup is not None and region in backup.regions:
+            needs.append(_Need(region, BACKUP_VAULT, backup.vault_name, for_backup, _backup_vault))
+        for service in services:
+            control = SERVICE_CONTROLS[service]
+            needs.append(
+                _Need(region, control, control, (SECURITY_SERVICES.id,), _SERVICE_PROBES[service])
+            )
+    return needs
+
+
+def _missing(err: ClientError, *codes: str) -> bool:
+    """The call failed because what it reads does not exist (drift), not for a reason
+    that leaves the answer unknown (not assessed)."""
+    return error_code(err) in codes
+
+
+def _backup_vault(member: Aws, account: str, need: _Need) -> Check:
+    """DescribeBackupVault by name: ``ResourceNotFoundException`` when there is none (AWS
+    Backup API Reference, *DescribeBackupVault*)."""
+    backup = member.client("backup", need.region)
+    try:
+        vault = backup.describe_backup_vault(BackupVaultName=need.resource)
+    except ClientError as err:
+        if not _missing(err, "ResourceNotFoundException"):
+            raise
+        return need.check(
+            account, "drift", expected="present", actual="missing", detail="vault missing"
+        )
+    return need.check(account, "pass", detail=str(vault.get("BackupVaultArn", "")))
+
+
+def _policy_document(document: Any) -> dict[str, Any]:
+    # boto3 decodes IAM's URL-encoded policy documents; a raw string is decoded here
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    return document if isinstance(document, dict) else {}
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def trusted_services(document: Any) -> list[str]:
+    """The services a role's trust policy lets assume it (``sts:AssumeRole``, no
+    condition read).
+
+    >>> trusted_services({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+    ...     "Principal": {"Service": ["backup.amazonaws.com"]}}]})
+    ['backup.amazonaws.com']
+    """
+    found: list[str] = []
+    for statement in _listed(_policy_document(document).get("Statement", [])):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = {str(a).lower() for a in _listed(statement.get("Action", []))}
+        if not actions & {"sts:assumerole", "sts:*", "*"}:
+            continue
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            found += [str(s) for s in _listed(principal.get("Service", []))]
+    return sorted(set(found))
+
+
+def _backup_role(member: Aws, account: str, need: _Need) -> Check:
+    """GetRole (``NoSuchEntity`` when there is none, IAM API Reference, *GetRole*), then
+    what AWS Backup needs of it: that it trusts AWS Backup, and the managed policies the
+    account baseline attaches (ListAttachedRolePolicies)."""
+    iam = member.client("iam")
+    try:
+        role = iam.get_role(RoleName=need.resource)["Role"]
+    except ClientError as err:
+        if not _missing(err, "NoSuchEntity", "NoSuchEntityException"):
+            raise
+        return need.check(
+            account, "drift", expected="present", actual="missing", detail="role missing"
+        )
+    attached = {
+        policy["PolicyArn"]
+        for policy in _pages(
+            iam, "list_attached_role_policies", "AttachedPolicies", RoleName=need.resource
+        )
+    }
+    trusted = trusted_services(role.get("AssumeRolePolicyDocument"))
+    expected = {"trusted_by": SERVICE_PRINCIPAL, "managed_policies": list(ROLE_MANAGED_POLICIES)}
+    actual = {
+        "trusted_by": SERVICE_PRINCIPAL if SERVICE_PRINCIPAL in trusted else trusted,
+        "managed_policies": [
+            name
+            for name in ROLE_MANAGED_POLICIES
+            if managed_policy_arn(name, need.partition) in attached
+        ],
+    }
+    if actual == expected:
+        return need.check(account, "pass", detail=str(role.get("Arn", "")))
+    problems = []
+    if actual["trusted_by"] != SERVICE_PRINCIPAL:
+        problems.append(f"not trusted by {SERVICE_PRINCIPAL}")
+    problems += [
+        f"{name} not attached"
+        for name in ROLE_MANAGED_POLICIES
+        if name not in actual["managed_policies"]
+    ]
+    return need.check(
+        account, "drift", expected=expected, actual=actual, detail="; ".join(problems)
+    )
+
+
+def _guardduty(member: Aws, account: str, need: _Need) -> Check:
+    """ListDetectors, then GetDetector: a region of an account has at most one detector,
+    and GuardDuty runs there when its ``Status`` is ``ENABLED`` (GuardDuty API Reference,
+    *GetDetector*)."""
+    guardduty = member.client("guardduty", need.region)
+    detectors = _pages(guardduty, "list_detectors", "DetectorIds")
+    if not detectors:
+        return need.check(
+            account, "drift", expected="ENABLED", actual="no detector", detail="no detector"
+        )
+    statuses = {d: guardduty.get_detector(DetectorId=d).get("Status") for d in detectors}
+    enabled = [d for d, status in statuses.items() if status == "ENABLED"]
+    if enabled:
+        return need.check(account, "pass", detail=f"detector {enabled[0]}")
+    return need.check(account, "drift", expected="ENABLED", actual=statuses)
+
+
+def _inspector_ec2(member: Aws, account: str, need: _Need) -> Check:
+    """BatchGetAccountStatus for the account: EC2 scanning is on when its
+    ``resourceState.ec2.status`` is ``ENABLED`` (Inspector API Reference,
+    *BatchGetAccountStatus*, *ResourceState*). An account the answer lists as failed, or
+    does not name, is not assessed."""
+    inspector = member.client("inspector2", need.region)
+    answer = inspector.batch_get_account_status(accountIds=[account])
+    for failed in answer.get("failedAccounts", []):
+        if failed.get("accountId") == account:
+            error = f"{failed.get('errorCode')}: {failed.get('errorMessage', '')}".strip()
+            return need.not_assessed(account, error)
+    for state in answer.get("accounts", []):
+        if state.get("accountId") == account:
+            status = state.get("resourceState", {}).get("ec2", {}).get("status")
+            if status == "ENABLED":
+                return need.check(account, "pass")
+            return need.check(account, "drift", expected="ENABLED", actual=status)
+    return need.not_assessed(account, "BatchGetAccountStatus did not answer for the account")
+
+
+def _securityhub(member: Aws, account: str, need: _Need) -> Check:
+    """DescribeHub: an account where Security Hub is not enabled gets
+    ``InvalidAccessException`` "... is not subscribed to AWS Security Hub" (Security Hub
+    API Reference, *DescribeHub*, and its common errors); any other failure leaves the
+    answer unknown."""
+    securityhub = member.client("securityhub", need.region)
+    try:
+        hub = securityhub.describe_hub()
+    except ClientError as err:
+        not_subscribed = "not subscribed" in error_message(err).lower()
+        if not (_missing(err, "InvalidAccessException") and not_subscribed):
+            raise
+        return need.check(
+            account, "drift", expected="enabled", actual="not enabled", detail=error_message(err)
+        )
+    return need.check(account, "pass", detail=str(hub.get("HubArn", "")))
+
+
+_SERVICE_PROBES: dict[str, Callable[[Aws, str, _Need], Check]] = {
+    "guardduty": _guardduty,
+    "inspector-ec2": _inspector_ec2,
+    "securityhub": _securityhub,
+}
 
 
 # ---- the whole audit --------------------------------------------------------------------------

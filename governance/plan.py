@@ -2,8 +2,8 @@
 
 ``plan_stack(stack_name, spec)`` runs the program (``governance.program.build_stack``)
 in-process under ``pulumi.runtime.set_mocks`` and returns every resource it registers:
-type, name, inputs, parent, provider and whether it is protected. ``ivs demo`` prints it;
-the benchmarks time it.
+type, name, inputs, parent, provider, what it waits for and whether it is protected.
+``ivs demo`` prints it; the benchmarks time it.
 
 Pulumi's runtime state (settings, the root stack, the config) lives in context
 variables, and its mocks need an event loop. Each evaluation runs on a thread of its own,
@@ -50,6 +50,9 @@ class PlannedResource:
     custom: bool
     inputs: dict[str, Any]
     ignore_changes: tuple[str, ...] = ()
+    #: URNs of the resources it is created after (``depends_on`` and those its inputs
+    #: come from).
+    dependencies: tuple[str, ...] = ()
 
     @property
     def is_provider(self) -> bool:
@@ -67,6 +70,7 @@ class PlannedResource:
             "custom": self.custom,
             "inputs": self.inputs,
             "ignore_changes": list(self.ignore_changes),
+            "dependencies": list(self.dependencies),
         }
 
 
@@ -167,6 +171,7 @@ class _RecordingMonitor(MockMonitor):
             custom=bool(request.custom),
             inputs=dict(inputs or {}),
             ignore_changes=tuple(request.ignoreChanges),
+            dependencies=tuple(sorted(set(request.dependencies))),
         )
         with self._lock:
             self.records.append(record)

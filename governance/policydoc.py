@@ -6,8 +6,11 @@ says exactly what ``pulumi up`` enforces: scope (organization, OUs, accounts, go
 regions), each control switched on in words (the catalogue's statement and rationale)
 with its CCM ids and the technical enforcement behind it (the policy documents that
 ``governance.policies.build_documents`` builds, where they are attached, and the
-per-account baseline stacks), exceptions, owners, approval, and the review dates. The
-text is deterministic for a given spec and date, so it diffs cleanly in review.
+per-account baseline stacks), the controls the stacks apply without a policy document
+(the per-account baseline, and the delegated administration of the security services
+when the spec names an administrator), exceptions, owners, approval, and the review
+dates. The text is deterministic for a given spec and date, so it diffs cleanly in
+review.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from typing import Any
 from core.jsonio import atomic_write_text
 from core.spec import ROOT, Spec
 from core.vocabulary import CCM_TITLES, POLICY_KIND_WORDS, ccm_title
-from governance.controls import ACCOUNT_CONTROLS, CONTROLS, Control, parameters_for
+from governance.controls import (
+    ACCOUNT_CONTROLS,
+    CONTROLS,
+    ORGANIZATION_CONTROLS,
+    Control,
+    parameters_for,
+)
 from governance.policies.model import PolicyDocument
 
 
@@ -59,6 +68,12 @@ def render_policy_doc(
     members = list(spec.accounts())
     units = list(spec.units())
     enabled = _enabled_controls(spec)
+    # controls of the org stack that this spec uses, with their words
+    fleet = [
+        (control, words)
+        for control in ORGANIZATION_CONTROLS
+        if (words := control.words(parameters_for(spec, ROOT), spec)) is not None
+    ]
     docs_for: dict[str, list[PolicyDocument]] = defaultdict(list)
     for doc in documents:
         for control_id in doc.controls:
@@ -177,6 +192,14 @@ def render_policy_doc(
         lines += [f"**Why.** {control.rationale}", ""]
         lines += [f"**CCM:** {_ccm(control.ccm)}.", ""]
         lines += [f"**Enforced by:** {control.enforcement}", ""]
+    for control, words in fleet:
+        number += 1
+        lines += [f"### 3.{number} {control.title} (`{control.id}`)", ""]
+        lines += [f"**Policy.** {control.statement}", ""]
+        lines += [f"**Why.** {control.rationale}", ""]
+        lines += [f"**CCM:** {_ccm(control.ccm)}.", ""]
+        lines += [f"**Applies to:** every member account: {words}.", ""]
+        lines += [f"**Enforced by:** {control.enforcement}", ""]
     custom = [d for d in documents if d.custom]
     if custom:
         number += 1
@@ -223,8 +246,15 @@ def render_policy_doc(
         "",
         "- `ivs audit` reads the organization back and compares it with the spec: policy "
         "types enabled, each policy's content, attachments (missing, extra, over the limit), "
-        "accounts in their OUs, and the per-account baseline in every governed region. Each "
-        "result is pass, drift or not assessed; drift fails the run.",
+        "accounts in their OUs, and the per-account baseline in every governed region, with "
+        "the backup vault and role wherever a backup policy applies"
+        + (
+            " and the security services the delegated administrator enables in every member "
+            "account and region"
+            if fleet
+            else ""
+        )
+        + ". Each result is pass, drift or not assessed; drift fails the run.",
         f"- This policy is reviewed at least every {review.review_interval_days} days; the "
         "audit reports `review-overdue` when the last review is older.",
         f"- Last review: {last}; next review due: {due.isoformat() if due else 'now'}.",
@@ -240,6 +270,9 @@ def render_policy_doc(
     for control in ACCOUNT_CONTROLS:
         for ccm in control.ccm:
             mapping[ccm].append(control.title[0].lower() + control.title[1:])
+    for control, _ in fleet:
+        for ccm in control.ccm:
+            mapping[ccm].append(f"`{control.id}`")
     lines += ["## 7. CCM mapping", "", "| CCM control | Implemented by |", "|---|---|"]
     for ccm in sorted(mapping, key=lambda c: (not c.startswith("IVS"), c)):
         title = f"{ccm} {CCM_TITLES[ccm]}" if ccm in CCM_TITLES else ccm

@@ -80,7 +80,8 @@ def build_stack(stack_name: str, spec: Spec) -> dict[str, Any]:
     resource is declared), then an :class:`OrganizationBaseline` of the built documents;
     exports ``policy_ids``, ``attachment_count``, ``root_id``.
     ``baseline-<account-id>``: an :class:`AccountBaseline` for that account (it must be in
-    the spec); exports ``account_id``, ``regions``, ``kms_key_regions``.
+    the spec); exports ``account_id``, ``regions``, ``kms_key_regions`` and
+    ``backup_vault_regions``.
     Anything else raises :class:`InputError`.
     """
     account_id = check_stack_name(stack_name, spec)
@@ -104,6 +105,7 @@ def build_stack(stack_name: str, spec: Spec) -> dict[str, Any]:
             "account_id": account_id,
             "regions": account.regions,
             "kms_key_regions": account.kms_key_regions,
+            "backup_vault_regions": account.backup_vault_regions,
         }
     for key, value in exports.items():
         pulumi.export(key, value)

@@ -14,7 +14,8 @@ says what it would do and changes nothing):
    change can be reviewed and committed;
 4. the baseline: the account's ``baseline-<account-id>`` stack through the Automation API
    (:mod:`governance.baseline`);
-5. the proof: the audit of that account (:mod:`governance.audit`), pass or fail per control.
+5. the proof: the audit of that account (:mod:`governance.audit`), pass or fail per control,
+   for what vending applies (:func:`vending_proves`).
 
 The Pulumi CLI is checked before anything is changed. Exit 0 when every step succeeded and
 every control passes; 1 when an AWS step fails, the baseline fails, or a control drifts
@@ -33,10 +34,30 @@ from typing import Any
 from core.aws import error_code, error_message
 from core.errors import InputError
 from core.spec import ROOT, Spec
+from governance.controls import ALL_CONTROLS
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 CREATE_TIMEOUT_SECONDS = 900.0
 POLL_SECONDS = 5.0
+
+
+#: Controls the org stack applies to every member on its own (``organization`` kind): the
+#: delegated administrator enables a new member when it joins, asynchronously, so an
+#: audit run right after vending may not see it yet. ``ivs audit`` reads them.
+_ORGANIZATION_APPLIED = frozenset(c.id for c in ALL_CONTROLS if c.kind == "organization")
+
+
+def vending_proves(controls: tuple[str, ...]) -> bool:
+    """Whether an audit record about ``controls`` is part of vending's proof: everything
+    but the records of controls the org stack applies to new members on its own.
+
+    >>> from governance.controls import ACCOUNT_CONTROLS, ORGANIZATION_CONTROLS
+    >>> vending_proves((ACCOUNT_CONTROLS[0].id,)), vending_proves(())
+    (True, True)
+    >>> vending_proves((ORGANIZATION_CONTROLS[0].id,))
+    False
+    """
+    return not (controls and set(controls) <= _ORGANIZATION_APPLIED)
 
 
 class VendError(Exception):

@@ -9,8 +9,10 @@ step prints its part, records the files it wrote, and may stop the run with an e
    IVS policy in words;
 2. start an AWS stand-in: a moto server on 127.0.0.1 in this process, with fake
    credentials for the demo only (``sandbox.world.aws_stand_in``); create the
-   spec's organization in it with every policy attached, and apply each member's
-   per-account baseline as the account stacks would;
+   spec's organization in it with every policy attached, apply each member's
+   per-account baseline as the account stacks would (with the backup vault and role
+   where a backup policy is in force), and turn on the security services in every
+   member account-region as the org stack's delegated administrator does;
 3. build the workloads of ``sandbox.world``: networks in two regions with peering,
    a transit gateway, an internet-facing load balancer, managed-service interfaces, and a
    handful of planted mistakes and traps;
@@ -229,18 +231,31 @@ def step_stand_in(run: DemoRun) -> None:
 
 
 def step_baseline(run: DemoRun) -> None:
-    from sandbox.moto_ext import seed_account_baseline
+    from governance.controls import expected_backup_needs
+    from governance.controls.security_services import TITLES, admin_words, administered
+    from sandbox.moto_ext import seed_account_baseline, seed_security_services
     from sandbox.world import PLANTED_BY_KEY, plant_account_drift
 
     spec = run.require_spec()
     aws, _ = run.require_aws()
     members = [a.id for a, _ in spec.accounts()]
     seed_account_baseline(aws, spec, members, workers=WORKERS)
+    backed_up = [a for a in members if expected_backup_needs(spec, a) is not None]
     run.console.print(
         f"baseline applied to {len(members)} member accounts in {', '.join(spec.regions)}: "
         "EBS encryption by default (and its KMS key), image and snapshot block public "
-        "access, IMDS defaults"
+        f"access, IMDS defaults; the backup vault and role in the {len(backed_up)} "
+        "accounts under the backup policy",
+        soft_wrap=True,
     )
+    services = administered(spec)
+    if services:
+        seed_security_services(aws, spec, members, workers=WORKERS)
+        run.console.print(
+            f"{', '.join(TITLES[s] for s in services)} on in every member account and region, "
+            f"administered by {admin_words(spec)}",
+            soft_wrap=True,
+        )
     plant_account_drift(spec, aws)
     drift = PLANTED_BY_KEY["ebs-encryption-off"]
     run.console.print(
@@ -513,6 +528,9 @@ def _regions_table(plan: Any) -> Table:
         if resource.custom and not resource.is_provider:
             per_type.setdefault(resource.type, set()).add(resource.inputs.get("region", ""))
     for type_, found in sorted(per_type.items()):
+        if found == {""}:  # global (IAM): once for the account
+            table.add_row(_short_type(type_), *("global" for _ in regions))
+            continue
         table.add_row(_short_type(type_), *("yes" if r in found else "-" for r in regions))
     return table
 

@@ -23,15 +23,33 @@ Behaviour follows the EC2 API reference:
   asynchronously, so a key moto cannot resolve (a key or alias in another account) is
   stored as given instead of failing.
 
+IAM: moto holds no AWS managed policy unless told to load all of them
+(``MOTO_IAM_LOAD_MANAGED_POLICIES``, over a thousand in every account), so attaching AWS's
+backup policies to the backup role fails. :func:`install` gives every IAM backend the AWS
+managed policies the account baseline attaches
+(``governance.controls.backup_policy.ROLE_MANAGED_POLICIES``), from moto's own copy of
+AWS's.
+
+Inspector: ``BatchGetAccountStatus`` without ``accountIds`` answers for the caller's own
+account (Inspector API Reference, *BatchGetAccountStatus*); moto fails on it (HTTP 500)
+as soon as any account's status is held. :func:`install` reads the omission as AWS does.
+
 :func:`seed_account_baseline` then puts the spec's per-account baseline on every member
-account, as the ``baseline-<account-id>`` stacks would.
+account, as the ``baseline-<account-id>`` stacks would (with the backup vault and role
+where a backup policy is in force), and :func:`seed_security_services` leaves every member
+account-region with the security services on, as the org stack's delegated
+administration does (moto has no organization-wide auto-enable: each member enables its
+own).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from core.aws import Aws
@@ -211,6 +229,55 @@ def _install_policy_types() -> None:
     models.FakePolicy.__init__ = init  # type: ignore[method-assign]
 
 
+@functools.cache
+def _managed_policy_data() -> dict[str, Any]:
+    """The AWS managed policies the account baseline attaches, as moto stores AWS's."""
+    from moto.iam import aws_managed_policies
+
+    from governance.controls.backup_policy import ROLE_MANAGED_POLICIES
+
+    every = json.loads(aws_managed_policies.aws_managed_policies_data)
+    return {name: every[name] for name in ROLE_MANAGED_POLICIES}
+
+
+def _baseline_policies(backend: Any) -> list[Any]:
+    from moto.iam.models import AWSManagedPolicy
+
+    return [
+        AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+        for name, data in _managed_policy_data().items()
+    ]
+
+
+def _install_managed_policies() -> None:
+    from moto.iam import models
+
+    original = models.IAMBackend._init_aws_policies
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        policies: list[Any] = original(self)
+        return policies or _baseline_policies(self)  # all of them when moto loads them
+
+    models.IAMBackend._init_aws_policies = init_aws_policies  # type: ignore[method-assign]
+    for regions in list(models.iam_backends.values()):  # accounts moto holds already
+        for backend in list(regions.values()):
+            for policy in _baseline_policies(backend):
+                if policy.arn not in backend.managed_policies:
+                    backend.aws_managed_policies.append(policy)
+                    backend.managed_policies[policy.arn] = policy
+
+
+def _install_inspector_caller_default() -> None:
+    from moto.inspector2.models import Inspector2Backend
+
+    original = Inspector2Backend.batch_get_account_status
+
+    def batch_get_account_status(self: Any, account_ids: list[str] | None) -> Any:
+        return original(self, account_ids if account_ids is not None else [self.account_id])
+
+    Inspector2Backend.batch_get_account_status = batch_get_account_status  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Add the missing actions and policy types to moto (idempotent; in-process and
     server mode alike).
@@ -227,6 +294,8 @@ def install() -> None:
         for name, handler in _HANDLERS.items():
             setattr(EC2Response, name, handler)
         _install_policy_types()
+        _install_managed_policies()
+        _install_inspector_caller_default()
         _installed = True
 
 
@@ -259,9 +328,16 @@ def seed_account_baseline(
 
     The same settings ``AccountBaseline`` declares, through boto3 with the member role:
     EBS encryption by default and its key (where the key serves the region), image and
-    snapshot block public access, and the OU's IMDS defaults, in every governed region.
+    snapshot block public access, and the OU's IMDS defaults, in every governed region;
+    where a backup policy is in force, its vault in each region it needs and its role
+    (needs :func:`install`, for the role's AWS managed policies).
     """
-    from governance.controls import expected_account_settings
+    from governance.controls import expected_account_settings, expected_backup_needs
+    from governance.controls.backup_policy import (
+        ROLE_MANAGED_POLICIES,
+        managed_policy_arn,
+        trust_policy,
+    )
 
     chosen = set(account_ids) if account_ids is not None else None
     members = [(a.id, p) for a, p in spec.accounts() if chosen is None or a.id in chosen]
@@ -283,6 +359,72 @@ def seed_account_baseline(
                 HttpPutResponseHopLimit=expected.http_put_response_hop_limit,
                 InstanceMetadataTags=expected.instance_metadata_tags,
             )
+        backup = expected_backup_needs(spec, account_id)
+        if backup is None:
+            return
+        # a second run leaves what the first made, as a stack update would
+        for region in backup.regions:
+            with _unless("AlreadyExistsException"):
+                member.client("backup", region).create_backup_vault(
+                    BackupVaultName=backup.vault_name
+                )
+        iam = member.client("iam")
+        with _unless("EntityAlreadyExists"):
+            iam.create_role(
+                RoleName=backup.role_name, AssumeRolePolicyDocument=json.dumps(trust_policy())
+            )
+        for name in ROLE_MANAGED_POLICIES:
+            iam.attach_role_policy(RoleName=backup.role_name, PolicyArn=managed_policy_arn(name))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(seed, [account_id for account_id, _ in members]))
+
+
+@contextmanager
+def _unless(code: str) -> Iterator[None]:
+    """Ignore a ClientError of ``code`` (what was to be made is there already)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != code:
+            raise
+
+
+def seed_security_services(
+    aws: Aws,
+    spec: Spec,
+    account_ids: Iterable[str] | None = None,
+    *,
+    workers: int = 8,
+) -> None:
+    """Turn on, in every member account and governed region, the security services the
+    org stack administers for the spec (``governance.controls.security_services``):
+    a GuardDuty detector, Inspector EC2 scanning and Security Hub, as the delegated
+    administrator's auto-enable leaves them. Nothing when the spec names no delegated
+    administrator."""
+    from governance.controls.security_services import administered
+
+    services = administered(spec)
+    chosen = set(account_ids) if account_ids is not None else None
+    members = [a.id for a, _ in spec.accounts() if chosen is None or a.id in chosen]
+    if not services:
+        return
+
+    def seed(account_id: str) -> None:
+        member = aws.assume(account_id, spec.member_role_name)
+        for region in spec.regions:
+            if "guardduty" in services:
+                guardduty = member.client("guardduty", region)
+                if not guardduty.list_detectors()["DetectorIds"]:
+                    guardduty.create_detector(Enable=True)
+            if "inspector-ec2" in services:
+                member.client("inspector2", region).enable(
+                    accountIds=[account_id], resourceTypes=["EC2"]
+                )
+            if "securityhub" in services:
+                member.client("securityhub", region).enable_security_hub()
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(seed, members))

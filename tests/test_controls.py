@@ -15,6 +15,7 @@ from governance.controls import (
     ALL_CONTROLS,
     CONTROLS,
     CONTROLS_BY_ID,
+    ORGANIZATION_CONTROLS,
     Parameters,
     parameters_for,
 )
@@ -43,7 +44,9 @@ def test_registry_has_every_module_once() -> None:
     assert {c.id.replace("-", "_") for c in ALL_CONTROLS} == modules - shared
     assert len(CONTROLS_BY_ID) == len(CONTROLS)
     assert all(c.switchable for c in CONTROLS)
-    assert not any(c.switchable for c in ACCOUNT_CONTROLS)
+    assert not any(c.switchable for c in ACCOUNT_CONTROLS + ORGANIZATION_CONTROLS)
+    assert {c.kind for c in ORGANIZATION_CONTROLS} == {"organization"}
+    assert all(c.enforcement for c in ACCOUNT_CONTROLS + ORGANIZATION_CONTROLS)
     for control in CONTROLS:
         builds = (control.statements is not None, control.document is not None)
         assert builds == ((True, False) if control.kind in ("scp", "rcp") else (False, True))

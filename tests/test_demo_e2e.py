@@ -352,6 +352,31 @@ def test_audit_reports_the_ebs_drift_in_exactly_that_account_region(
     assert [k for k, status in ebs.items() if status != "pass"] == [("500000000001", "eu-west-1")]
 
 
+def test_audit_reads_the_backup_vault_and_role_and_the_security_services(
+    demo: Outcome, world: dict[str, Any], spec: Spec
+) -> None:
+    records = json.loads((demo.path / "audit.json").read_text())["records"]
+    drift = {
+        (a["account"], a["region"], a["control"])
+        for item in planted(world, "mistake")
+        for a in item["audit"]
+    }
+
+    def where(control: str) -> set[tuple[str, str]]:
+        found = [r for r in records if r["control"] == control]
+        for r in found:  # pass, unless planted
+            planted_here = (r["account"], r["region"], control) in drift
+            assert r["status"] == ("drift" if planted_here else "pass"), r
+        return {(r["account"], r["region"]) for r in found}
+
+    members = {a.id for a, _ in spec.accounts()}
+    backed_up = {"400000000001", "400000000002", "500000000001", "500000000002"}  # Workloads
+    assert where("backup-role") == {(a, "global") for a in backed_up}
+    assert where("backup-vault") == {(a, r) for a in backed_up for r in spec.regions}
+    for control in ("guardduty-enabled", "inspector-ec2-enabled", "securityhub-enabled"):
+        assert where(control) == {(a, r) for a in members for r in spec.regions}
+
+
 # ---- the organization it built ----------------------------------------------------------------
 
 
@@ -429,7 +454,12 @@ def test_lint_and_both_plans_are_printed_and_written(demo: Outcome) -> None:
     org = json.loads((demo.path / "plan" / "org.json").read_text(encoding="utf-8"))
     account = json.loads((demo.path / "plan" / "baseline-400000000001.json").read_text())
     assert org["counts"]["aws:organizations/policy:Policy"] == len(org["outputs"]["policy_ids"])
-    assert org["counts"]["pulumi:providers:aws"] == account["counts"]["pulumi:providers:aws"] == 1
+    # the org stack: the management account's provider and the delegated administrator's
+    assert org["counts"]["pulumi:providers:aws"] == 2
+    assert account["counts"]["pulumi:providers:aws"] == 1
+    assert org["counts"]["aws:guardduty/organizationAdminAccount:OrganizationAdminAccount"] == 2
+    assert account["counts"]["aws:backup/vault:Vault"] == 2
+    assert account["counts"]["aws:iam/role:Role"] == 1
     assert account["outputs"]["account_id"] == "400000000001"
     assert json.loads((demo.path / "lint.json").read_text(encoding="utf-8"))["errors"] == 0
 

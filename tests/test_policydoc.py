@@ -157,3 +157,62 @@ def test_command_line(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2
     assert "nope.yaml: cannot read" in missing.stderr
+
+
+# ---- what the stacks create for the controls: the backup vault and role, the security services
+
+
+def test_the_backup_vault_and_role_are_named_where_the_policy_applies(doc: str) -> None:
+    backup = section(doc, "(`backup-policy`)")
+    assert (
+        "- OU `Workloads`: backup plans: `daily` (cron(0 3 ? * * *), kept 35 days, copied to "
+        "eu-west-1); into vault `ivs-backup-vault` (us-east-1, eu-west-1) with role "
+        "`ivs-backup-role` (trusted by AWS Backup, with `AWSBackupServiceRolePolicyForBackup` "
+        "and `AWSBackupServiceRolePolicyForRestores`), which each account's stack creates\n"
+    ) in backup
+    baseline = section(doc, "Per-account virtual machine baseline")
+    assert "the backup vault it names exists in each region" in baseline
+    assert "the backup role it names exists, trusted by AWS Backup" in baseline
+
+
+def test_the_delegated_administration_is_described(doc: str) -> None:
+    text = section(doc, "Threat detection across the fleet (`security-services`)")
+    assert (
+        "**Applies to:** every member account: Amazon GuardDuty, Amazon Inspector EC2 "
+        "scanning and AWS Security Hub in us-east-1, eu-west-1, administered by the "
+        "delegated administrator audit (200000000002).\n"
+    ) in text
+    assert "IVS-09 (Network Defense), LOG-05 (Audit Logs Monitoring and Response)" in text
+    assert "GuardDuty `auto_enable_organization_members` ALL" in text
+    mapping = doc[doc.index("## 7. CCM mapping") :]
+    assert "| IVS-09 Network Defense | `protect-flow-logs`, `restrict-igw-attach`, " in mapping
+    assert "`security-services` |" in mapping
+    evaluation = doc[doc.index("## 6. Evaluation") : doc.index("## 7. CCM")]
+    assert "the backup vault and role wherever a backup policy applies" in evaluation
+    assert "the security services the delegated administrator enables" in evaluation
+
+
+@pytest.mark.parametrize(
+    ("fleet", "described"),
+    [
+        ({}, None),
+        ({"delegated_admin_account": "200000000002", "security_services": ["config"]}, None),
+        (
+            {"delegated_admin_account": "300000000002", "security_services": ["guardduty"]},
+            "Amazon GuardDuty in us-east-1, eu-west-1, administered by the delegated "
+            "administrator shared-services (300000000002)",
+        ),
+    ],
+)
+def test_the_delegated_administration_follows_the_spec(
+    spec_fields: dict[str, Any], fleet: dict[str, Any], described: str | None
+) -> None:
+    spec_fields["fleet"] = fleet
+    spec = spec_from_mapping(spec_fields, "test.yaml", base_dir=str(EXAMPLE_SPEC.parent))
+    text = render_policy_doc(spec, today=TODAY)
+    evaluation = text[text.index("## 6. Evaluation") : text.index("## 7. CCM")]
+    if described is None:
+        assert "(`security-services`)" not in text and "`security-services` |" not in text
+        assert "delegated administrator" not in evaluation
+    else:
+        assert f"**Applies to:** every member account: {described}.\n" in text

@@ -1,4 +1,5 @@
-"""Account stacks under Pulumi mocks: one provider assuming the member role, every region."""
+"""Account stacks under Pulumi mocks: one provider assuming the member role, every region,
+and the backup vault and role where a backup policy is in force."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
@@ -31,7 +33,14 @@ KMS = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
 SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
 IMDS = "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults"
+VAULT = "aws:backup/vault:Vault"
+ROLE = "aws:iam/role:Role"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 PER_REGION = {ENCRYPTION, IMAGE_BPA, SNAPSHOT_BPA, IMDS}
+BACKUP_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+}
 MRK = "arn:aws:kms:eu-west-1:300000000002:key/mrk-0123456789abcdef0123456789abcdef"
 
 
@@ -61,9 +70,13 @@ def three_regions(spec: Spec) -> Spec:
 def _regions_by_type(plan: Plan) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for resource in plan.resources:
-        if resource.custom and not resource.is_provider:
+        if resource.custom and not resource.is_provider and resource.type not in GLOBAL:
             found.setdefault(resource.type, []).append(resource.inputs["region"])
     return found
+
+
+#: IAM is global: these take no region.
+GLOBAL = {ROLE, ROLE_ATTACHMENT}
 
 
 def test_one_provider_assumes_the_accounts_member_role(spec: Spec) -> None:
@@ -91,6 +104,7 @@ def test_every_governed_region_gets_the_baseline_and_no_other(spec: Spec) -> Non
         "account_id": "400000000001",
         "regions": spec.regions,
         "kms_key_regions": ["us-east-1"],
+        "backup_vault_regions": spec.regions,
     }
     (imds,) = [r for r in plan.of_type(IMDS) if r.inputs["region"] == "eu-west-1"]
     assert imds.inputs["httpTokens"] == "required"
@@ -131,6 +145,112 @@ def test_no_key_no_default_kms_key(spec: Spec) -> None:
     plan = plan_stack("baseline-500000000001", keyless)
     assert plan.of_type(KMS) == []
     assert len(plan.of_type(ENCRYPTION)) == len(spec.regions)
+
+
+# ---- what the backup policy needs: its vault and its role ------------------------------
+
+
+def _with_backup(spec: Spec, units: dict[str, dict[str, Any]], **fields: Any) -> Spec:
+    """The spec with ``units`` (OU name -> fields to set) changed, and other fields."""
+    dumped = spec.model_dump(by_alias=True)
+
+    def edit(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            node.update(units.get(node["name"], {}))
+            edit(node["units"])
+
+    edit(dumped["organization"]["units"])
+    return spec.model_validate({**dumped, **fields})
+
+
+def test_an_account_under_the_backup_policy_gets_its_vault_and_role(spec: Spec) -> None:
+    plan = plan_stack("baseline-400000000001", spec)  # Workloads/Prod: backup-policy above
+    vaults = plan.of_type(VAULT)
+    assert sorted(v.inputs["region"] for v in vaults) == sorted(spec.regions)
+    assert {v.inputs["name"] for v in vaults} == {"ivs-backup-vault"}
+    (role,) = plan.of_type(ROLE)
+    assert role.inputs["name"] == "ivs-backup-role"
+    assert "region" not in role.inputs and "path" not in role.inputs  # global, at "/"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "backup.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    attachments = plan.of_type(ROLE_ATTACHMENT)
+    assert {a.inputs["policyArn"] for a in attachments} == BACKUP_POLICIES
+    assert {a.inputs["role"] for a in attachments} == {"ivs-backup-role"}
+    assert all(role.urn in a.dependencies for a in attachments)  # created after the role
+    (provider,) = plan.providers()
+    assert {r.provider for r in [*vaults, role, *attachments]} == {provider.urn}
+
+
+@pytest.mark.parametrize("account_id", ["200000000001", "300000000002", "600000000001"])
+def test_an_account_under_no_backup_policy_gets_neither(spec: Spec, account_id: str) -> None:
+    plan = plan_stack(f"baseline-{account_id}", spec)  # Security, Infrastructure, Sandbox
+    assert plan.of_type(VAULT) == plan.of_type(ROLE) == plan.of_type(ROLE_ATTACHMENT) == []
+    assert plan.outputs["backup_vault_regions"] == []
+
+
+def test_the_vault_follows_the_plans_regions_and_copies(three_regions: Spec) -> None:
+    # Workloads backs up in us-east-1 only and copies to eu-west-1: no vault is needed in
+    # ap-southeast-2, though it is governed.
+    narrowed = _with_backup(
+        three_regions, {"Workloads": {"parameters": {"allowed_regions": ["us-east-1"]}}}
+    )
+    plan = plan_stack("baseline-500000000001", narrowed)
+    assert sorted(v.inputs["region"] for v in plan.of_type(VAULT)) == ["eu-west-1", "us-east-1"]
+    assert plan.outputs["backup_vault_regions"] == ["us-east-1", "eu-west-1"]
+    assert len(plan.of_type(ROLE)) == 1  # once per account, whatever the regions
+
+
+def test_an_ou_override_names_its_own_vault_and_a_plan_less_ou_keeps_the_parents(
+    spec: Spec,
+) -> None:
+    backup = spec.parameters["backup"]
+    renamed = {**backup, "vault_name": "prod-vault", "role_name": "prod-backup"}
+    edited = _with_backup(
+        spec,
+        {
+            "Prod": {"parameters": {"backup": renamed}},
+            "NonProd": {"parameters": {"backup": {"plans": []}}},  # no plan of its own
+        },
+    )
+    prod = plan_stack("baseline-400000000002", edited)
+    assert {v.inputs["name"] for v in prod.of_type(VAULT)} == {"prod-vault"}
+    assert [r.inputs["name"] for r in prod.of_type(ROLE)] == ["prod-backup"]
+    nonprod = plan_stack("baseline-500000000002", edited)
+    assert {v.inputs["name"] for v in nonprod.of_type(VAULT)} == {"ivs-backup-vault"}
+
+
+def test_the_backup_policy_at_the_root_reaches_every_account(spec: Spec) -> None:
+    root = spec.organization.root.model_dump(by_alias=True)
+    root["controls"] = [*root["controls"], "backup-policy"]
+    everywhere = spec.model_validate(
+        {
+            **spec.model_dump(by_alias=True),
+            "organization": {**spec.organization.model_dump(by_alias=True), "root": root},
+        }
+    )
+    plan = plan_stack("baseline-600000000001", everywhere)  # Sandbox, under the root's policy
+    assert len(plan.of_type(ROLE)) == 1
+    # Sandbox allows us-east-1 only: the plan runs there, and its copies go to eu-west-1
+    assert plan.outputs["backup_vault_regions"] == ["us-east-1", "eu-west-1"]
+    edited = _with_backup(
+        everywhere,
+        {
+            "Sandbox": {
+                "parameters": {
+                    "allowed_regions": ["us-east-1"],
+                    "backup": {"plans": [{"name": "daily", "selection_tag_values": ["daily"]}]},
+                }
+            }
+        },
+    )
+    plan = plan_stack("baseline-600000000001", edited)  # a plan without a copy
+    assert [v.inputs["region"] for v in plan.of_type(VAULT)] == ["us-east-1"]
 
 
 @pytest.mark.parametrize(
@@ -284,19 +404,41 @@ def test_component_outputs_under_runtime_test(
     monitor: MockMonitor, spec: Spec
 ) -> pulumi.Output[None]:
     baseline = AccountBaseline("baseline", spec, "400000000002")
-    snapshot = baseline.resources["eu-west-1"][-2]
-    imds = baseline.resources["eu-west-1"][-1]
-    assert isinstance(snapshot, pulumi.CustomResource)
+    made = baseline.resources["eu-west-1"]
+    (snapshot,) = [r for r in made if isinstance(r, aws.ebs.SnapshotBlockPublicAccess)]
+    (imds,) = [r for r in made if isinstance(r, aws.ec2.InstanceMetadataDefaults)]
+    (vault,) = [r for r in made if isinstance(r, aws.backup.Vault)]
+    role = baseline.backup_role
+    assert role is not None
+    attachments = baseline.backup_role_attachments
 
     def check(values: list[Any]) -> None:
-        snapshot_state, snapshot_region, tokens, imds_region = values
+        snapshot_state, snapshot_region, tokens, imds_region, vault_name, vault_region = values[:6]
+        trust, role_name, *attached = values[6:]
         assert snapshot_state == "block-all-sharing"
-        assert snapshot_region == imds_region == "eu-west-1"
+        assert snapshot_region == imds_region == vault_region == "eu-west-1"
         assert tokens == "required"
+        assert vault_name == "ivs-backup-vault"
+        assert json.loads(trust)["Statement"] == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "backup.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+        assert role_name == "ivs-backup-role"
+        # each attachment names the role (by its output: it waits for the role) and a policy
+        assert attached[0::2] == [role_name, role_name]
+        assert set(attached[1::2]) == BACKUP_POLICIES
 
     return pulumi.Output.all(
-        snapshot.state,  # type: ignore[attr-defined]
-        snapshot.region,  # type: ignore[attr-defined]
-        imds.http_tokens,  # type: ignore[attr-defined]
-        imds.region,  # type: ignore[attr-defined]
+        snapshot.state,
+        snapshot.region,
+        imds.http_tokens,
+        imds.region,
+        vault.name,
+        vault.region,
+        role.assume_role_policy,
+        role.name,
+        *[value for a in attachments for value in (a.role, a.policy_arn)],
     ).apply(check)

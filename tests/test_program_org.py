@@ -27,6 +27,7 @@ OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 POLICY = "aws:organizations/policy:Policy"
 ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 PROVIDER = "pulumi:providers:aws"
+SECURITY = "ivs:governance:SecurityServices"
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +85,18 @@ def _baseline(spec: Spec, documents: list[PolicyDocument]) -> OrganizationBaseli
 def test_declares_one_of_each_resource_the_spec_and_documents_call_for(
     plan: Plan, spec: Spec, documents: list[PolicyDocument]
 ) -> None:
-    assert plan.counts() == {
+    counts = plan.counts()
+    assert {t: n for t, n in counts.items() if t.startswith("aws:organizations/")} == {
         ORG: 1,
         OU: len(list(spec.units())),
         POLICY: len(documents),
         ATTACHMENT: sum(len(d.targets) for d in documents),
-        PROVIDER: 1,
     }
+    # the management account's, and the delegated administrator's (tests/test_program_security)
+    assert counts[PROVIDER] == 2
     (component,) = plan.of_type("ivs:governance:OrganizationBaseline")
-    children = [r for r in plan.resources if r is not component]
+    (security,) = plan.of_type(SECURITY)
+    children = [r for r in plan.resources if r is not component and r.parent != security.urn]
     assert {r.parent for r in children} == {component.urn}
 
 
@@ -153,12 +157,15 @@ def test_root_attachments_and_the_organization_are_protected(
     assert plan.of_type(ORG)[0].protect
 
 
-def test_a_single_management_provider_serves_every_resource(plan: Plan, spec: Spec) -> None:
-    (provider,) = plan.providers()
+def test_one_management_provider_serves_every_organizations_resource(
+    plan: Plan, spec: Spec
+) -> None:
+    (provider,) = [p for p in plan.providers() if p.parent != plan.of_type(SECURITY)[0].urn]
     assert json.loads(provider.inputs["allowedAccountIds"]) == [
         spec.organization.management_account_id
     ]
-    custom = [r for r in plan.resources if r.custom and not r.is_provider]
+    assert "assumeRoles" not in provider.inputs  # the management account's own credentials
+    custom = [r for r in plan.resources if r.type.startswith("aws:organizations/")]
     assert custom and {r.provider for r in custom} == {provider.urn}
 
 

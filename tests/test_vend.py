@@ -231,7 +231,10 @@ def test_vend_an_existing_account(org: Org, spec_file: Path) -> None:
         f'              - {{id: "{account_id}", name: ledger-prod, email: ledger-prod@example.com}}'
     ]
     assert runner.calls == [(f"baseline-{account_id}", False)]
-    assert "all 11 controls pass" in out
+    # its OU, its attachments, the settings in both regions, the backup vault in both and
+    # the backup role; the security services are the org stack's, read by `ivs audit`
+    assert "all 14 controls pass" in out
+    assert "6 record(s) of security-services left to `ivs audit`" in out
     assert (
         f"move account {account_id} from the root ({org.seeded.root_id}) to Workloads/Prod" in out
     )
@@ -263,7 +266,8 @@ def test_a_baseline_that_was_not_applied_fails_the_audit(org: Org, spec_file: Pa
     code, out = vend(org, spec_file, runner, account_id=account_id, ou="Workloads/NonProd")
     assert code == 1
     assert "ebs-encryption-by-default" in out and "fail" in out
-    assert "of 11 control(s) failed" in out
+    assert "of 14 control(s) failed" in out
+    assert "backup-vault ivs-backup-vault" in out and "backup-role ivs-backup-role" in out
 
 
 @pytest.mark.slow

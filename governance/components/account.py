@@ -1,12 +1,16 @@
-"""``AccountBaseline``: the per-account EC2/EBS defaults in every governed region.
+"""``AccountBaseline``: the per-account EC2/EBS defaults in every governed region, and what
+the backup policy in force on the account needs.
 
 One component per member account, deployed by that account's ``baseline-<account-id>``
-stack. One provider assumes the member role; every resource names its region through the
-pulumi-aws v7 per-resource ``region`` argument, so one provider process serves all
-regions (a provider per region would cost a plugin process each).
+stack. One provider assumes the member role; every regional resource names its region
+through the pulumi-aws v7 per-resource ``region`` argument, so one provider process serves
+all regions (a provider per region would cost a plugin process each). IAM is global: the
+backup role is declared once.
 """
 
 from __future__ import annotations
+
+import json
 
 import pulumi
 import pulumi_aws as aws
@@ -14,10 +18,16 @@ import pulumi_aws as aws
 from core.errors import InputError
 from core.spec import Spec
 from core.vocabulary import partition_of
-from governance.controls import expected_account_settings
+from governance.controls import BackupNeeds, expected_account_settings, expected_backup_needs
+from governance.controls.backup_policy import (
+    ROLE_MANAGED_POLICIES,
+    managed_policy_arn,
+    trust_policy,
+)
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
 SESSION_NAME = "ivs-baseline"
+MANAGED_BY_TAG = {"ManagedBy": "ivs-governance"}
 
 
 class AccountBaseline(pulumi.ComponentResource):
@@ -29,12 +39,21 @@ class AccountBaseline(pulumi.ComponentResource):
     serves the region, see ``governance.controls.account_baseline``),
     ``ec2.ImageBlockPublicAccess``, ``ebs.SnapshotBlockPublicAccess`` and
     ``ec2.InstanceMetadataDefaults``, with the parameters of the account's OU.
+
+    Where a backup policy is in force on the account
+    (:func:`governance.controls.expected_backup_needs`): the ``backup.Vault`` it names in
+    each governed region where a plan runs or copies to, and once for the account the
+    ``iam.Role`` it names, trusted by AWS Backup, with AWS's managed backup and restore
+    policies attached (``iam.RolePolicyAttachment``).
     """
 
     provider: aws.Provider
     regions: list[str]
     kms_key_regions: list[str]
+    backup_vault_regions: list[str]
     resources: dict[str, list[pulumi.CustomResource]]
+    backup_role: aws.iam.Role | None
+    backup_role_attachments: list[aws.iam.RolePolicyAttachment]
 
     def __init__(
         self,
@@ -105,11 +124,57 @@ class AccountBaseline(pulumi.ComponentResource):
             ]
             self.resources[region] = made
 
+        self.backup_vault_regions = []
+        self.backup_role = None
+        self.backup_role_attachments = []
+        backup = expected_backup_needs(spec, account_id)
+        if backup is not None:
+            self._backup(name, backup, partition, child)
+
         self.register_outputs(
             {
                 "account_id": account_id,
                 "role_arn": role_arn,
                 "regions": self.regions,
                 "kms_key_regions": self.kms_key_regions,
+                "backup_vault_regions": self.backup_vault_regions,
             }
         )
+
+    def _backup(
+        self,
+        name: str,
+        backup: BackupNeeds,
+        partition: str,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The vault in each region and the role, as the backup policy names them."""
+        for region in backup.regions:
+            self.backup_vault_regions.append(region)
+            self.resources[region].append(
+                aws.backup.Vault(
+                    f"{name}-{region}-backup-vault",
+                    name=backup.vault_name,
+                    tags=MANAGED_BY_TAG,
+                    region=region,
+                    opts=child,
+                )
+            )
+        # The policy's ``iam_role_arn`` is ``role/<name>``: the role sits at path "/".
+        self.backup_role = aws.iam.Role(
+            f"{name}-backup-role",
+            name=backup.role_name,
+            assume_role_policy=json.dumps(trust_policy(), separators=(",", ":")),
+            description="AWS Backup runs the organization's backup policy with this role",
+            tags=MANAGED_BY_TAG,
+            opts=child,
+        )
+        for policy in ROLE_MANAGED_POLICIES:
+            self.backup_role_attachments.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-backup-role-{policy}",
+                    role=self.backup_role.name,
+                    policy_arn=managed_policy_arn(policy, partition),
+                    opts=child,
+                )
+            )

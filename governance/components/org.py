@@ -20,6 +20,8 @@ import pulumi_aws as aws
 from core.errors import InputError
 from core.jsonio import minify
 from core.spec import ROOT, Spec
+from governance.components.security import SecurityServices
+from governance.controls.security_services import administered
 from governance.policies import organization_policy_types
 from governance.policies.model import PolicyDocument
 
@@ -54,7 +56,10 @@ class OrganizationBaseline(pulumi.ComponentResource):
     root), one ``OrganizationalUnit`` per spec OU (nested by ``parent_id``), one ``Policy``
     per document (minified JSON) and one ``PolicyAttachment`` per (document, target).
     The organization and every root attachment are protected: ``pulumi destroy`` must not
-    strip the root of its guardrails or try to delete the organization.
+    strip the root of its guardrails or try to delete the organization. When the spec's
+    ``ivs:fleet`` names a delegated administrator (and a service it administers), a
+    :class:`SecurityServices` child (``<name>-security``) designates it and enables the
+    members.
     """
 
     organization: aws.organizations.Organization
@@ -63,6 +68,7 @@ class OrganizationBaseline(pulumi.ComponentResource):
     units: dict[str, aws.organizations.OrganizationalUnit]
     policies: dict[str, aws.organizations.Policy]
     attachments: list[aws.organizations.PolicyAttachment]
+    security: SecurityServices | None
 
     def __init__(
         self,
@@ -140,6 +146,16 @@ class OrganizationBaseline(pulumi.ComponentResource):
                         ),
                     )
                 )
+
+        self.security = None
+        if administered(spec):
+            self.security = SecurityServices(
+                f"{name}-security",
+                spec,
+                management=self.provider,
+                after=[self.organization],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
         ids: dict[str, pulumi.Input[str]] = {n: p.id for n, p in self.policies.items()}
         self.policy_ids: pulumi.Output[Any] = pulumi.Output.from_input(ids)

@@ -3,8 +3,9 @@
 :data:`CONTROLS` are the controls a spec switches on per target (root or OU), in the
 order of the catalogue: statements of one document and sections of the written policy
 follow it. :data:`ACCOUNT_CONTROLS` are applied to every member account by its account
-stack. Nothing outside a control's own module spells its id: lint, audit, rendering and
-the written policy read the records.
+stack; :data:`ORGANIZATION_CONTROLS` by the org stack, from the spec's ``ivs:fleet``.
+Nothing outside a control's own module spells its id: lint, audit, rendering and the
+written policy read the records.
 
 :data:`Parameters` is the model of the spec's ``ivs:parameters`` (and of each OU's
 overrides): it inherits every control's parameter model, so the object
@@ -44,9 +45,11 @@ from governance.controls import (
     restrict_igw_attach,
     restrict_pass_role,
     restrict_regions,
+    security_services,
     tag_policy,
 )
 from governance.controls.account_baseline import AccountSettings
+from governance.controls.backup_policy import BackupNeeds
 from governance.controls.base import Control, ControlKind, ParameterModel, Statement
 
 __all__ = [
@@ -54,7 +57,9 @@ __all__ = [
     "ALL_CONTROLS",
     "CONTROLS",
     "CONTROLS_BY_ID",
+    "ORGANIZATION_CONTROLS",
     "AccountSettings",
+    "BackupNeeds",
     "Control",
     "ControlKind",
     "ParameterModel",
@@ -62,6 +67,7 @@ __all__ = [
     "Statement",
     "check_parameters",
     "expected_account_settings",
+    "expected_backup_needs",
     "parameters_for",
 ]
 
@@ -86,7 +92,8 @@ CONTROLS: tuple[Control, ...] = (
 )
 CONTROLS_BY_ID: dict[str, Control] = {control.id: control for control in CONTROLS}
 ACCOUNT_CONTROLS: tuple[Control, ...] = (account_baseline.CONTROL,)
-ALL_CONTROLS: tuple[Control, ...] = CONTROLS + ACCOUNT_CONTROLS
+ORGANIZATION_CONTROLS: tuple[Control, ...] = (security_services.CONTROL,)
+ALL_CONTROLS: tuple[Control, ...] = CONTROLS + ACCOUNT_CONTROLS + ORGANIZATION_CONTROLS
 
 
 def _declared_once(models: list[type[ParameterModel]]) -> None:
@@ -133,6 +140,39 @@ def expected_account_settings(spec: Spec, account_id: str, region: str) -> Accou
     """
     _, ou_path = spec.account(account_id)
     return account_baseline.settings(parameters_for(spec, ou_path), region)
+
+
+def expected_backup_needs(spec: Spec, account_id: str) -> BackupNeeds | None:
+    """The backup vault, role and regions the account's ``baseline-<account-id>`` stack
+    creates for the backup policy in force on the account; None when none is.
+
+    Backup policies are inherited: a policy attached at the root or at an OU applies to
+    every account below it (AWS Organizations User Guide, *Understanding management
+    policy inheritance*). The one in force on an account is the deepest on its path that
+    ``governance.policies`` builds a document for: the control switched on at the root
+    or an OU above the account, with the parameters of each target from there down, as
+    the documents themselves are built. Raises KeyError when the account is not a member
+    account of the spec.
+
+    >>> from governance.spec import load_spec
+    >>> spec = load_spec("stacks/Pulumi.org.yaml")
+    >>> expected_backup_needs(spec, "400000000001").regions  # Workloads/Prod
+    ('us-east-1', 'eu-west-1')
+    >>> expected_backup_needs(spec, "600000000001") is None  # Sandbox: no backup policy
+    True
+    """
+    _, ou_path = spec.account(account_id)
+    parts = [] if ou_path == ROOT else ou_path.split("/")
+    chain = [ROOT, *("/".join(parts[: depth + 1]) for depth in range(len(parts)))]
+    switched_on = {t for t, controls in spec.targets() if backup_policy.ID in controls}
+    in_force: BackupNeeds | None = None
+    for target in chain:
+        if target not in switched_on and in_force is None:
+            continue
+        found = backup_policy.needs(parameters_for(spec, target), spec)
+        if found is not None:  # no plan here: the parent's policy stays in force
+            in_force = found
+    return in_force
 
 
 def check_parameters(spec: Spec, source: str) -> None:

@@ -1,10 +1,12 @@
 """The per-account virtual machine baseline: EC2 and EBS defaults in every member account.
 
 Not switched on per OU: every member account gets it, in every governed region, from its
-own ``baseline-<account-id>`` stack (the ``AccountBaseline`` component). The settings are
-plain data here, read by the component (which declares them), the audit (which compares
-each account with them), the sandbox (which applies them through boto3) and the written
-policy (which states them). No Pulumi or boto3 here.
+own ``baseline-<account-id>`` stack (the ``AccountBaseline`` component), with the backup
+vault and role of the backup policy in force on the account
+(``governance.controls.backup_policy.needs``). The settings are plain data here, read by
+the component (which declares them), the audit (which compares each account with them),
+the sandbox (which applies them through boto3) and the written policy (which states
+them). No Pulumi or boto3 here.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ CONTROL = Control(
     "In every member account and every governed region: EBS encryption by default is on "
     "(with the approved KMS key where one serves the region), image block public access is "
     f"`{IMAGE_BPA_STATE}`, snapshot block public access is `{SNAPSHOT_BPA_STATE}`, and the "
-    "instance metadata defaults require the settings of the account's OU.",
+    "instance metadata defaults require the settings of the account's OU. Where a backup "
+    "policy applies to the account, the backup vault it names exists in each region where "
+    "it backs up or copies to, and the backup role it names exists, trusted by AWS Backup.",
     "These defaults protect every new volume, image, snapshot and instance before anyone "
     "launches a virtual machine in a new account.",
     parameters=Parameters,

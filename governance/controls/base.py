@@ -26,8 +26,9 @@ from pydantic import BaseModel, ConfigDict
 from core.spec import Spec
 from core.vocabulary import PolicyKind
 
-#: Organization policy kinds, and ``account``: settings the account stacks apply.
-ControlKind = PolicyKind | Literal["account"]
+#: Organization policy kinds; ``account``: settings the account stacks apply;
+#: ``organization``: settings the org stack applies from the spec's ``ivs:fleet``.
+ControlKind = PolicyKind | Literal["account", "organization"]
 
 Statement = dict[str, Any]
 
@@ -55,8 +56,9 @@ class Control:
     document, or None when the parameters leave nothing to enforce; ``child_document``
     (optional) turns a child target's document into what it must say on top of the
     parent's, for policy kinds that inherit by override. ``words`` says the parameters
-    that give the control its meaning at a target, for the written policy.
-    ``enforcement`` says, for ``account`` controls, what applies them.
+    that give the control its meaning at a target, for the written policy; for an
+    ``organization`` control, None means that the spec does not use it.
+    ``enforcement`` says, for ``account`` and ``organization`` controls, what applies them.
     """
 
     id: str
@@ -74,5 +76,6 @@ class Control:
 
     @property
     def switchable(self) -> bool:
-        """Switched on per target in the spec (every kind but ``account``)."""
-        return self.kind != "account"
+        """Switched on per target in the spec (every kind but ``account`` and
+        ``organization``)."""
+        return self.kind not in ("account", "organization")
