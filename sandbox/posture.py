@@ -31,8 +31,14 @@ from sandbox import moto_fleet
 
 def enable_services(aws: Aws, account: str, region: str) -> None:
     """GuardDuty, Security Hub and a recording AWS Config in one account-region."""
-    aws.client("guardduty", region).create_detector(Enable=True)
-    aws.client("securityhub", region).enable_security_hub()
+    guardduty = aws.client("guardduty", region)
+    if not guardduty.list_detectors()["DetectorIds"]:  # the delegated admin may have
+        guardduty.create_detector(Enable=True)
+    securityhub = aws.client("securityhub", region)
+    try:
+        securityhub.describe_hub()
+    except securityhub.exceptions.InvalidAccessException:  # not subscribed yet
+        securityhub.enable_security_hub()
     bucket = f"ivs-config-{account}-{region}"
     s3 = aws.client("s3", region)
     if region == "us-east-1":

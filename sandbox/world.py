@@ -471,8 +471,11 @@ class World:
         if key in POSTURE_PLANTS:
             rule, name = POSTURE_PLANTS[key]
             return [Expected(rule, self.ids[name])] if name in self.ids else []
-        if key == "guardduty-off":
-            return [Expected("guardduty-disabled", WEB_STAGING)]
+        if key == "guardduty-off":  # the analysis sees it, and so does the audit
+            return [
+                Expected("guardduty-disabled", WEB_STAGING),
+                Expected(account=WEB_STAGING, region=EU, control="guardduty-enabled"),
+            ]
         if key == "public-web-tier" and web is not None:
             return [
                 Expected("internet-exposed-port", web["alb.prod"], "80,443"),

@@ -294,6 +294,8 @@ PLANTED_FINDINGS = [
     finding("guardduty-disabled", "500000000002", None),
 ]
 EBS_DRIFT = Check("500000000001", "eu-west-1", "ebs-encryption-by-default", "x", "drift")
+GUARDDUTY_DRIFT = Check("500000000002", "eu-west-1", "guardduty-enabled", "x", "drift")
+PLANTED_DRIFT = [EBS_DRIFT, GUARDDUTY_DRIFT]
 
 
 def check(findings: list[dict[str, Any]], checks: list[Check]) -> tuple[DemoRun, str]:
@@ -309,30 +311,30 @@ def check(findings: list[dict[str, Any]], checks: list[Check]) -> tuple[DemoRun,
 
 
 def test_check_passes_when_the_findings_are_exactly_the_planted_ones() -> None:
-    run, output = check(PLANTED_FINDINGS, [EBS_DRIFT])
+    run, output = check(PLANTED_FINDINGS, PLANTED_DRIFT)
     assert run.exit_code == 0 and not run.stopped
-    assert output.count(" found ") == len(PLANTED_FINDINGS) + 1
+    assert output.count(" found ") == len(PLANTED_FINDINGS) + len(PLANTED_DRIFT)
     assert output.count("no finding") == 4 * 2  # expected and reported, per trap
 
 
 @pytest.mark.parametrize(
     ("findings", "checks", "message"),
     [
-        (PLANTED_FINDINGS[1:], [EBS_DRIFT], "missing"),
+        (PLANTED_FINDINGS[1:], PLANTED_DRIFT, "missing"),
         (PLANTED_FINDINGS, [], "missing"),
         (
             [*PLANTED_FINDINGS, finding("flat-network", "vpc-x", "0-65535")],
-            [EBS_DRIFT],
+            PLANTED_DRIFT,
             "not planted: flat-network vpc-x 0-65535",
         ),
         (
             PLANTED_FINDINGS,
-            [EBS_DRIFT, Check("500000000002", "us-east-1", "imds-defaults", "x", "drift")],
+            [*PLANTED_DRIFT, Check("500000000002", "us-east-1", "imds-defaults", "x", "drift")],
             "not planted: audit drift imds-defaults in 500000000002 us-east-1",
         ),
         (
             [*PLANTED_FINDINGS, finding("internet-exposed-admin-port", "i-jump", "22")],
-            [EBS_DRIFT],
+            PLANTED_DRIFT,
             "flagged: internet-exposed-admin-port",
         ),
     ],
@@ -358,5 +360,6 @@ def test_world_record_names_what_each_planted_item_must_produce(spec: Spec) -> N
     produced = [f for item in record["planted"] for f in item.get("findings", [])]
     assert sorted(map(str, produced)) == sorted(map(str, PLANTED_FINDINGS))
     assert [a for item in record["planted"] for a in item.get("audit", [])] == [
-        {"account": "500000000001", "region": "eu-west-1", "control": "ebs-encryption-by-default"}
+        {"account": "500000000001", "region": "eu-west-1", "control": "ebs-encryption-by-default"},
+        {"account": "500000000002", "region": "eu-west-1", "control": "guardduty-enabled"},
     ]

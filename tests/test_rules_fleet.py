@@ -284,8 +284,11 @@ def test_the_delegated_administrator_prevents_service_findings(spec: Spec) -> No
     with_admin = spec.model_copy(update={"fleet": fleet_settings})
     result = found(place(detectors=[]), with_admin)
     assert result[("guardduty-disabled", MEMBER)].extra["prevented_by"] == [
-        {"control": "fleet.delegated_admin_account", "at": "200000000002"}
+        {"control": "security-services", "at": "delegated admin 200000000002"}
     ]
+    without = spec.fleet.model_copy(update={"delegated_admin_account": None})
+    no_admin = spec.model_copy(update={"fleet": without})
     assert (
-        found(place(detectors=[]), spec)[("guardduty-disabled", MEMBER)].extra["prevented_by"] == []
+        found(place(detectors=[]), no_admin)[("guardduty-disabled", MEMBER)].extra["prevented_by"]
+        == []
     )

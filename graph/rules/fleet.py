@@ -270,7 +270,7 @@ class Posture:
             service = next(s for s, r in SERVICE_RULES.items() if r == rule)
             admin = self.spec.fleet.delegated_admin_account
             if admin and service in AUTO_ENABLED and service in self.spec.fleet.security_services:
-                return [{"control": "fleet.delegated_admin_account", "at": admin}]
+                return [{"control": "security-services", "at": f"delegated admin {admin}"}]
             return []
         wanted = PREVENTED_BY.get(rule, ())
         path = self._path(account)
