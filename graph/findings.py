@@ -32,7 +32,9 @@ place (an ENI, one address of an ENI, an Elastic IP, a load balancer's target, a
 that is not one of AWS's), why: ``{"count", "by_kind", "items": [{"kind", "account",
 "region", "resource", "reason"}]}``, the first ``NOT_PLACED_SHOWN`` items in order.
 ``zone_matrix`` lists, for each (from zone, to zone) that some path joins, the traffic
-the path carries and the part the zone policy forbids. ``kinds_not_seen`` maps each
+the path carries and the part the zone policy forbids. ``inventory`` counts, per
+account-region with fleet data, what the posture rules judged (volumes, owned snapshots
+and images, instances in scope): the totals their findings are out of. ``kinds_not_seen`` maps each
 snapshot file kind to the ``account/region`` places that had no such file.
 
 Findings are raised only where a path really exists (security group and network ACL and
@@ -105,7 +107,7 @@ def render_json(document: dict[str, Any]) -> str:
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         value = document[key]
-        if key in ("findings", "zone_matrix") and isinstance(value, list) and value:
+        if key in ("findings", "zone_matrix", "inventory") and isinstance(value, list) and value:
             items = ",\n".join(f"    {minify(item)}" for item in value)
             lines.append(f"  {minify(key)}: [\n{items}\n  ]{comma}")
         else:
@@ -208,6 +210,8 @@ def analyse_graph(
         "summary": summary,
         "findings": findings,
         "zone_matrix": segmentation.zone_matrix(paths, facts.policy),
+        # what the fleet posture rules judged, per account-region (their totals)
+        "inventory": fleet.inventory(graph.graph.get("fleet", [])),
     }
 
 

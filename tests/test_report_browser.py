@@ -401,3 +401,43 @@ def test_an_iam_path_opens_step_by_step(browser: Any, tmp_path: Path) -> None:
         assert loaded.errors == []
     finally:
         loaded.page.close()
+
+
+def test_the_fleet_view_counts_and_opens_the_findings_behind_a_count(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Per control, failing out of all by account and region; a count filters the table."""
+    from test_fleet_read import ACCOUNT, FILES, REGION, write
+
+    from core.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+
+    extra = {"VolumeId": "vol-2", "Encrypted": True, "State": "in-use", "Attachments": []}
+    files = {**FILES, "Volumes": {"Volumes": [*FILES["Volumes"]["Volumes"], extra]}}
+    root = write(tmp_path / "snapshot", files)
+    graph = build_graph(load_snapshot(root))
+    document = analyse_graph(graph, Zones(), Exposure())
+    out = tmp_path / "report.html"
+    html.render(ExposureResult(document, graph), out)
+    loaded = Page(browser, out)
+    try:
+        page = loaded.page
+        assert page.locator("#fleet").is_visible()
+        row = page.locator('tr.fleet-row[data-rule="ebs-volume-unencrypted"]')
+        assert "1 / 2 volumes" in row.inner_text()
+        assert "nothing" in row.inner_text()  # no spec: no control known to prevent it
+        row.locator(f'button[data-place="{ACCOUNT}/{REGION}"]').click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('#findings-body tr.f-row').length === 1"
+        )
+        shown = page.locator("#findings-body tr.f-row")
+        assert "vol-1" in shown.inner_text()
+        assert page.input_value("#rule-filter") == "ebs-volume-unencrypted"
+        # a place with nothing failing has no findings to open
+        healthy = page.locator('tr.fleet-row[data-rule="instance-not-managed"] button.place')
+        assert healthy.count() == 1 and healthy.is_disabled()
+        assert loaded.errors == []
+    finally:
+        loaded.page.close()

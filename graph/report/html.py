@@ -42,7 +42,7 @@ from typing import Any
 from core.jsonio import atomic_write_text
 from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
 from graph.report.topology import Topology
-from graph.rules import INTERNET_RULE_IDS
+from graph.rules import INTERNET_RULE_IDS, fleet
 
 VIS_PACKAGE = "pyvis"
 VIS_SCRIPT = "lib/vis-9.1.2/vis-network.min.js"
@@ -215,10 +215,57 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             for r in RULES
         ],
         "zones": zone_heat(document, findings, overview),
+        "fleet": fleet_view(document),
         "findings": findings,
         "hops": [list(hop) for hop in hops],
         "net": overview,
     }
+
+
+def fleet_view(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fleet view: for each posture rule, per account-region, how many of what it
+    judges fail it out of how many there are, and the controls that prevent new ones
+    (where they are attached). Only rules the snapshot could judge somewhere are listed."""
+    totals = {(p["account"], p["region"]): p for p in document.get("inventory", [])}
+    if not totals:
+        return []
+    failing: dict[tuple[str, str, str], int] = {}
+    prevented: dict[str, dict[str, None]] = {}
+    for finding in document["findings"]:
+        rule = finding["rule"]
+        if rule not in fleet.COUNTED:
+            continue
+        key = (rule, finding["account"], finding["region"])
+        failing[key] = failing.get(key, 0) + 1
+        for entry in finding.get("prevented_by") or []:
+            prevented.setdefault(rule, {})[f"{entry['control']} at {entry['at']}"] = None
+    rows = []
+    for rule in fleet.RULES:
+        kind = fleet.COUNTED[rule.id]
+        places = [
+            {
+                "account": account,
+                "region": region,
+                "failing": failing.get((rule.id, account, region), 0),
+                "total": held.get(kind, 0),
+            }
+            for (account, region), held in sorted(totals.items())
+            if held.get(kind, 0)
+        ]
+        if places:
+            rows.append(
+                {
+                    "rule": rule.id,
+                    "title": rule.title,
+                    "severity": rule.severity,
+                    "counted": kind,
+                    "failing": sum(p["failing"] for p in places),
+                    "total": sum(p["total"] for p in places),
+                    "prevented_by": list(prevented.get(rule.id, {})),
+                    "places": places,
+                }
+            )
+    return rows
 
 
 def zone_heat(

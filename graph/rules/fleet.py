@@ -319,6 +319,38 @@ def posture_of(
     return Posture(spec, _when(collected_at), frozenset(members), organization_id)
 
 
+#: What each posture rule counts against (``inventory`` of the findings document).
+COUNTED: dict[str, str] = {
+    "ebs-volume-unencrypted": "volumes",
+    "snapshot-public": "snapshots",
+    "snapshot-shared-outside-organization": "snapshots",
+    "image-public": "images",
+    "image-shared-outside-organization": "images",
+    **{
+        rule.id: "instances"
+        for rule in (IMDSV1, UNAPPROVED_IMAGE, OUTDATED_IMAGE, MISSING_TAGS, NO_BACKUP, NOT_MANAGED)
+    },
+    **{rule: "account-regions" for rule in SERVICE_RULES.values()},
+}
+
+
+def inventory(places: Iterable[Place]) -> list[dict[str, Any]]:
+    """What each account-region holds that the posture rules judge (the totals a rule's
+    failing count is out of): volumes, owned snapshots and images, instances in scope."""
+    return [
+        {
+            "account": p.account,
+            "region": p.region,
+            "volumes": len(p.volumes),
+            "snapshots": sum(1 for s in p.snapshots if s.owner == p.account),
+            "images": sum(1 for i in p.images if i.owner == p.account),
+            "instances": sum(1 for i in p.instances if i.state not in _OUT_OF_SCOPE),
+            "account-regions": 1,
+        }
+        for p in places
+    ]
+
+
 def _when(text: str | None) -> dt.datetime | None:
     if not text:
         return None

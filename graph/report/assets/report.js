@@ -1280,6 +1280,49 @@
     if (row && scroll === false) row.scrollIntoView({ behavior: "smooth", block: "center" });
   }
 
+  // ---- fleet ---------------------------------------------------------------------------
+  function showPlace(rule, account, region) {
+    state.rule = rule; byId("rule-filter").value = rule;
+    state.account = account; byId("account-filter").value = account;
+    state.text = region; byId("text-filter").value = region;
+    state.zoneTo = null; state.limit = PAGE;
+    renderTable();
+    byId("findings-section").scrollIntoView({ behavior: "smooth" });
+  }
+
+  function renderFleet() {
+    var rows = DATA.fleet || [];
+    if (!rows.length) return;
+    var section = byId("fleet");
+    section.hidden = false;
+    var table = clear(byId("fleet-table"));
+    var head = el("tr");
+    ["Control", "Failing", "Prevented by", "By account and region"].forEach(function (h) { add(head, el("th", null, h)); });
+    add(table, el("thead"));
+    add(table.firstChild, head);
+    var body = el("tbody");
+    rows.forEach(function (row) {
+      var tr = el("tr", "fleet-row");
+      tr.setAttribute("data-rule", row.rule);
+      add(tr, el("td", null, row.title));
+      var total = el("td", "num", fmt(row.failing) + " / " + fmt(row.total) + " " + row.counted);
+      add(tr, total);
+      add(tr, el("td", row.prevented_by.length ? null : "gap", row.prevented_by.length ? row.prevented_by.join("; ") : "nothing"));
+      var cells = el("td", "places");
+      row.places.forEach(function (p) {
+        var b = el("button", "place" + (p.failing ? " fails" : ""), p.account + " " + p.region + ": " + fmt(p.failing) + " / " + fmt(p.total));
+        b.type = "button";
+        b.setAttribute("data-place", p.account + "/" + p.region);
+        b.disabled = !p.failing;
+        b.addEventListener("click", function () { showPlace(row.rule, p.account, p.region); });
+        add(cells, b);
+      });
+      add(tr, cells);
+      add(body, tr);
+    });
+    add(table, body);
+  }
+
   function renderFooter() {
     var foot = byId("foot");
     add(foot, "ivs-governance" + (DATA.meta.version ? " " + DATA.meta.version : "") + " \u00b7 rules and controls: CSA Cloud Controls Matrix v4 (IVS) \u00b7 graph drawn with vis-network \u00b7 this file is self-contained and makes no network request.");
@@ -1290,6 +1333,7 @@
   renderHeat();
   initFilters();
   renderPorts();
+  renderFleet();
   renderTable();
   renderFooter();
   if (typeof vis === "undefined") {
