@@ -28,6 +28,8 @@ from typing import Any
 from core.errors import InputError, shown
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: One encoder for every compact dump (json.dumps with options makes a new one each call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _escape_surrogates(text: str) -> str:
@@ -40,7 +42,19 @@ def _escape_surrogates(text: str) -> str:
 
 def minify(document: Any) -> str:
     """The form AWS stores and counts: no whitespace, keys in the order given."""
-    return _escape_surrogates(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    return _escape_surrogates(_COMPACT.encode(document))
+
+
+def minify_lines(items: Any, indent: str = "") -> str:
+    """Each item minified on its own line (``,`` between), the text checked for lone
+    surrogates once: what a long list of findings is written as.
+
+    >>> print(minify_lines([{"a": 1}, [2, "x"]], "  "))
+      {"a":1},
+      [2,"x"]
+    """
+    encode = _COMPACT.encode
+    return _escape_surrogates(",\n".join(indent + encode(item) for item in items))
 
 
 def pretty(document: Any) -> str:

@@ -55,7 +55,7 @@ from typing import Any
 
 import networkx as nx
 
-from core.jsonio import minify, pretty
+from core.jsonio import minify, minify_lines, pretty
 from core.memory import without_gc
 from core.snapshot_kinds import GLOBAL
 from core.spec import Exposure, Iam, Spec, Zones
@@ -108,7 +108,7 @@ def render_json(document: dict[str, Any]) -> str:
         comma = "," if n < len(keys) - 1 else ""
         value = document[key]
         if key in ("findings", "zone_matrix", "inventory") and isinstance(value, list) and value:
-            items = ",\n".join(f"    {minify(item)}" for item in value)
+            items = minify_lines(value, "    ")
             lines.append(f"  {minify(key)}: [\n{items}\n  ]{comma}")
         else:
             text = pretty(value).rstrip("\n").replace("\n", "\n  ")
