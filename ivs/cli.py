@@ -211,6 +211,9 @@ def exposure(
         help="Exit 1 when an account-region or an interface could not be assessed.",
     ),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="Print no summary line (why it fails still goes to stderr)."
+    ),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
     from ivs.exposure import run_exposure
@@ -223,6 +226,8 @@ def exposure(
         fail_on=fail_on.value,
         publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
         fail_on_not_assessed=fail_on_not_assessed,
+        say=(lambda _line: None) if quiet else typer.echo,
+        warn=lambda line: typer.echo(line, err=True),
     )
     raise typer.Exit(code)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import InputError
 from core.spec import Exposure, Iam, Zones
-from core.vocabulary import at_or_above
+from core.vocabulary import SEVERITIES, at_or_above
 from graph import report
 from graph.build import build_graph
 from graph.findings import ExposureResult, analyse_graph, release, without_gc
@@ -35,14 +35,18 @@ def run_exposure(
     fail_on: str,
     publish: Callable[[dict[str, Any]], Any] | None = None,
     fail_on_not_assessed: bool = False,
+    say: Callable[[str], Any] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> int:
     """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``,
     or (``fail_on_not_assessed``) if some account-region was not assessed or something read
     could not be placed (``not_placed``).
 
     ``publish`` (the CLI's Security Hub publisher) is called with the findings document
-    once ``out`` is written. A snapshot where nothing could be assessed is written still,
-    then :class:`InputError` says why (exit 2): an empty report is not a clean one.
+    once ``out`` is written. ``say`` gets the one summary line (the CLI prints it unless
+    ``--quiet``), ``warn`` why the command fails (the findings that made ``--fail-on``
+    fail). A snapshot where nothing could be assessed is written still, then
+    :class:`InputError` says why (exit 2): an empty report is not a clean one.
     """
     spec = None
     if spec_path is not None:
@@ -66,12 +70,65 @@ def run_exposure(
         raise InputError(str(snapshot), f"nothing could be assessed: {_first_reason(document)}")
     if publish is not None:
         publish(document)
-    if fail_on != "none" and any(at_or_above(f["severity"], fail_on) for f in document["findings"]):
+    say = say or _silent
+    warn = warn or _silent
+    say(summary_line(document, out))
+    failing = (
+        [f for f in document["findings"] if at_or_above(f["severity"], fail_on)]
+        if fail_on != "none"
+        else []
+    )
+    if failing:
+        warn(failing_words(failing, fail_on))
         return 1
     unplaced = document.get("not_placed", {}).get("count", 0)
     if fail_on_not_assessed and (document["not_assessed"] or unplaced):
+        warn(
+            f"ivs: --fail-on-not-assessed: {len(document['not_assessed'])} account-regions "
+            f"not assessed, {unplaced} things read but not placed"
+        )
         return 1
     return 0
+
+
+def _silent(_line: str) -> None:
+    pass
+
+
+#: Findings a failing ``--fail-on`` names (the line says how many more).
+FAILING_SHOWN = 5
+
+
+def summary_line(document: dict[str, Any], out: Path) -> str:
+    """One line: counts by severity, what was not assessed, where the file went.
+
+    >>> doc = {"findings": [{"severity": "high"}] * 2, "not_assessed": [{}], "not_placed": {}}
+    >>> for part in summary_line(doc, Path("f.json")).split("), "):
+    ...     print(part)
+    ivs exposure: 2 findings (0 critical, 2 high, 0 medium, 0 low
+    1 account-region not assessed, 0 not placed; written to f.json
+    """
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in document["findings"]:
+        counts[finding["severity"]] += 1
+    total = len(document["findings"])
+    gaps = len(document.get("not_assessed", []))
+    unplaced = (document.get("not_placed") or {}).get("count", 0)
+    by_severity = ", ".join(f"{n:,} {sev}" for sev, n in counts.items())
+    return (
+        f"ivs exposure: {total:,} finding{'' if total == 1 else 's'} ({by_severity}), "
+        f"{gaps:,} account-region{'' if gaps == 1 else 's'} not assessed, {unplaced:,} not "
+        f"placed; written to {out}"
+    )
+
+
+def failing_words(failing: list[dict[str, Any]], fail_on: str) -> str:
+    """Why ``--fail-on`` failed: how many findings, and the first few by rule and resource."""
+    shown = "; ".join(
+        f"{f['severity']} {f['rule']} {f['resource']}" for f in failing[:FAILING_SHOWN]
+    )
+    more = f" and {len(failing) - FAILING_SHOWN:,} more" if len(failing) > FAILING_SHOWN else ""
+    return f"ivs: --fail-on {fail_on}: {len(failing):,} at or above: {shown}{more}"
 
 
 def _first_reason(document: dict[str, Any]) -> str:

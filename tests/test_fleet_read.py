@@ -198,3 +198,22 @@ def test_posture_findings_through_the_document_sarif_and_asff(tmp_path: Path) ->
     results = {r["ruleId"]: r for r in sarif.sarif_log(document)["runs"][0]["results"]}
     location = results["ebs-volume-unencrypted"]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == f"{ACCOUNT}/{REGION}/Volumes.json"
+
+
+def test_ivs_exposure_says_what_it_wrote_and_why_it_fails(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ivs.cli import app
+
+    root = write(tmp_path / "snapshot", FILES)
+    out = tmp_path / "findings.json"
+    args = ["exposure", "--snapshot", str(root), "--out", str(out)]
+    passed = CliRunner().invoke(app, args)
+    assert passed.exit_code == 0
+    (line,) = passed.stdout.splitlines()
+    assert line.startswith("ivs exposure: ") and line.endswith(f"written to {out}")
+    assert "0 account-regions not assessed" in line and passed.stderr == ""
+    failed = CliRunner().invoke(app, [*args, "--fail-on", "high", "--quiet"])
+    assert failed.exit_code == 1 and failed.stdout == ""  # --quiet: nothing on stdout
+    (why,) = failed.stderr.splitlines()
+    assert why.startswith("ivs: --fail-on high: 2 at or above: high image-public ami-1; high ")
