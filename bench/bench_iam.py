@@ -36,10 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_exposure import LOAD, measure  # noqa: E402
+from bench.bench_exposure import EXPOSURE, LOAD, measure  # noqa: E402
 from sandbox.synth_iam import write_iam_snapshot  # noqa: E402
 
-EXPOSURE = "from ivs.cli import main; main()"
 SIMULATE = """
 import json, sys, time
 from core.memory import without_gc

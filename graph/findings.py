@@ -125,15 +125,19 @@ def analyse(
 ) -> dict[str, Any]:
     """The findings document of a snapshot directory (defaults: DESIGN.md's zones)."""
     with without_gc():
-        read = load_snapshot(snapshot_path)
-        iam_snapshot = load_iam(snapshot_path)
+        graph, iam_snapshot = read_snapshot(snapshot_path)
         return analyse_graph(
-            build_graph(read, instances=bool(iam_snapshot.accounts)),
-            zones or Zones(),
-            exposure or Exposure(),
-            iam_snapshot,
-            access or Iam(),
+            graph, zones or Zones(), exposure or Exposure(), iam_snapshot, access or Iam()
         )
+
+
+def read_snapshot(snapshot_path: str | Path) -> tuple[nx.MultiDiGraph, IamSnapshot]:
+    """The exposure graph and the IAM of a snapshot directory. The network reader goes
+    first (it says what is wrong with the directory); instance records are kept in the
+    graph only when there is IAM to analyse them with (their memory, at 100k ENIs)."""
+    read = load_snapshot(snapshot_path)
+    iam_snapshot = load_iam(snapshot_path)
+    return build_graph(read, instances=bool(iam_snapshot.accounts)), iam_snapshot
 
 
 def analyse_graph(
@@ -149,25 +153,20 @@ def analyse_graph(
     net = Network(graph, assign_zones(graph, zones))
     facts = Facts(graph, net, ZonePolicy(zones), exposure)
     paths = segmentation.zone_paths(facts)
+    organization = iam_snapshot.organization if iam_snapshot is not None else None
+    posture = fleet.posture_of(
+        spec,
+        graph.graph.get("collected_at"),
+        organization.accounts if organization is not None else (),
+        organization.id if organization is not None else None,
+    )
     findings = write_findings(
         merge(
             chain(
                 internet.decide(facts),
                 segmentation.decide(facts, paths),
                 hygiene.decide(facts),
-                fleet.decide(
-                    graph.graph.get("fleet", []),
-                    fleet.posture_of(
-                        spec,
-                        graph.graph.get("collected_at"),
-                        iam_snapshot.organization.accounts
-                        if iam_snapshot and iam_snapshot.organization
-                        else (),
-                        iam_snapshot.organization.id
-                        if iam_snapshot and iam_snapshot.organization
-                        else None,
-                    ),
-                ),
+                fleet.decide(graph.graph.get("fleet", []), posture),
             )
         )
     )

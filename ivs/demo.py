@@ -316,18 +316,19 @@ def step_collect(run: DemoRun) -> None:
 
 
 def step_exposure(run: DemoRun) -> None:
-    from graph.build import build_graph
-    from graph.findings import ExposureResult, analyse_graph, render_json, without_gc
-    from graph.iam.snapshot import load_iam
+    from graph.findings import (
+        ExposureResult,
+        analyse_graph,
+        read_snapshot,
+        render_json,
+        without_gc,
+    )
     from graph.report import html, sarif
-    from graph.snapshot import load_snapshot
 
     spec = run.require_spec()
     with without_gc():
-        graph = build_graph(load_snapshot(run.out / "snapshot"))
-        document = analyse_graph(
-            graph, spec.zones, spec.exposure, load_iam(run.out / "snapshot"), spec.iam, spec
-        )
+        graph, iam = read_snapshot(run.out / "snapshot")
+        document = analyse_graph(graph, spec.zones, spec.exposure, iam, spec.iam, spec)
     run.results["findings"] = document
     result = ExposureResult(document, graph)
     run.written.append(atomic_write_text(run.out / "findings.json", render_json(document)))

@@ -14,10 +14,7 @@ from core.errors import InputError
 from core.spec import Exposure, Iam, Zones
 from core.vocabulary import SEVERITIES, at_or_above
 from graph import report
-from graph.build import build_graph
-from graph.findings import ExposureResult, analyse_graph, release, without_gc
-from graph.iam.snapshot import load_iam
-from graph.snapshot import load_snapshot
+from graph.findings import ExposureResult, analyse_graph, read_snapshot, release, without_gc
 
 if TYPE_CHECKING:
     from core.securityhub import Hub, PublishResult
@@ -57,10 +54,7 @@ def run_exposure(
     exposure = spec.exposure if spec is not None else Exposure()
     access = spec.iam if spec is not None else Iam()
     with without_gc():
-        read = load_snapshot(snapshot)  # says first what is wrong with the directory
-        iam = load_iam(snapshot)
-        graph = build_graph(read, instances=bool(iam.accounts))
-        del read
+        graph, iam = read_snapshot(snapshot)
         document = analyse_graph(graph, zones, exposure, iam, access, spec)
         result = ExposureResult(document, graph)
         report.write(result, fmt, out)

@@ -27,6 +27,31 @@ from governance.controls.backup_policy import (
 
 TYPE_TOKEN = "ivs:governance:AccountBaseline"
 SESSION_NAME = "ivs-baseline"
+
+
+def member_provider(
+    name: str, spec: Spec, account_id: str, session_name: str, parent: pulumi.Resource
+) -> aws.Provider:
+    """A provider in ``account_id`` through the spec's member role (pulumi-aws v7 takes
+    ``assume_roles`` as a list), held to that account."""
+    return aws.Provider(
+        name,
+        region=spec.regions[0],
+        allowed_account_ids=[account_id],
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=member_role_arn(spec, account_id), session_name=session_name
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def member_role_arn(spec: Spec, account_id: str) -> str:
+    partition = partition_of(spec.regions[0])
+    return f"arn:{partition}:iam::{account_id}:role/{spec.member_role_name}"
+
+
 MANAGED_BY_TAG = {"ManagedBy": "ivs-governance"}
 
 
@@ -66,15 +91,8 @@ class AccountBaseline(pulumi.ComponentResource):
             raise InputError("spec", f"account {account_id} is not a member account of the spec")
         super().__init__(TYPE_TOKEN, name, None, opts)
         partition = partition_of(spec.regions[0])
-        role_arn = f"arn:{partition}:iam::{account_id}:role/{spec.member_role_name}"
-
-        self.provider = aws.Provider(
-            f"{name}-member",
-            region=spec.regions[0],
-            allowed_account_ids=[account_id],
-            assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role_arn, session_name=SESSION_NAME)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        role_arn = member_role_arn(spec, account_id)
+        self.provider = member_provider(f"{name}-member", spec, account_id, SESSION_NAME, self)
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
 
         self.regions = list(spec.regions)

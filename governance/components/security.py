@@ -54,7 +54,7 @@ import pulumi
 import pulumi_aws as aws
 
 from core.spec import Spec
-from core.vocabulary import partition_of
+from governance.components.account import member_provider
 from governance.controls.security_services import administered
 
 TYPE_TOKEN = "ivs:governance:SecurityServices"
@@ -91,15 +91,7 @@ class SecurityServices(pulumi.ComponentResource):
             raise ValueError("the spec names no delegated administrator (ivs:fleet)")
         self.admin_account_id = admin
         self.services = administered(spec)
-        partition = partition_of(spec.regions[0])
-        role_arn = f"arn:{partition}:iam::{admin}:role/{spec.member_role_name}"
-        self.provider = aws.Provider(
-            f"{name}-delegated-admin",
-            region=spec.regions[0],
-            allowed_account_ids=[admin],
-            assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role_arn, session_name=SESSION_NAME)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = member_provider(f"{name}-delegated-admin", spec, admin, SESSION_NAME, self)
         self._in_management = pulumi.ResourceOptions(parent=self, provider=management)
         self._in_admin = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self._after = list(after)

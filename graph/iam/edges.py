@@ -427,9 +427,8 @@ def _named_by_trust(role: Principal) -> tuple[set[str], set[str], bool]:
 
 
 def _statements(document: Mapping[str, object] | None) -> list[Mapping[str, object]]:
-    statements = (document or {}).get("Statement")
-    items = statements if isinstance(statements, list) else [statements]
-    return [s for s in items if isinstance(s, Mapping) and s.get("Effect") == "Allow"]
+    """The Allow statements of a document."""
+    return [s for s in _every_statement(document) if s.get("Effect") == "Allow"]
 
 
 def _trusts_ec2(role: Principal) -> bool:

@@ -222,6 +222,7 @@ SERVICE_RULES = {
     "securityhub": "securityhub-disabled",
     "config": "config-recorder-off",
 }
+_SERVICE_OF = {rule: service for service, rule in SERVICE_RULES.items()}
 #: Which services the delegated administrator turns on for new members.
 AUTO_ENABLED = ("guardduty", "inspector-ec2", "securityhub")
 _OUT_OF_SCOPE = ("terminated", "shutting-down")
@@ -266,8 +267,8 @@ class Posture:
     def _prevention(self, rule: str, account: str) -> list[dict[str, str]]:
         if self.spec is None:
             return []
-        if rule in SERVICE_RULES.values():
-            service = next(s for s, r in SERVICE_RULES.items() if r == rule)
+        service = _SERVICE_OF.get(rule)
+        if service is not None:
             admin = self.spec.fleet.delegated_admin_account
             if admin and service in AUTO_ENABLED and service in self.spec.fleet.security_services:
                 return [{"control": "security-services", "at": f"delegated admin {admin}"}]
