@@ -286,6 +286,58 @@ class Iam(_Model):
         return values
 
 
+_FINDING_ID = re.compile(r"^ivs-[0-9a-f]{16}$")
+
+
+class Acceptance(_Model):
+    """A risk accepted on purpose: one finding (``id``), or every finding or audit record of
+    ``rule`` (a rule id, or an audit record's control) whose resource matches ``resource``
+    (``*`` and ``?`` wildcards, case-sensitive), optionally in ``account`` (an id or a
+    pattern) and ``region``. Until ``expires`` (a date, the last day it holds) the finding
+    stays reported, marked accepted, and does not fail ``--fail-on``; after it, the finding
+    counts again. ``reason`` and ``owner`` say why and who answers for it."""
+
+    id: str | None = None
+    rule: str | None = None
+    resource: str = "*"
+    account: str = "*"
+    region: str = "*"
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: dt.date
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not _FINDING_ID.match(value):
+            raise ValueError(f"{shown(value)} is not a finding id (ivs- and 16 hex digits)")
+        return value
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        # YAML reads an unquoted id as an integer, as for accounts
+        return account_id(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Acceptance:
+        if (self.id is None) == (self.rule is None):
+            raise ValueError("give either id (one finding) or rule (with resource)")
+        if self.id is not None and (self.resource, self.account, self.region) != ("*",) * 3:
+            raise ValueError("an id names one finding: resource, account and region go with rule")
+        return self
+
+    @property
+    def subject(self) -> str:
+        """What it accepts, in words: ``ivs-0123...`` or ``rule on resource``."""
+        if self.id is not None:
+            return self.id
+        where = [f"on {self.resource}"] if self.resource != "*" else []
+        where += [f"in {self.account}"] if self.account != "*" else []
+        where += [f"in {self.region}"] if self.region != "*" else []
+        return " ".join([str(self.rule), *where])
+
+
 class Spec(_Model):
     organization: Organization
     regions: list[str] = Field(min_length=1)
@@ -301,6 +353,8 @@ class Spec(_Model):
     review: Review = Review()
     fleet: Fleet = Fleet()
     iam: Iam = Iam()
+    #: Risks accepted on purpose (``core.accepted`` matches them).
+    accepted: list[Acceptance] = []
     #: Directory that relative ``policies[].file`` paths are read from.
     base_dir: str = "."
 
@@ -350,6 +404,10 @@ class Spec(_Model):
         for path, unit in self.units():
             for account in unit.accounts:
                 yield account, path
+
+    def account_names(self) -> dict[str, str]:
+        """Each member account's name by id."""
+        return {account.id: account.name for account, _path in self.accounts()}
 
     def account(self, account_id: str) -> tuple[Account, str]:
         """A member account and its OU path (raises KeyError)."""
