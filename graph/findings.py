@@ -4,9 +4,9 @@ joined, and the document written (``ivs exposure``).
 ``analyse(snapshot, zones, exposure)`` returns the findings document (DESIGN.md,
 "Findings (JSON)") as plain data::
 
-    {"snapshot", "generated_at", "collected_at", "assessed", "not_assessed",
-     "kinds_not_seen", "enis_not_placed", "not_placed", "summary", "findings": [...],
-     "zone_matrix": [...]}
+    {"snapshot", "generated_at", "collected_at", "account_names", "assessed",
+     "not_assessed", "kinds_not_seen", "enis_not_placed", "not_placed", "summary",
+     "findings": [...], "zone_matrix": [...], "inventory": [...], "acceptances": [...]}
 
 Each finding has ``id`` (a stable hash of rule, resource, protocol, ports and source),
 ``rule``, ``severity``, ``controls``, ``account``, ``region``, ``vpc``, ``resource``
@@ -36,6 +36,11 @@ the path carries and the part the zone policy forbids. ``inventory`` counts, per
 account-region with fleet data, what the posture rules judged (volumes, owned snapshots
 and images, instances in scope): the totals their findings are out of. ``kinds_not_seen`` maps each
 snapshot file kind to the ``account/region`` places that had no such file.
+``account_names`` maps account ids to names (the spec's, else Organizations'), for every
+human output. ``acceptances`` is the spec's register of accepted risks (``core.accepted``):
+a finding one covers has ``accepted`` (and does not fail ``--fail-on``), or
+``acceptance_expired`` once it lapsed; ``summary.accepted`` counts the accepted ones
+(the severity counts count every finding).
 
 Findings are raised only where a path really exists (security group and network ACL and
 route and a public address where the internet is involved). Each family of rules under
@@ -47,7 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -55,6 +60,7 @@ from typing import Any
 
 import networkx as nx
 
+from core.accepted import accept
 from core.jsonio import minify, minify_lines, pretty
 from core.memory import without_gc
 from core.snapshot_kinds import GLOBAL
@@ -107,7 +113,11 @@ def render_json(document: dict[str, Any]) -> str:
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         value = document[key]
-        if key in ("findings", "zone_matrix", "inventory") and isinstance(value, list) and value:
+        if (
+            key in ("findings", "fixed", "zone_matrix", "inventory")
+            and isinstance(value, list)
+            and value
+        ):
             items = minify_lines(value, "    ")
             lines.append(f"  {minify(key)}: [\n{items}\n  ]{comma}")
         else:
@@ -147,9 +157,11 @@ def analyse_graph(
     iam_snapshot: IamSnapshot | None = None,
     access: Iam | None = None,
     spec: Spec | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The findings document of an exposure graph, and of the snapshot's IAM when given;
-    the fleet posture against ``spec`` (its parameters, ``ivs:fleet`` and controls)."""
+    the fleet posture against ``spec`` (its parameters, ``ivs:fleet`` and controls), and
+    its accepted risks as they stand on ``today`` (default: the UTC date)."""
     net = Network(graph, assign_zones(graph, zones))
     facts = Facts(graph, net, ZonePolicy(zones), exposure)
     paths = segmentation.zone_paths(facts)
@@ -193,13 +205,22 @@ def analyse_graph(
     if iam_snapshot is not None:
         for kind, places in iam_snapshot.kinds_not_seen.items():
             kinds_not_seen[kind] = sorted([*kinds_not_seen.get(kind, []), *places])
-    summary = dict.fromkeys(SEVERITIES, 0)
+    names = account_names(spec, organization.account_names if organization is not None else {})
+    now = dt.datetime.now(dt.UTC)
+    register = accept(
+        findings, spec.accepted if spec is not None else (), today or now.date(), names=names
+    )
+    summary: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    accepted = 0
     for finding in findings:
         summary[finding["severity"]] += 1
+        accepted += "accepted" in finding
+    summary["accepted"] = accepted
     return {
         "snapshot": graph.graph.get("snapshot"),
-        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "collected_at": graph.graph.get("collected_at"),
+        "account_names": names,
         "assessed": assessed,
         "not_assessed": not_assessed,
         "kinds_not_seen": kinds_not_seen,
@@ -211,7 +232,21 @@ def analyse_graph(
         "zone_matrix": segmentation.zone_matrix(paths, facts.policy),
         # what the fleet posture rules judged, per account-region (their totals)
         "inventory": fleet.inventory(graph.graph.get("fleet", [])),
+        # the spec's accepted risks: what each covers, whether it still holds
+        "acceptances": register,
     }
+
+
+def account_names(spec: Spec | None, listed: Mapping[str, str]) -> dict[str, str]:
+    """Account id -> name: the spec's names, else those Organizations lists.
+
+    >>> account_names(None, {"222222222222": "b", "111111111111": "a"})
+    {'111111111111': 'a', '222222222222': 'b'}
+    """
+    names = dict(listed)
+    if spec is not None:
+        names.update(spec.account_names())
+    return dict(sorted(names.items()))
 
 
 def not_placed(items: Iterable[NotPlaced]) -> dict[str, Any]:

@@ -110,6 +110,7 @@ class ExposureFormat(StrEnum):
     html = "html"
     graphml = "graphml"
     md = "md"
+    asff = "asff"
 
 
 #: ``--fail-on``: a severity (core.vocabulary's order), or ``none`` to never fail.
@@ -214,6 +215,16 @@ def exposure(
     quiet: bool = typer.Option(
         False, "--quiet", help="Print no summary line (why it fails still goes to stderr)."
     ),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="An earlier findings JSON: mark findings new or unchanged, list the fixed ones.",
+    ),
+    asff_product: str | None = typer.Option(
+        None,
+        "--asff-product",
+        help="--format asff: the Security Hub product ARN (default: from the spec).",
+    ),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
     from ivs.exposure import run_exposure
@@ -228,8 +239,24 @@ def exposure(
         fail_on_not_assessed=fail_on_not_assessed,
         say=(lambda _line: None) if quiet else typer.echo,
         warn=lambda line: typer.echo(line, err=True),
+        baseline=baseline,
+        asff_product=asff_product,
+        paint=paint_severity,
     )
     raise typer.Exit(code)
+
+
+#: How a terminal shows each severity (typer strips the colour when not a terminal).
+SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def paint_severity(severity: str, text: str) -> str:
+    """``text`` in ``severity``'s colour.
+
+    >>> paint_severity("high", "2 high")
+    '\x1b[31m\x1b[1m2 high\x1b[0m'
+    """
+    return typer.style(text, fg=SEVERITY_COLOURS.get(severity), bold=True)
 
 
 def _securityhub_publisher(endpoint_url: str | None) -> Callable[[dict[str, Any]], None]:

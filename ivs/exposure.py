@@ -10,10 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.accepted import warnings
 from core.errors import InputError
-from core.spec import Exposure, Iam, Zones
+from core.spec import Exposure, Iam, Spec, Zones
 from core.vocabulary import SEVERITIES, at_or_above
 from graph import report
+from graph.changes import compare, read_baseline
 from graph.findings import ExposureResult, analyse_graph, read_snapshot, release, without_gc
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ def run_exposure(
     fail_on_not_assessed: bool = False,
     say: Callable[[str], Any] | None = None,
     warn: Callable[[str], Any] | None = None,
+    baseline: Path | None = None,
+    asff_product: str | None = None,
+    paint: Callable[[str, str], str] | None = None,
 ) -> int:
     """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``,
     or (``fail_on_not_assessed``) if some account-region was not assessed or something read
@@ -42,22 +47,38 @@ def run_exposure(
     ``publish`` (the CLI's Security Hub publisher) is called with the findings document
     once ``out`` is written. ``say`` gets the one summary line (the CLI prints it unless
     ``--quiet``), ``warn`` why the command fails (the findings that made ``--fail-on``
-    fail). A snapshot where nothing could be assessed is written still, then
-    :class:`InputError` says why (exit 2): an empty report is not a clean one.
+    fail) and the accepted risks that lapsed or match nothing. A snapshot where nothing
+    could be assessed is written still, then :class:`InputError` says why (exit 2): an
+    empty report is not a clean one.
+
+    Accepted findings (the spec's ``ivs:accepted``) are reported but never fail
+    ``--fail-on``. With ``baseline`` (an earlier findings JSON) each finding is marked new
+    or unchanged and the gone ones listed as ``fixed`` (``graph.changes``). ``fmt`` ``asff``
+    writes the Security Hub batch, for ``asff_product`` (default: the custom integration
+    of the spec's delegated administrator, else its management account, in its first
+    region). ``paint(severity, text)`` colours the summary line's counts.
     """
     spec = None
     if spec_path is not None:
         from governance.spec import load_spec
 
         spec = load_spec(spec_path)
+    old = read_baseline(baseline) if baseline is not None else None
+    if fmt == "asff":
+        asff_product = asff_product or _default_product(spec)
     zones = spec.zones if spec is not None else Zones()
     exposure = spec.exposure if spec is not None else Exposure()
     access = spec.iam if spec is not None else Iam()
     with without_gc():
         graph, iam = read_snapshot(snapshot)
         document = analyse_graph(graph, zones, exposure, iam, access, spec)
+        if old is not None and baseline is not None:
+            compare(document, old, str(baseline))
         result = ExposureResult(document, graph)
-        report.write(result, fmt, out)
+        if fmt == "asff" and asff_product is not None:
+            _write_asff(document, asff_product, out)
+        else:
+            report.write(result, fmt, out)
         release(graph)
         del graph, result  # freed by reference counting, before the collector resumes
     if not document["assessed"]:
@@ -66,9 +87,15 @@ def run_exposure(
         publish(document)
     say = say or _silent
     warn = warn or _silent
-    say(summary_line(document, out))
+    for line in warnings(document.get("acceptances", [])):
+        warn(f"ivs: {line}")
+    say(summary_line(document, out, paint))
     failing = (
-        [f for f in document["findings"] if at_or_above(f["severity"], fail_on)]
+        [
+            f
+            for f in document["findings"]
+            if at_or_above(f["severity"], fail_on) and "accepted" not in f
+        ]
         if fail_on != "none"
         else []
     )
@@ -93,27 +120,65 @@ def _silent(_line: str) -> None:
 FAILING_SHOWN = 5
 
 
-def summary_line(document: dict[str, Any], out: Path) -> str:
-    """One line: counts by severity, what was not assessed, where the file went.
+def summary_line(
+    document: dict[str, Any], out: Path, paint: Callable[[str, str], str] | None = None
+) -> str:
+    """One line: counts by severity, accepted, new and fixed (with a baseline), what was
+    not assessed, where the file went. ``paint(severity, text)`` may colour the counts.
 
-    >>> doc = {"findings": [{"severity": "high"}] * 2, "not_assessed": [{}], "not_placed": {}}
+    >>> doc = {"findings": [{"severity": "high"}, {"severity": "high", "accepted": {}}],
+    ...        "not_assessed": [{}], "not_placed": {}}
     >>> for part in summary_line(doc, Path("f.json")).split("), "):
     ...     print(part)
     ivs exposure: 2 findings (0 critical, 2 high, 0 medium, 0 low
-    1 account-region not assessed, 0 not placed; written to f.json
+    1 accepted, 1 account-region not assessed, 0 not placed; written to f.json
     """
+    paint = paint or _plain
     counts = dict.fromkeys(SEVERITIES, 0)
+    accepted = 0
     for finding in document["findings"]:
         counts[finding["severity"]] += 1
+        accepted += "accepted" in finding
     total = len(document["findings"])
     gaps = len(document.get("not_assessed", []))
     unplaced = (document.get("not_placed") or {}).get("count", 0)
-    by_severity = ", ".join(f"{n:,} {sev}" for sev, n in counts.items())
+    by_severity = ", ".join(
+        paint(sev, f"{n:,} {sev}") if n else f"0 {sev}" for sev, n in counts.items()
+    )
+    changes = ""
+    if "baseline" in document:
+        base = document["baseline"]
+        changes = f"{base['new']:,} new, {base['fixed']:,} fixed since {base['file']}, "
     return (
         f"ivs exposure: {total:,} finding{'' if total == 1 else 's'} ({by_severity}), "
-        f"{gaps:,} account-region{'' if gaps == 1 else 's'} not assessed, {unplaced:,} not "
-        f"placed; written to {out}"
+        f"{accepted:,} accepted, {changes}{gaps:,} account-region{'' if gaps == 1 else 's'} "
+        f"not assessed, {unplaced:,} not placed; written to {out}"
     )
+
+
+def _plain(_severity: str, text: str) -> str:
+    return text
+
+
+def _default_product(spec: Spec | None) -> str:
+    """The custom integration findings go to when no product is given."""
+    if spec is None:
+        raise InputError("--format asff", "give --spec (or --asff-product ARN) for the product")
+    from core.securityhub import product_arn
+
+    account = spec.fleet.delegated_admin_account or spec.organization.management_account_id
+    return product_arn(spec.regions[0], account)
+
+
+def _write_asff(document: dict[str, Any], product: str, out: Path) -> None:
+    """The Security Hub batch (``BatchImportFindings``' ``Findings``) as a JSON file."""
+    from core import securityhub
+    from core.jsonio import atomic_write_text, minify_lines
+    from graph.report import asff
+
+    findings = asff.document_findings(document, product=product, now=securityhub.timestamp())
+    body = minify_lines(findings, "  ") if findings else ""
+    atomic_write_text(out, f"[\n{body}\n]\n" if findings else "[]\n")
 
 
 def failing_words(failing: list[dict[str, Any]], fail_on: str) -> str:

@@ -34,6 +34,8 @@ class OrganizationView:
     attached: Mapping[tuple[str, str], tuple[Policy, ...]] = field(default_factory=dict)
     #: what the files did not say (a policy whose content could not be read...)
     unread: tuple[str, ...] = ()
+    #: account id -> its name, as Organizations lists it
+    account_names: Mapping[str, str] = field(default_factory=dict)
     #: levels already worked out, per (account, policy type): every request asks again
     _levels: dict[tuple[str, str], list[tuple[str, list[Policy]]]] = field(
         default_factory=dict, compare=False, repr=False
@@ -108,9 +110,12 @@ def read_organization(files: Mapping[str, Any]) -> OrganizationView:
             parents[unit["Id"]] = unit["ParentId"]
             names[unit["Id"]] = str(unit.get("Name") or unit["Id"])
     accounts = set()
+    account_names: dict[str, str] = {}
     for account in _items(files, "Accounts"):
         if isinstance(account.get("Id"), str):
             accounts.add(account["Id"])
+            if isinstance(account.get("Name"), str) and account["Name"]:
+                account_names[account["Id"]] = account["Name"]
             if isinstance(account.get("ParentId"), str):
                 parents[account["Id"]] = account["ParentId"]
     attached: dict[tuple[str, str], list[Policy]] = {}
@@ -140,6 +145,7 @@ def read_organization(files: Mapping[str, Any]) -> OrganizationView:
         frozenset(accounts),
         {},
         tuple(unread),
+        account_names,
     )
     # policies name their level as the view labels it (root, OU path, account id)
     labelled = {
@@ -155,4 +161,5 @@ def read_organization(files: Mapping[str, Any]) -> OrganizationView:
         view.accounts,
         labelled,
         view.unread,
+        account_names,
     )

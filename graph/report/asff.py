@@ -67,6 +67,7 @@ def to_asff(
     now: str,
     created_at: str | None = None,
     observed_at: str | None = None,
+    account_name: str | None = None,
 ) -> dict[str, Any]:
     """The ASFF finding of one finding; ``created_at`` keeps a known finding's first date."""
     rule = rule_of(finding)
@@ -99,7 +100,7 @@ def to_asff(
             "Severity": {"Label": label, "Original": severity},
             "Types": list(types),
         },
-        "ProductFields": _product_fields(finding),
+        "ProductFields": _product_fields(finding, account_name),
     }
     if observed_at:
         out["LastObservedAt"] = observed_at
@@ -109,8 +110,15 @@ def to_asff(
 def document_findings(document: dict[str, Any], *, product: str, now: str) -> list[dict[str, Any]]:
     """Every finding of a findings document in ASFF, observed when the document was made."""
     observed = document.get("generated_at")
+    names = document.get("account_names") or {}
     return [
-        to_asff(finding, product=product, now=now, observed_at=observed)
+        to_asff(
+            finding,
+            product=product,
+            now=now,
+            observed_at=observed,
+            account_name=names.get(finding["account"]),
+        )
         for finding in document["findings"]
     ]
 
@@ -158,12 +166,23 @@ def resource(finding: dict[str, Any], partition: str = "aws") -> dict[str, Any]:
     return entry
 
 
-def _product_fields(finding: dict[str, Any]) -> dict[str, str]:
+def _product_fields(finding: dict[str, Any], account_name: str | None) -> dict[str, str]:
+    """Searchable in Security Hub: the finding's id, rule, source, account name, whether
+    its risk is accepted (until when, why, by whom) and, against a baseline, new or not."""
     fields = {
         "ivs/FindingId": finding["id"],
         "ivs/Rule": finding["rule"],
         "ivs/Source": finding["source"],
     }
+    if account_name:
+        fields["ivs/AccountName"] = account_name
+    accepted = finding.get("accepted")
+    if accepted:
+        fields["ivs/Accepted"] = _cut(
+            f"until {accepted['expires']}: {accepted['reason']} ({accepted['owner']})", 1024
+        )
+    if finding.get("change"):
+        fields["ivs/Change"] = finding["change"]
     if finding.get("vpc"):
         fields["ivs/Vpc"] = finding["vpc"]
     if finding.get("protocol"):

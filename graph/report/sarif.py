@@ -8,7 +8,17 @@ controls as tags, read from ``graph.rules``), one ``result`` per finding:
   location ``account/region/vpc/resource``;
 - ``partialFingerprints["ivsFindingId/v1"]``: the finding's stable id, so a scanner
   matches a finding across runs;
-- ``codeFlows``: the hop-by-hop path, one thread-flow location per hop with its reason.
+- ``codeFlows``: the hop-by-hop path, one thread-flow location per hop with its reason;
+- the account's name (``properties.accountName``, and in the message);
+- ``suppressions`` (external, accepted, with the reason, owner and expiry) for a finding
+  whose risk the spec accepts; ``baselineState`` (``new``, ``unchanged``) against a
+  baseline, the fixed ones' ids in the run's ``properties.fixed``.
+
+GitHub code scanning takes the severity it shows from the rule's ``security-severity``,
+not the result's (docs.github.com, "SARIF support for code scanning", reportingDescriptor
+object). A finding graded below its rule's severity (narrow internet sources) therefore
+refers to a rule of its own, ``<rule>/<severity>``, which differs from the rule only in
+that number and level; each result also carries its own ``security-severity``.
 
 Accounts and regions that were not assessed are listed in the run's ``properties`` and as
 ``toolExecutionNotifications``: a scan that could not look is never reported as clean.
@@ -69,7 +79,17 @@ def render(result: Any, out: Path) -> None:
 
 def sarif_log(document: dict[str, Any]) -> dict[str, Any]:
     """The SARIF 2.1.0 log of a findings document (plain data)."""
+    descriptors = [_rule(rule) for rule in RULES]
     index = {rule.id: i for i, rule in enumerate(RULES)}
+    # graded findings: a rule of their own, so that GitHub shows their severity
+    for finding in document["findings"]:
+        rule = rule_of(finding)
+        if finding["severity"] != rule.severity:
+            graded = f"{rule.id}/{finding['severity']}"
+            if graded not in index:
+                index[graded] = len(descriptors)
+                descriptors.append(_rule(rule, finding["severity"]))
+    names = document.get("account_names") or {}
     snapshot = document.get("snapshot")
     layout = _Layout(snapshot)
     run: dict[str, Any] = {
@@ -78,19 +98,23 @@ def sarif_log(document: dict[str, Any]) -> dict[str, Any]:
                 "name": TOOL_NAME,
                 "version": _version(),
                 "semanticVersion": _version(),
-                "rules": [_rule(rule) for rule in RULES],
+                "rules": descriptors,
             }
         },
         "automationDetails": {"id": "ivs-exposure/"},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index, layout) for f in document["findings"]],
+        "results": [_result(f, index, layout, names) for f in document["findings"]],
         "invocations": [_invocation(document)],
         "properties": {
             "assessed": document.get("assessed", []),
             "notAssessed": document.get("not_assessed", []),
             "summary": document.get("summary", {}),
+            "accountNames": names,
         },
     }
+    if "baseline" in document:
+        run["properties"]["baseline"] = document["baseline"]
+        run["properties"]["fixed"] = [f["id"] for f in document.get("fixed", [])]
     if snapshot:
         run["originalUriBaseIds"] = {
             "SNAPSHOT": {
@@ -108,11 +132,13 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _rule(rule: ExposureRule) -> dict[str, Any]:
+def _rule(rule: ExposureRule, graded: str | None = None) -> dict[str, Any]:
+    """The rule's descriptor; ``graded``: the variant for findings of that severity."""
+    severity = graded or rule.severity
     name = "".join(part.capitalize() for part in rule.id.split("-"))
     controls = ", ".join(rule.controls)
     return {
-        "id": rule.id,
+        "id": f"{rule.id}/{graded}" if graded else rule.id,
         "name": name,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale},
@@ -121,13 +147,13 @@ def _rule(rule: ExposureRule) -> dict[str, Any]:
             "markdown": f"{rule.rationale}\n\n**Remediation.** {rule.remediation}\n\n"
             f"**Controls.** {controls}",
         },
-        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": _LEVEL[severity]},
         "properties": {
             "tags": ["security", "network", *rule.controls],
             "precision": "high",
-            "problem.severity": _problem_severity(rule.severity),
-            "security-severity": _SECURITY_SEVERITY[rule.severity],
-            "severity": rule.severity,
+            "problem.severity": _problem_severity(severity),
+            "security-severity": _SECURITY_SEVERITY[severity],
+            "severity": severity,
         },
     }
 
@@ -138,10 +164,13 @@ def _problem_severity(severity: str) -> str:
     )
 
 
-def message_text(finding: dict[str, Any]) -> str:
-    """One sentence: what reaches what, on which ports, and where."""
+def message_text(finding: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """One sentence: what reaches what, on which ports, and where (the account by name)."""
     rule = rule_of(finding)
-    where = "/".join(str(x) for x in (finding["account"], finding["region"]) if x)
+    account = finding["account"]
+    name = (names or {}).get(account or "")
+    shown = f"{name} ({account})" if name else account
+    where = "/".join(str(x) for x in (shown, finding["region"]) if x)
     traffic = ""
     if finding.get("protocol"):
         traffic = f" ({finding['protocol']} {finding['ports']})"
@@ -150,8 +179,13 @@ def message_text(finding: dict[str, Any]) -> str:
     return f"{rule.title}: {finding['resource']}{origin}{traffic} in {where}."
 
 
-def _result(finding: dict[str, Any], index: dict[str, int], layout: _Layout) -> dict[str, Any]:
+def _result(
+    finding: dict[str, Any], index: dict[str, int], layout: _Layout, names: dict[str, str]
+) -> dict[str, Any]:
     rule = rule_of(finding)
+    rule_id = (
+        rule.id if finding["severity"] == rule.severity else f"{rule.id}/{finding['severity']}"
+    )
     logical_parts = [finding["account"], finding["region"], finding.get("vpc"), finding["resource"]]
     location: dict[str, Any] = {
         "logicalLocations": [
@@ -168,15 +202,18 @@ def _result(finding: dict[str, Any], index: dict[str, int], layout: _Layout) -> 
             "artifactLocation": {"uri": record, "uriBaseId": "SNAPSHOT"}
         }
     result: dict[str, Any] = {
-        "ruleId": rule.id,
-        "ruleIndex": index[rule.id],
+        "ruleId": rule_id,
+        "ruleIndex": index[rule_id],
         "level": _LEVEL[finding["severity"]],
         "kind": "fail",
-        "message": {"text": message_text(finding)},
+        "message": {"text": message_text(finding, names)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: finding["id"]},
         "properties": {
+            "rule": rule.id,
             "severity": finding["severity"],
+            "security-severity": _SECURITY_SEVERITY[finding["severity"]],
+            "accountName": names.get(finding["account"] or ""),
             "controls": finding["controls"],
             "account": finding["account"],
             "region": finding["region"],
@@ -188,6 +225,18 @@ def _result(finding: dict[str, Any], index: dict[str, int], layout: _Layout) -> 
             "remediation": rule.remediation,
         },
     }
+    accepted = finding.get("accepted")
+    if accepted:
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{accepted['reason']} (owner {accepted['owner']}, accepted "
+                f"until {accepted['expires']}, by {accepted['by']})",
+            }
+        ]
+    if finding.get("change"):
+        result["baselineState"] = finding["change"]
     if finding.get("path"):
         result["codeFlows"] = [
             {

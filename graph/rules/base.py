@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
+from core.snapshot_kinds import SNAPSHOT_KINDS
 from core.spec import Exposure
 from core.vocabulary import Severity, ccm
+from graph.fleet import FLEET_KINDS
 from graph.ports import PortSet
 from graph.reach import Hop, Network, Sources
 from graph.zones import ZonePolicy
@@ -24,6 +26,14 @@ from graph.zones import ZonePolicy
 #: IPv4 /24 and an IPv6 /48 are both one site; /8 and /32 are 2**16 sites each).
 NARROW_SOURCE_ADDRESSES: dict[int, int] = {4: 2**24, 6: 2**96}
 
+#: The optional network files of an account-region (the required ones are there whenever
+#: the place is assessed): a path may pass any of them, so a network rule needs them all.
+NETWORK_KINDS: tuple[str, ...] = tuple(
+    kind.key
+    for kind in SNAPSHOT_KINDS
+    if kind.scope == "account/region" and not kind.required and kind.key not in FLEET_KINDS
+)
+
 
 @dataclass(frozen=True)
 class ExposureRule:
@@ -35,7 +45,11 @@ class ExposureRule:
     admitted internet sources are narrow (``NARROW_SOURCE_ADDRESSES``): one level below
     ``severity``, since a path from named networks is real but not the open door that
     AWS Security Hub (EC2.13, EC2.14, EC2.19) and Prowler mean by "unrestricted".
-    ``None``: the rule is not graded by its source."""
+    ``None``: the rule is not graded by its source.
+
+    ``needs`` names the snapshot kinds (``core.snapshot_kinds``) the rule's verdict rests
+    on: where one was not seen, a finding of the rule that is gone is not thereby fixed
+    (``graph.changes``)."""
 
     id: str
     title: str
@@ -45,6 +59,7 @@ class ExposureRule:
     remediation: str
     narrow_source_severity: Severity | None = None
     reads: tuple[str, ...] = ()
+    needs: tuple[str, ...] = NETWORK_KINDS
 
     @property
     def controls(self) -> tuple[str, ...]:

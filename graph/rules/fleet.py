@@ -53,6 +53,7 @@ EBS_UNENCRYPTED = ExposureRule(
     "encryption by default and the SCP stop new ones, not the ones made before.",
     "Copy the data to an encrypted volume (snapshot, copy the snapshot encrypted, restore) "
     "and delete the unencrypted one.",
+    needs=("Volumes",),
 )
 SNAPSHOT_PUBLIC = ExposureRule(
     "snapshot-public",
@@ -62,6 +63,7 @@ SNAPSHOT_PUBLIC = ExposureRule(
     "Anyone with an AWS account can create a volume from a public snapshot and read the "
     "disk (AWS Security Hub EC2.1).",
     "Remove the 'all' create-volume permission; turn on snapshot block public access.",
+    needs=("Snapshots", "SnapshotAttributes"),
 )
 SNAPSHOT_SHARED = ExposureRule(
     "snapshot-shared-outside-organization",
@@ -71,6 +73,7 @@ SNAPSHOT_SHARED = ExposureRule(
     "An account outside the organization can create a volume from the snapshot and read the disk.",
     "Remove the create-volume permission of the outside account, or share with the "
     "organization's accounts only.",
+    needs=("Snapshots", "SnapshotAttributes", "Accounts", "Organization"),
 )
 IMAGE_PUBLIC = ExposureRule(
     "image-public",
@@ -80,6 +83,7 @@ IMAGE_PUBLIC = ExposureRule(
     "A public image lets anyone launch a copy of the disk it was made from, with whatever "
     "it holds (keys, data, configuration).",
     "Make the image private; turn on image block public access.",
+    needs=("Images", "ImageAttributes"),
 )
 IMAGE_SHARED = ExposureRule(
     "image-shared-outside-organization",
@@ -88,6 +92,7 @@ IMAGE_SHARED = ExposureRule(
     ("DSP-17",),
     "An account outside the organization can launch the image and read its disks.",
     "Remove the launch permission of the outside account or organization.",
+    needs=("Images", "ImageAttributes", "Accounts", "Organization"),
 )
 IMDSV1 = ExposureRule(
     "instance-imdsv1-allowed",
@@ -98,6 +103,7 @@ IMDSV1 = ExposureRule(
     "hands out the role's credentials (AWS Security Hub EC2.8).",
     "Set HttpTokens to required on the instance (ModifyInstanceMetadataOptions) after "
     "checking its software uses IMDSv2.",
+    needs=(),
 )
 UNAPPROVED_IMAGE = ExposureRule(
     "instance-unapproved-image",
@@ -107,6 +113,7 @@ UNAPPROVED_IMAGE = ExposureRule(
     "Images from owners outside the approved list carry software nobody vetted.",
     "Rebuild the instance from an image of an approved owner.",
     reads=("parameters",),
+    needs=("Images",),
 )
 OUTDATED_IMAGE = ExposureRule(
     "instance-image-outdated",
@@ -116,6 +123,7 @@ OUTDATED_IMAGE = ExposureRule(
     "An old image means an old base system: missing patches, unless patched in place.",
     "Rebuild from a current golden image, or patch in place and record it.",
     reads=("fleet.max_image_age_days",),
+    needs=("Images",),
 )
 MISSING_TAGS = ExposureRule(
     "instance-missing-required-tags",
@@ -126,6 +134,7 @@ MISSING_TAGS = ExposureRule(
     "no owner's list: the controls that key on tags pass it by.",
     "Tag the instance with every required key and an allowed value.",
     reads=("parameters",),
+    needs=(),
 )
 NO_BACKUP = ExposureRule(
     "instance-no-recent-backup",
@@ -135,6 +144,7 @@ NO_BACKUP = ExposureRule(
     "Without a recent recovery point a lost or encrypted-by-ransomware instance is lost.",
     "Tag the instance for the backup plan (or add it to a plan) and check the next job.",
     reads=("fleet.max_backup_age_days",),
+    needs=("BackupProtectedResources",),
 )
 NOT_MANAGED = ExposureRule(
     "instance-not-managed",
@@ -144,6 +154,7 @@ NOT_MANAGED = ExposureRule(
     "An instance Systems Manager does not see is not patched, inventoried or reached without SSH.",
     "Install or start the SSM agent and give the instance a role with "
     "AmazonSSMManagedInstanceCore.",
+    needs=("InstanceInformationList",),
 )
 GUARDDUTY_OFF = ExposureRule(
     "guardduty-disabled",
@@ -154,6 +165,7 @@ GUARDDUTY_OFF = ExposureRule(
     "mining in this account-region.",
     "Enable GuardDuty (best: from the delegated administrator, auto-enabled for members).",
     reads=("fleet.security_services",),
+    needs=("GuardDutyDetectors",),
 )
 INSPECTOR_OFF = ExposureRule(
     "inspector-ec2-disabled",
@@ -163,6 +175,7 @@ INSPECTOR_OFF = ExposureRule(
     "Without Inspector's EC2 scanning nobody learns of the vulnerable packages the instances run.",
     "Enable Amazon Inspector EC2 scanning (from the delegated administrator).",
     reads=("fleet.security_services",),
+    needs=("InspectorAccountStatus",),
 )
 SECURITYHUB_OFF = ExposureRule(
     "securityhub-disabled",
@@ -172,6 +185,7 @@ SECURITYHUB_OFF = ExposureRule(
     "Findings of this account-region reach no one's queue.",
     "Enable Security Hub (from the delegated administrator, auto-enabled for members).",
     reads=("fleet.security_services",),
+    needs=("SecurityHub",),
 )
 CONFIG_OFF = ExposureRule(
     "config-recorder-off",
@@ -181,6 +195,7 @@ CONFIG_OFF = ExposureRule(
     "Without a recording configuration recorder there is no history of what changed.",
     "Create and start a configuration recorder (or deploy it with the baseline).",
     reads=("fleet.security_services",),
+    needs=("ConfigurationRecordersStatus",),
 )
 
 RULES: tuple[ExposureRule, ...] = (

@@ -24,8 +24,11 @@ from typing import Any
 from core.spec import Iam, Zones
 from graph.iam.control import ControlGraph
 from graph.iam.edges import Call, Edge, InstanceRef
-from graph.rules.base import ExposureRule, Found
+from graph.rules.base import NETWORK_KINDS, ExposureRule, Found
 from graph.rules.internet import INTERNET_RULE_IDS
+
+#: What the IAM rules read: each account's principals and the organization's policies.
+IAM_KINDS = ("AccountAuthorizationDetails", "Accounts", "Policies")
 
 RULES: tuple[ExposureRule, ...] = (
     ExposureRule(
@@ -39,6 +42,7 @@ RULES: tuple[ExposureRule, ...] = (
         "Remove the grant, or narrow it to the instances (by tag or ARN) and roles (by path) "
         "the principal needs; keep such permissions to the spec's VM administrators.",
         reads=("iam.vm_administrators",),
+        needs=IAM_KINDS,
     ),
     ExposureRule(
         "vm-takeover-path",
@@ -51,6 +55,7 @@ RULES: tuple[ExposureRule, ...] = (
         "Break the path at its weakest step: narrow the trust policy or the identity grant "
         "named in the path, or deny the call with an SCP at the OU of the source account.",
         reads=("iam.vm_administrators", "zones.protected"),
+        needs=IAM_KINDS,
     ),
     ExposureRule(
         "instance-role-escalation",
@@ -62,6 +67,7 @@ RULES: tuple[ExposureRule, ...] = (
         "instance into the organization.",
         "Give the instance a role with only what its workload needs, and remove the trust or "
         "permission that lets it reach the other role.",
+        needs=IAM_KINDS,
     ),
     ExposureRule(
         "internet-exposed-instance-escalation",
@@ -71,6 +77,7 @@ RULES: tuple[ExposureRule, ...] = (
         "The internet reaches the instance and its role escalates: the single finding an "
         "attacker hopes for, a foothold that becomes administrator.",
         "First close the internet path (see its exposure finding), then narrow the role.",
+        needs=(*IAM_KINDS, *NETWORK_KINDS),
     ),
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
