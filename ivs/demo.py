@@ -41,6 +41,7 @@ Files under ``OUT``::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 import warnings
@@ -57,6 +58,7 @@ from core.aws import Aws
 from core.errors import InputError, ToolMissingError
 from core.jsonio import atomic_write_text, write_json
 from core.spec import Spec
+from core.vocabulary import SEVERITIES
 from governance.spec import load_spec
 
 #: The example spec, shipped in the package (``ivs/example`` is the repository's ``stacks/``).
@@ -335,12 +337,70 @@ def step_exposure(run: DemoRun) -> None:
     for module, name in ((sarif, "findings.sarif"), (html, "report.html")):
         module.render(result, run.out / name)
         run.written.append(run.out / name)
+    summary = document["summary"]
     run.console.print(
         f"{len(document['assessed'])} account-regions assessed, "
         f"{len(document['not_assessed'])} not assessed; findings by severity: "
-        + ", ".join(f"{sev} {n}" for sev, n in document["summary"].items())
+        + ", ".join(f"{sev} {summary[sev]}" for sev in SEVERITIES)
+        + f"; {summary['accepted']} accepted (the spec's ivs:accepted)"
     )
-    run.console.print(_findings_table(document["findings"]))
+    run.console.print(_findings_table(document["findings"], document["account_names"]))
+
+
+def step_second_run(run: DemoRun) -> None:
+    """Change the stand-in (one mistake fixed, one made), collect again, and compare the
+    new findings with the first run's (``ivs exposure --baseline``)."""
+    from ivs.collect import run_collect
+    from ivs.exposure import run_exposure
+    from sandbox.world import change_between_runs
+
+    spec = run.require_spec()
+    aws, endpoint = run.require_aws()
+    changed = change_between_runs(spec, aws, run.results["world"])
+    run.console.print(
+        f"changed since the first run: image {changed['fixed']} made private; snapshot "
+        f"{changed['new']} shared with an account outside the organization",
+        soft_wrap=True,
+    )
+    second = run.out / "second-run"
+    run_collect(
+        second / "snapshot",
+        console=run.console,
+        endpoint_url=endpoint,
+        regions=list(spec.regions),
+        role_name=spec.member_role_name,
+        workers=WORKERS,
+    )
+    run.written.extend(sorted(p for p in (second / "snapshot").rglob("*") if p.is_file()))
+    said: list[str] = []
+    for fmt, name in (("json", "findings.json"), ("md", "findings.md")):
+        run_exposure(
+            second / "snapshot",
+            second / name,
+            spec_path=run.spec_path,
+            fmt=fmt,
+            fail_on="none",
+            baseline=run.out / "findings.json",
+            say=said.append,
+        )
+        run.written.append(second / name)
+    run.console.print(said[0], markup=False, soft_wrap=True)
+    document = json.loads((second / "findings.json").read_text())
+    new = [f for f in document["findings"] if f["change"] == "new"]
+    fixed = document["fixed"]
+    table = Table(title="since the first run (second-run/findings.md is the pull-request comment)")
+    for column in ("Change", "Severity", "Rule", "Account", "Resource"):
+        table.add_column(column, overflow="fold")
+    names = document["account_names"]
+    for change, items in (("new", new), ("fixed", fixed)):
+        for f in items:
+            account = f"{names.get(f['account'], '')} ({f['account']})"
+            table.add_row(change, f["severity"], f["rule"], account, f["resource"])
+    run.console.print(table)
+    if [f["resource"] for f in new] != [changed["new"]] or [f["resource"] for f in fixed] != [
+        changed["fixed"]
+    ]:
+        run.stop(1, "the second run's new and fixed findings are not what was changed")
 
 
 def step_check(run: DemoRun) -> None:
@@ -415,6 +475,7 @@ STEPS: list[Step] = [
     Step("Collect (ivs collect)", step_collect, spinner=False),
     Step("Exposure analysis and reports (ivs exposure)", step_exposure),
     Step("Check against what was planted", step_check),
+    Step("A second run: what changed (ivs exposure --baseline)", step_second_run, spinner=False),
 ]
 
 
@@ -645,15 +706,17 @@ def _audit_table(checks: list[Any]) -> Table:
     return table
 
 
-def _findings_table(findings: list[dict[str, Any]]) -> Table:
+def _findings_table(findings: list[dict[str, Any]], names: dict[str, str]) -> Table:
     table = Table(title="findings (report.html shows each path on the graph)")
     for column in ("Severity", "Rule", "Account", "Region", "Resource", "Ports", "Source"):
         table.add_column(column, overflow="fold")
     for finding in findings:
+        accepted = finding.get("accepted")
+        account = finding["account"] or ""
         table.add_row(
-            finding["severity"],
+            finding["severity"] + (f" (accepted until {accepted['expires']})" if accepted else ""),
             finding["rule"],
-            finding["account"] or "",
+            f"{names[account]} ({account})" if account in names else account,
             finding["region"] or "",
             finding["resource"],
             finding["ports"] or "",
@@ -683,19 +746,20 @@ def _summary(run: DemoRun) -> None:
     total = sum(seconds for _, seconds in run.timings)
     run.console.print(f"total: {total:.1f} s")
     run.console.print(f"{len(run.written)} files written under {_display(run.out)}:")
-    snapshot = run.out / "snapshot"
-    in_snapshot = [p for p in run.written if p.is_relative_to(snapshot)]
-    shown_snapshot = False
+    snapshots = [run.out / "snapshot", run.out / "second-run" / "snapshot"]
+    shown_snapshots: set[Path] = set()
     for path in run.written:
-        if path.is_relative_to(snapshot):
-            if not shown_snapshot:  # hundreds of raw API responses: one line
+        snapshot = next((s for s in snapshots if path.is_relative_to(s)), None)
+        if snapshot is not None:
+            if snapshot not in shown_snapshots:  # hundreds of raw API responses: one line
+                in_snapshot = [p for p in run.written if p.is_relative_to(snapshot)]
                 run.console.print(
-                    f"  snapshot/ ({len(in_snapshot)} files: manifest.json and "
-                    "<account>/<region>/<Key>.json)",
+                    f"  {snapshot.relative_to(run.out).as_posix()}/ ({len(in_snapshot)} files: "
+                    "manifest.json and <account>/<region>/<Key>.json)",
                     markup=False,
                     soft_wrap=True,
                 )
-                shown_snapshot = True
+                shown_snapshots.add(snapshot)
             continue
         try:
             shown = str(path.relative_to(run.out))

@@ -174,3 +174,22 @@ def plant_posture(
         guardduty.delete_detector(DetectorId=detector)
     ids.update(made)
     return made
+
+
+def change_between_runs(aws: Aws, region: str, ids: dict[str, str]) -> dict[str, str]:
+    """What the demo changes before its second run, in the account of ``aws``: the public
+    image is made private (a finding fixed) and another snapshot of the old unencrypted
+    volume is handed outside the organization (a new finding). The ids, by what they are."""
+    ec2 = aws.client("ec2", region)
+    image = ids["fleet.image.public"]
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Remove": [{"Group": "all"}]})
+    snapshot = ec2.create_snapshot(
+        VolumeId=ids["fleet.volume.unencrypted"], Description="sent to an auditor"
+    )["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=snapshot,
+        Attribute="createVolumePermission",
+        OperationType="add",
+        UserIds=[OUTSIDER],
+    )
+    return {"fixed": image, "new": snapshot}

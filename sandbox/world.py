@@ -57,6 +57,7 @@ from sandbox import seeding as seed
 from sandbox.access import plant_access
 from sandbox.network import NetworkPlan, SeededNetwork, seed_network
 from sandbox.organization import SeededOrganization
+from sandbox.posture import change_between_runs as posture_changes
 from sandbox.posture import plant_posture, seed_posture
 from sandbox.seeding import WORLD, subnet_cidr
 
@@ -785,6 +786,13 @@ def seed_workloads(
 
 
 # ---- the planted items -----------------------------------------------------------------------
+
+
+def change_between_runs(spec: Spec, aws: Aws, world: World) -> dict[str, str]:
+    """Before the demo's second run: one planted mistake fixed, a new one made (in the
+    dev account); the resource ids of each (``fixed``, ``new``)."""
+    member = aws.assume(PAYMENTS_DEV, spec.member_role_name, "ivs-demo")
+    return posture_changes(member, US, world.ids)
 
 
 def _dev_peered_into_prod(member: Callable[[str], Aws], world: World) -> None:

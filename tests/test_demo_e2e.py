@@ -179,15 +179,17 @@ def test_demo_exits_zero_and_writes_every_file(demo: Outcome) -> None:
 
 def test_summary_names_every_file_and_nothing_else(demo: Outcome) -> None:
     listed = demo.stdout.split("files written under", 1)[1]
-    snapshot = demo.path / "snapshot"
+    snapshots = [demo.path / "snapshot", demo.path / "second-run" / "snapshot"]
     files = [p for p in demo.path.rglob("*") if p.is_file()]
-    in_snapshot = [p for p in files if p.is_relative_to(snapshot)]
+    in_snapshot = [p for p in files if any(p.is_relative_to(s) for s in snapshots)]
     others = sorted(p.relative_to(demo.path).as_posix() for p in files if p not in in_snapshot)
     for name in others:
         assert f"\n  {name}\n" in listed, name
-    assert f"  snapshot/ ({len(in_snapshot)} files:" in listed
+    for snapshot in snapshots:
+        count = sum(1 for p in in_snapshot if p.is_relative_to(snapshot))
+        assert f"  {snapshot.relative_to(demo.path).as_posix()}/ ({count} files:" in listed
     named = [line.strip() for line in listed.splitlines() if line.startswith("  ")]
-    assert len(named) == len(others) + 1  # each file once, and the snapshot line
+    assert len(named) == len(others) + 2  # each file once, and a line per snapshot
     assert listed.split(":", 1)[0].strip().endswith("out")
     assert f"{len(files)} files written under" in demo.stdout
 
@@ -477,3 +479,37 @@ def test_written_policy_and_reports_describe_this_run(
     html = (demo.path / "report.html").read_text(encoding="utf-8")
     for finding in findings["findings"]:
         assert finding["id"] in html
+
+
+# ---- accepted risks and the second run --------------------------------------------------
+
+
+def test_the_web_tiers_load_balancer_is_accepted_and_nothing_else(
+    findings: dict[str, Any],
+) -> None:
+    accepted = [f for f in findings["findings"] if "accepted" in f]
+    assert [(f["rule"], f["account"]) for f in accepted] == [
+        ("internet-exposed-port", "400000000002")
+    ]
+    assert ":loadbalancer/app/prod-web-" in accepted[0]["resource"]
+    assert accepted[0]["accepted"]["owner"] == "web platform team"
+    assert findings["summary"]["accepted"] == 1
+    (entry,) = findings["acceptances"]
+    assert entry["status"] == "active" and entry["matched"] == 1
+    assert findings["account_names"]["400000000002"] == "web-prod"
+
+
+def test_the_second_run_shows_exactly_what_changed(demo: Outcome) -> None:
+    second = json.loads((demo.path / "second-run" / "findings.json").read_text())
+    new = [f for f in second["findings"] if f["change"] == "new"]
+    assert [f["rule"] for f in new] == ["snapshot-shared-outside-organization"]
+    assert [f["rule"] for f in second["fixed"]] == ["image-public"]
+    assert second["baseline"]["unchanged"] == len(second["findings"]) - 1
+    assert second["baseline"]["not_reassessed"] == 0
+    comment = (demo.path / "second-run" / "findings.md").read_text()
+    assert (
+        comment.index("### New (1)")
+        < comment.index("### Fixed (1)")
+        < comment.index("<details><summary>Every finding")
+    )
+    assert "payments-dev (500000000001)" in comment

@@ -3,7 +3,11 @@ r"""Findings as a pull-request comment (``ivs exposure --format md``).
 A heading with the counts, a table of findings per severity and per CCM control, the top
 findings (highest severity first) and, collapsed, how each gets there (the network hops,
 or the IAM steps with the statements behind them), every account and region that was not
-assessed, and what the analysis read but could not place (with the reason).
+assessed, and what the analysis read but could not place (with the reason). Against a
+baseline (``--baseline``) the comment leads with what is new and what was fixed, and the
+rest follows collapsed. Accounts are shown by name and id, resources by a short name
+(an ARN's last part), counts with thousands separators; accepted findings are marked, and
+the register of accepted risks closes the comment.
 Values that came from AWS are attacker-controlled (tag values, names), so each is shown as
 text only: Markdown and HTML specials are escaped (no link, image, autolink or markup), a
 zero-width space after ``@``, before ``://`` and after ``www`` keeps GitHub from making a
@@ -67,24 +71,40 @@ def _cell_text(value: Any, limit: int = CELL) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
+_HEADER = [
+    "| Severity | Rule | Resource | Account / region | From | Traffic |",
+    "| --- | --- | --- | --- | --- | --- |",
+]
+
+
 def markdown(document: dict[str, Any], label: Any = None) -> str:
     """The comment for a findings document; ``label(resource)`` may name resources."""
     findings = document["findings"]
+    names: dict[str, str] = document.get("account_names") or {}
     counts = by_severity(findings)
     assessed = document.get("assessed", [])
     gaps = document.get("not_assessed", [])
     total = len(findings)
-    headline = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    accepted = sum(1 for f in findings if f.get("accepted"))
+    headline = ", ".join(f"{counts[s]:,} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    if accepted:
+        headline += f"; {accepted:,} accepted"
     lines = [
-        f"## IVS exposure: {total} finding{'s' if total != 1 else ''} ({headline})",
+        f"## IVS exposure: {total:,} finding{'s' if total != 1 else ''} ({headline})",
         "",
-        f"{len(assessed)} account-region{'s' if len(assessed) != 1 else ''} assessed"
-        + (f", **{len(gaps)} not assessed** (see below)" if gaps else ", none left out")
+        f"{len(assessed):,} account-region{'s' if len(assessed) != 1 else ''} assessed"
+        + (f", **{len(gaps):,} not assessed** (see below)" if gaps else ", none left out")
         + f". Generated {escape(document.get('generated_at') or '')}.",
         "",
+    ]
+    baseline = document.get("baseline")
+    if baseline is not None:
+        lines += _changes(document, baseline, label, names)
+        lines += ["<details><summary>Every finding, by severity and control</summary>", ""]
+    lines += [
         "| Severity | Findings |",
         "| --- | ---: |",
-        *(f"| {_ICON[s]} {s} | {counts[s]} |" for s in SEVERITIES),
+        *(f"| {_ICON[s]} {s} | {counts[s]:,} |" for s in SEVERITIES),
         "",
     ]
     controls = by_control(findings)
@@ -92,26 +112,16 @@ def markdown(document: dict[str, Any], label: Any = None) -> str:
         lines += [
             "| CCM control | Findings |",
             "| --- | ---: |",
-            *(f"| {escape(c)} | {n} |" for c, n in controls.items()),
+            *(f"| {escape(c)} | {n:,} |" for c, n in controls.items()),
             "",
         ]
     if findings:
         shown = findings[:TOP]
-        lines += [
-            f"### Top findings ({len(shown)} of {total})",
-            "",
-            "| Severity | Rule | Resource | Account / region | From | Traffic |",
-            "| --- | --- | --- | --- | --- | --- |",
-        ]
-        body: list[str] = []
-        for finding in shown:
-            row = _row(finding, label)
-            if sum(len(x) + 1 for x in lines + body) + len(row) > LIMIT - 4_000:
-                break
-            body.append(row)
+        lines += [f"### Top findings ({len(shown):,} of {total:,})", "", *_HEADER]
+        body = _rows(lines, shown, label, names)
         lines += body
         if len(body) < total:
-            lines += ["", f"_{total - len(body)} more in the full report._"]
+            lines += ["", f"_{total - len(body):,} more in the full report._"]
         lines.append("")
         steps: list[str] = []
         for finding in shown[: len(body)]:
@@ -123,6 +133,26 @@ def markdown(document: dict[str, Any], label: Any = None) -> str:
             steps += block
         if steps:
             lines += ["### How they get there", "", *steps]
+    if baseline is not None:
+        lines += ["</details>", ""]
+    register = document.get("acceptances") or []
+    if register:
+        lines += [
+            "### Accepted risks",
+            "",
+            "| Accepted | Reason | Owner | Until | Findings |",
+            "| --- | --- | --- | --- | ---: |",
+        ]
+        _add_rows(
+            lines,
+            (
+                f"| {escape(e['by'])} | {escape(e['reason'])} | {escape(e['owner'])} "
+                f"| {escape(e['expires'])}{' **expired**' if e['status'] == 'expired' else ''} "
+                f"| {e['matched']:,} |"
+                for e in register
+            ),
+            "| ... | | | | |",
+        )
     if gaps:
         lines += [
             "### Not assessed",
@@ -168,6 +198,51 @@ def markdown(document: dict[str, Any], label: Any = None) -> str:
     return "\n".join(lines)
 
 
+def _changes(
+    document: dict[str, Any], baseline: dict[str, Any], label: Any, names: dict[str, str]
+) -> list[str]:
+    """What is new since the baseline, and what was fixed, as the comment's lead."""
+    source = escape(Path(str(baseline.get("file") or "")).name)
+    new = [f for f in document["findings"] if f.get("change") == "new"]
+    fixed = document.get("fixed") or []
+    lines = [
+        f"**Since {source}**: {baseline['new']:,} new, {baseline['fixed']:,} fixed, "
+        f"{baseline['unchanged']:,} unchanged"
+        + (
+            f", {baseline['not_reassessed']:,} not looked at again (not assessed this time)"
+            if baseline.get("not_reassessed")
+            else ""
+        )
+        + ".",
+        "",
+    ]
+    for title, items in ((f"New ({len(new):,})", new), (f"Fixed ({len(fixed):,})", fixed)):
+        if not items:
+            continue
+        lines += [f"### {title}", "", *_HEADER]
+        body = _rows(lines, items, label, names)
+        lines += body
+        if len(body) < len(items):
+            lines += ["", f"_{len(items) - len(body):,} more in the full report._"]
+        lines.append("")
+    return lines
+
+
+def _rows(
+    lines: list[str], findings: list[dict[str, Any]], label: Any, names: dict[str, str]
+) -> list[str]:
+    """The table rows of ``findings`` that fit, with room left for what follows."""
+    body: list[str] = []
+    size = sum(len(x) + 1 for x in lines)
+    for finding in findings:
+        row = _row(finding, label, names)
+        if size + len(row) > LIMIT - 4_000:
+            break
+        body.append(row)
+        size += len(row) + 1
+    return body
+
+
 def _add_rows(lines: list[str], rows: Iterable[str], cut: str) -> None:
     """Append table ``rows`` to ``lines`` while the comment stays under ``LIMIT`` (then
     ``cut``), and the blank line that ends the table."""
@@ -205,18 +280,48 @@ def _path_block(finding: dict[str, Any]) -> list[str]:
     ]
 
 
-def _row(finding: dict[str, Any], label: Any) -> str:
+def _row(finding: dict[str, Any], label: Any, names: dict[str, str]) -> str:
     rule = rule_of(finding)
-    resource = f"`{_code(finding['resource'])}`"
+    resource = f"`{_code(short_name(finding['resource']))}`"
     name = label(finding["resource"]) if label is not None else None
     if name:
         resource += f" {escape(name)}"
     traffic = f"{finding['protocol']} {finding['ports']}" if finding.get("protocol") else "-"
-    where = f"{finding.get('account') or '-'} / {finding.get('region') or '-'}"
+    account = finding.get("account") or "-"
+    if names.get(account):
+        account = f"{names[account]} ({account})"
+    where = f"{account} / {finding.get('region') or '-'}"
+    severity = f"{_ICON[finding['severity']]} {finding['severity']}"
+    accepted = finding.get("accepted")
+    if accepted:
+        severity += f" (accepted until {escape(accepted['expires'])})"
+    source = finding["source"]
+    source = short_name(source) if source.startswith("arn:") else source
     return (
-        f"| {_ICON[finding['severity']]} {finding['severity']} | {escape(rule.title)} "
-        f"| {resource} | {escape(where)} | {escape(finding['source'])} | {escape(traffic)} |"
+        f"| {severity} | {escape(rule.title)} "
+        f"| {resource} | {escape(where)} | {escape(source)} | {escape(traffic)} |"
     )
+
+
+def short_name(resource: str) -> str:
+    """What a row names a resource by: an id as it is, an ARN by its last part.
+
+    >>> short_name("arn:aws:iam::111122223333:role/ops/deploy")
+    'role/deploy'
+    >>> short_name("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/web/50dc6c495c0c9188")
+    'app/web'
+    >>> short_name("i-0abc")
+    'i-0abc'
+    """
+    if not resource.startswith("arn:"):
+        return resource
+    part = resource.split(":", 5)[-1]
+    kind, _, rest = part.partition("/")
+    if kind == "loadbalancer":  # loadbalancer/app/NAME/ID
+        return "/".join(rest.split("/")[:2])
+    if rest:  # role/path/NAME, user/NAME
+        return f"{kind}/{rest.rsplit('/', 1)[-1]}"
+    return part
 
 
 def _code(value: str) -> str:
