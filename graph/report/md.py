@@ -287,10 +287,10 @@ def _row(finding: dict[str, Any], label: Any, names: dict[str, str]) -> str:
     if name:
         resource += f" {escape(name)}"
     traffic = f"{finding['protocol']} {finding['ports']}" if finding.get("protocol") else "-"
-    account = finding.get("account") or "-"
-    if names.get(account):
-        account = f"{names[account]} ({account})"
-    where = f"{account} / {finding.get('region') or '-'}"
+    account = escape(finding.get("account") or "-")
+    if names.get(finding.get("account") or ""):
+        account = f"{escape(names[finding['account']])} ({account})"
+    where = f"{account} / {escape(finding.get('region') or '-')}"
     severity = f"{_ICON[finding['severity']]} {finding['severity']}"
     accepted = finding.get("accepted")
     if accepted:
@@ -299,7 +299,7 @@ def _row(finding: dict[str, Any], label: Any, names: dict[str, str]) -> str:
     source = short_name(source) if source.startswith("arn:") else source
     return (
         f"| {severity} | {escape(rule.title)} "
-        f"| {resource} | {escape(where)} | {escape(source)} | {escape(traffic)} |"
+        f"| {resource} | {where} | {escape(source)} | {escape(traffic)} |"
     )
 
 
