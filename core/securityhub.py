@@ -36,6 +36,10 @@ from core.aws import DEFAULT_REGION, Aws, error_code, error_message
 BATCH = 100  # BatchImportFindings and BatchUpdateFindings take at most 100 findings
 #: Every finding id this tool publishes starts so; findings of other tools are left alone.
 ID_PREFIX = "ivs-governance/"
+#: The ids of the exposure analysis' findings, and of the audit's drift: each publication
+#: archives only what is gone of its own kind.
+EXPOSURE_PREFIX = f"{ID_PREFIX}ivs-"
+AUDIT_PREFIX = f"{ID_PREFIX}audit/"
 
 
 class SecurityHubError(Exception):
@@ -110,17 +114,20 @@ def publish(
     *,
     assessed: Collection[tuple[str, str]],
     now: str | None = None,
+    prefix: str = EXPOSURE_PREFIX,
 ) -> PublishResult:
-    """Import ``findings`` (ASFF, ``Id`` under :data:`ID_PREFIX`) and archive the ones gone.
+    """Import ``findings`` (ASFF, ``Id`` under ``prefix``) and archive the ones gone.
 
     ``assessed`` holds the (account, region) places this run read: only findings about
-    them are archived when absent.
+    them are archived when absent (a place's region is ``""`` for what has none). Only
+    findings under ``prefix`` are archived: the exposure findings and the audit's drift
+    are published apart.
     """
     now = now or timestamp()
     client = hub.client
     result = PublishResult(product=hub.product, region=hub.region)
     try:
-        existing = active_findings(client, hub.product)
+        existing = active_findings(client, hub.product, prefix)
         batch = []
         current = set()
         for finding in findings:
@@ -150,11 +157,13 @@ def publish(
     return result
 
 
-def active_findings(client: Any, product: str) -> dict[str, dict[str, Any]]:
-    """Active findings this tool published to ``product``, by id."""
+def active_findings(
+    client: Any, product: str, prefix: str = ID_PREFIX
+) -> dict[str, dict[str, Any]]:
+    """Active findings this tool published to ``product`` under ``prefix``, by id."""
     filters = {
         "ProductArn": [{"Value": product, "Comparison": "EQUALS"}],
-        "Id": [{"Value": ID_PREFIX, "Comparison": "PREFIX"}],
+        "Id": [{"Value": prefix, "Comparison": "PREFIX"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
     }
     out = {}
@@ -164,7 +173,7 @@ def active_findings(client: Any, product: str) -> dict[str, dict[str, Any]]:
         for finding in page.get("Findings", []):
             if (
                 finding.get("ProductArn") == product
-                and str(finding.get("Id", "")).startswith(ID_PREFIX)
+                and str(finding.get("Id", "")).startswith(prefix)
                 and finding.get("RecordState", "ACTIVE") == "ACTIVE"
             ):
                 out[finding["Id"]] = finding

@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from core.accepted import accept
 from core.aws import Aws, error_code, error_message
 from core.jsonio import normalized
 from core.spec import ROOT, Spec
@@ -83,6 +84,32 @@ GUARDDUTY = "guardduty-enabled"
 INSPECTOR_EC2 = "inspector-ec2-enabled"
 SECURITYHUB = "securityhub-enabled"
 REVIEW_OVERDUE = "review-overdue"
+#: Every control id a record may have: what an accepted risk (``ivs:accepted``) names as
+#: its ``rule`` to accept drift.
+AUDIT_CONTROLS = frozenset(
+    {
+        MANAGEMENT_ACCOUNT,
+        POLICY_TYPE_ENABLED,
+        POLICY_CONTENT,
+        POLICY_ATTACHMENT,
+        ATTACHMENT_COUNT,
+        OU_EXISTS,
+        OU_IN_SPEC,
+        ACCOUNT_OU,
+        ACCOUNT_IN_SPEC,
+        EBS_ENCRYPTION,
+        EBS_KMS_KEY,
+        IMAGE_BPA,
+        SNAPSHOT_BPA,
+        IMDS_DEFAULTS,
+        BACKUP_VAULT,
+        BACKUP_ROLE,
+        GUARDDUTY,
+        INSPECTOR_EC2,
+        SECURITYHUB,
+        REVIEW_OVERDUE,
+    }
+)
 
 #: What a read may raise: anything. botocore raises ``ResponseParserError`` (not a
 #: ``ClientError``) when an endpoint answers a 5xx with an HTML body; a read that fails
@@ -934,16 +961,34 @@ _SERVICE_PROBES: dict[str, Callable[[Aws, str, _Need], Check]] = {
 @dataclass
 class AuditResult:
     checks: list[Check]
+    #: index of a drift record in ``checks`` -> the acceptance that covers it
+    accepted: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: the spec's acceptances of drift, with what each matched (``core.accepted``)
+    acceptances: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         counts = {"pass": 0, "drift": 0, "not_assessed": 0}
         for check in self.checks:
             counts[check.status] += 1
+        counts["accepted"] = len(self.accepted)
         return counts
 
     @property
     def has_drift(self) -> bool:
-        return any(c.status == "drift" for c in self.checks)
+        """Drift that no accepted risk covers."""
+        return any(
+            c.status == "drift" and n not in self.accepted for n, c in enumerate(self.checks)
+        )
+
+    def accept(self, spec: Spec, today: dt.date) -> None:
+        """Mark the drift records the spec's ``ivs:accepted`` covers (those naming an
+        audit control as their rule; the others are about findings)."""
+        chosen = [a for a in spec.accepted if a.rule in AUDIT_CONTROLS]
+        records = [c.as_dict() if c.status == "drift" else {} for c in self.checks]
+        self.acceptances = accept(
+            records, chosen, today, rule_key="control", names=spec.account_names()
+        )
+        self.accepted = {n: r["accepted"] for n, r in enumerate(records) if "accepted" in r}
 
     @property
     def not_assessed(self) -> list[Check]:
@@ -1005,7 +1050,9 @@ def audit_organization(
     order = {a: i for i, a in enumerate([spec.organization.management_account_id, *members])}
     checks = org_checks + member_checks
     checks.sort(key=lambda c: (order.get(c.account, len(order)), c.region != GLOBAL))
-    return AuditResult(checks)
+    result = AuditResult(checks)
+    result.accept(spec, today or dt.date.today())
+    return result
 
 
 # ---- output -----------------------------------------------------------------------------------
@@ -1026,10 +1073,22 @@ def describe(check: Check) -> str:
     return check.detail
 
 
-def report_json(result: AuditResult, spec_path: str) -> dict[str, Any]:
+def report_json(
+    result: AuditResult, spec_path: str, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``audit.json``: the summary, each record (with ``accepted`` where an accepted risk
+    covers its drift), the accounts' names and the register of accepted drift."""
+    records = []
+    for n, check in enumerate(result.checks):
+        record = check.as_dict()
+        if n in result.accepted:
+            record["accepted"] = result.accepted[n]
+        records.append(record)
     return {
         "spec": spec_path,
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "summary": result.counts(),
-        "records": [check.as_dict() for check in result.checks],
+        "account_names": dict(sorted((names or {}).items())),
+        "acceptances": result.acceptances,
+        "records": records,
     }

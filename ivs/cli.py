@@ -268,17 +268,22 @@ def _securityhub_publisher(endpoint_url: str | None) -> Callable[[dict[str, Any]
             result = publish_document(document, connect(endpoint_url=endpoint_url))
         except SecurityHubError as err:
             raise fail(f"Security Hub: {err}") from None
-        typer.echo(result.summary(), err=True)
-        for entry in result.failed:
-            typer.echo(
-                f"ivs: Security Hub rejected {entry.get('Id')}: {entry.get('ErrorCode')}: "
-                f"{entry.get('ErrorMessage')}",
-                err=True,
-            )
-        for warning in result.warnings:
-            typer.echo(f"ivs: {warning}", err=True)
+        _say_published(result)
 
     return publish
+
+
+def _say_published(result: Any) -> None:
+    """What a Security Hub publication did, and what it could not, on stderr."""
+    typer.echo(result.summary(), err=True)
+    for entry in result.failed:
+        typer.echo(
+            f"ivs: Security Hub rejected {entry.get('Id')}: {entry.get('ErrorCode')}: "
+            f"{entry.get('ErrorMessage')}",
+            err=True,
+        )
+    for warning in result.warnings:
+        typer.echo(f"ivs: {warning}", err=True)
 
 
 # ---- prove and vend ---------------------------------------------------------------------
@@ -294,8 +299,14 @@ def audit(
     fail_on_not_assessed: bool = typer.Option(
         False, "--fail-on-not-assessed", help="Exit 1 when a record could not be assessed."
     ),
+    out: Path | None = typer.Option(None, "--out", help="Also write the records (JSON) here."),
+    publish_securityhub: bool = typer.Option(
+        False, "--publish-securityhub", help="Also send the drift to AWS Security Hub."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="Print no summary line."),
 ) -> None:
-    """Read the organization back and report drift from the spec (exit 1 on drift)."""
+    """Read the organization back and report drift from the spec (exit 1 on drift that no
+    accepted risk covers)."""
     from ivs.audit import run_audit
 
     raise typer.Exit(
@@ -305,8 +316,33 @@ def audit(
             fmt=fmt.value,
             accounts=accounts,
             fail_on_not_assessed=fail_on_not_assessed,
+            out=out,
+            publish=_drift_publisher(endpoint_url) if publish_securityhub else None,
+            quiet=quiet,
         )
     )
+
+
+def _drift_publisher(endpoint_url: str | None) -> Callable[[Any, dict[str, str]], None]:
+    def publish(result: Any, names: dict[str, str]) -> None:
+        from core import securityhub
+        from governance import drift
+
+        try:
+            hub = securityhub.connect(endpoint_url=endpoint_url)
+            now = securityhub.timestamp()
+            published = securityhub.publish(
+                hub,
+                drift.drift_findings(result, product=hub.product, now=now, names=names),
+                assessed=drift.assessed_places(result),
+                now=now,
+                prefix=securityhub.AUDIT_PREFIX,
+            )
+        except securityhub.SecurityHubError as err:
+            raise fail(f"Security Hub: {err}") from None
+        _say_published(published)
+
+    return publish
 
 
 @baseline_app.command("apply")

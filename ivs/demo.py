@@ -288,7 +288,9 @@ def step_audit(run: DemoRun) -> None:
     aws, _ = run.require_aws()
     result = audit_organization(spec, aws, workers=WORKERS)
     run.results["audit"] = result
-    document = report_json(result, _display(run.spec_path))
+    from ivs.audit import names_of
+
+    document = report_json(result, _display(run.spec_path), names_of(spec))
     run.written.append(write_json(run.out / "audit.json", document))
     counts = result.counts()
     run.console.print(

@@ -276,3 +276,78 @@ def test_sarif_severity_as_github_reads_it_is_the_graded_one(
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["properties"]["rule"] == finding["rule"]
     assert len({r["id"] for r in rules}) == len(rules)
+
+
+# ---- accepted drift in the audit ---------------------------------------------------------
+
+
+def _drift_result(spec: Any, accepted: list[dict[str, Any]]) -> Any:
+    from governance.audit import AuditResult, Check
+
+    checks = [
+        Check("400000000002", "eu-west-1", "ebs-encryption-by-default", "x", "drift",
+              expected=True, actual=False),
+        Check("400000000002", "us-east-1", "ebs-encryption-by-default", "x", "pass"),
+        Check("500000000001", "eu-west-1", "backup-vault", "ivs-backup-vault", "drift",
+              expected="present", actual="missing"),
+    ]  # fmt: skip
+    result = AuditResult(checks)
+    chosen = spec.model_copy(update={"accepted": [Acceptance(**a) for a in accepted]})
+    result.accept(chosen, TODAY)
+    return result
+
+
+EBS = {"rule": "ebs-encryption-by-default", "account": "web-prod", "reason": "migration",
+       "owner": "platform", "expires": "2027-01-31"}  # fmt: skip
+
+
+def test_accepted_drift_is_kept_marked_and_fails_only_while_other_drift_remains(
+    spec: Any,
+) -> None:
+    from governance.audit import report_json
+
+    result = _drift_result(spec, [EBS, {**WEB, "account": "*"}])  # WEB is about findings
+    assert list(result.accepted) == [0] and result.has_drift  # the vault is still drift
+    assert [e["by"] for e in result.acceptances] == ["ebs-encryption-by-default in web-prod"]
+    report = report_json(result, "spec.yaml", spec.account_names())
+    assert report["records"][0]["accepted"]["owner"] == "platform"
+    assert "accepted" not in report["records"][2]
+    assert report["summary"]["accepted"] == 1
+    assert report["account_names"]["400000000002"] == "web-prod"
+    vault = {**EBS, "rule": "backup-vault", "account": "500000000001"}
+    assert not _drift_result(spec, [EBS, vault]).has_drift
+    lapsed = _drift_result(spec, [{**EBS, "expires": "2026-11-30"}, vault])
+    assert lapsed.has_drift and warnings(lapsed.acceptances, "drift record") == [
+        "accepted risk ebs-encryption-by-default in web-prod expired on 2026-11-30: its 1 "
+        "drift record counts again"
+    ]
+
+
+def test_drift_as_security_hub_findings(spec: Any) -> None:
+    from governance.drift import assessed_places, drift_findings
+
+    result = _drift_result(spec, [EBS])
+    product = "arn:aws:securityhub:us-east-1:200000000002:product/200000000002/default"
+    findings = drift_findings(result, product=product, now="2026-12-02T00:00:00Z",
+                              names=spec.account_names())  # fmt: skip
+    assert [f["GeneratorId"] for f in findings] == [
+        "ivs-audit/ebs-encryption-by-default",
+        "ivs-audit/backup-vault",
+    ]
+    assert all(f["Id"].startswith("ivs-governance/audit/") for f in findings)
+    assert findings[0]["ProductFields"]["ivs/AccountName"] == "web-prod"
+    assert findings[0]["ProductFields"]["ivs/Accepted"].startswith("until 2027-01-31")
+    assert findings[0]["Resources"][0] == {
+        "Type": "AwsAccount",
+        "Id": "AWS::::Account:400000000002",
+        "Partition": "aws",
+        "Region": "eu-west-1",
+    }
+    assert findings[0]["Description"] == (
+        "Audit drift: ebs-encryption-by-default on x: expected true, found false"
+    )
+    assert assessed_places(result) == {
+        ("400000000002", "eu-west-1"),
+        ("400000000002", "us-east-1"),
+        ("500000000001", "eu-west-1"),
+    }

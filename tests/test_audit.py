@@ -466,7 +466,7 @@ def test_the_seeded_organization_passes(sandbox: Sandbox) -> None:
         assert len([m for m in mine if m[0] != "global"]) == 9 + 6 + vaults
     documents = {d.name for d in build_documents(sandbox.spec)}
     assert {r["resource"] for r in records if r["control"] == "policy-content"} == documents
-    assert report["summary"] == {"pass": len(records), "drift": 0, "not_assessed": 0}
+    assert report["summary"] == {"pass": len(records), "drift": 0, "not_assessed": 0, "accepted": 0}
 
 
 @pytest.mark.slow
@@ -502,7 +502,7 @@ def test_the_audit_command_line(
     table = CliRunner().invoke(app, [*args, "--account-id", "600000000001"])
     assert table.exit_code == 0
     assert "600000000001 (sandbox-alice)" in table.stdout
-    assert "17 pass, 0 drift, 0 not assessed" in table.stdout
+    assert "ivs audit: 17 pass, 0 drift (0 accepted), 0 not assessed" in table.stdout
     bad = CliRunner().invoke(app, [*args, "--account-id", "999999999999"])
     assert bad.exit_code == 2
     assert "--account-id: 999999999999 is not a member account in the spec" in bad.stderr
@@ -816,7 +816,7 @@ def test_the_tables_show_each_account(sandbox: Sandbox) -> None:
     assert code == 1
     assert "400000000002 (web-prod)" in text
     assert "expected true, found false" in text
-    assert "19 pass, 1 drift, 0 not assessed" in text  # 10 settings, 6 services, vault, role
+    assert "ivs audit: 19 pass, 1 drift (0 accepted), 0 not assessed" in text  # 10 settings, 6 services, vault, role
 
 
 def test_audit_organization_scoped_to_accounts_reads_only_those(spec: Spec) -> None:

@@ -272,3 +272,42 @@ def test_cli_publishes_after_writing_the_report(moto_endpoint: str, tmp_path: Pa
     assert f"{total} imported ({total} new, 0 updated), 0 archived" in run.output
     client = Aws(endpoint_url=moto_endpoint).client("securityhub", REGION)
     assert len(_all(client)) == total
+
+
+def test_audit_drift_and_exposure_findings_are_published_apart(
+    hub: Any, document: dict[str, Any]
+) -> None:
+    """Publishing the audit's drift archives no exposure finding, and the other way round:
+    each publication archives only what is gone of its own id prefix."""
+    from core.securityhub import AUDIT_PREFIX, publish
+    from governance.audit import AuditResult, Check
+    from governance.drift import assessed_places, drift_findings
+
+    where = Hub(hub, PRODUCT, REGION)
+    publish_document(document, where)
+    exposure = {i for i, f in _all(hub).items() if f.get("RecordState") == "ACTIVE"}
+    drift = AuditResult(
+        [
+            Check(
+                "111111111111",
+                REGION,
+                "imds-defaults",
+                "imds-defaults",
+                "drift",
+                expected="required",
+                actual="optional",
+            )
+        ]
+    )
+    result = publish(
+        where,
+        drift_findings(drift, product=PRODUCT, now="2026-12-02T00:00:00.000Z"),
+        assessed=assessed_places(drift),
+        prefix=AUDIT_PREFIX,
+    )
+    assert result.new == 1 and result.archived == 0
+    active = {i for i, f in _all(hub).items() if f.get("RecordState") == "ACTIVE"}
+    assert exposure < active and len(active - exposure) == 1
+    # the exposure findings again: the drift finding stays
+    publish_document(document, where)
+    assert {i for i, f in _all(hub).items() if f.get("RecordState") == "ACTIVE"} == active
