@@ -59,57 +59,32 @@ from governance.controls.security_services import CONTROL as SECURITY_SERVICES
 from governance.controls.security_services import administered
 from governance.policies import FULL_AWS_ACCESS, build_documents, organization_policy_types
 from governance.policies.model import PolicyDocument
+from governance.records import (
+    ACCOUNT_IN_SPEC,
+    ACCOUNT_OU,
+    ATTACHMENT_COUNT,
+    AUDIT_CONTROLS,
+    BACKUP_ROLE,
+    BACKUP_VAULT,
+    EBS_ENCRYPTION,
+    EBS_KMS_KEY,
+    GUARDDUTY,
+    IMAGE_BPA,
+    IMDS_DEFAULTS,
+    INSPECTOR_EC2,
+    MANAGEMENT_ACCOUNT,
+    OU_EXISTS,
+    OU_IN_SPEC,
+    POLICY_ATTACHMENT,
+    POLICY_CONTENT,
+    POLICY_TYPE_ENABLED,
+    REVIEW_OVERDUE,
+    SECURITYHUB,
+    SNAPSHOT_BPA,
+)
 
 Status = Literal["pass", "drift", "not_assessed"]
 GLOBAL = "global"
-
-# Control ids of the audit (the ``control`` field of a record).
-MANAGEMENT_ACCOUNT = "management-account"
-POLICY_TYPE_ENABLED = "policy-type-enabled"
-POLICY_CONTENT = "policy-content"
-POLICY_ATTACHMENT = "policy-attachment"
-ATTACHMENT_COUNT = "attachment-count"
-OU_EXISTS = "ou-exists"
-OU_IN_SPEC = "ou-in-spec"
-ACCOUNT_OU = "account-ou"
-ACCOUNT_IN_SPEC = "account-in-spec"
-EBS_ENCRYPTION = "ebs-encryption-by-default"
-EBS_KMS_KEY = "ebs-default-kms-key"
-IMAGE_BPA = "image-block-public-access"
-SNAPSHOT_BPA = "snapshot-block-public-access"
-IMDS_DEFAULTS = "imds-defaults"
-BACKUP_VAULT = "backup-vault"
-BACKUP_ROLE = "backup-role"
-GUARDDUTY = "guardduty-enabled"
-INSPECTOR_EC2 = "inspector-ec2-enabled"
-SECURITYHUB = "securityhub-enabled"
-REVIEW_OVERDUE = "review-overdue"
-#: Every control id a record may have: what an accepted risk (``ivs:accepted``) names as
-#: its ``rule`` to accept drift.
-AUDIT_CONTROLS = frozenset(
-    {
-        MANAGEMENT_ACCOUNT,
-        POLICY_TYPE_ENABLED,
-        POLICY_CONTENT,
-        POLICY_ATTACHMENT,
-        ATTACHMENT_COUNT,
-        OU_EXISTS,
-        OU_IN_SPEC,
-        ACCOUNT_OU,
-        ACCOUNT_IN_SPEC,
-        EBS_ENCRYPTION,
-        EBS_KMS_KEY,
-        IMAGE_BPA,
-        SNAPSHOT_BPA,
-        IMDS_DEFAULTS,
-        BACKUP_VAULT,
-        BACKUP_ROLE,
-        GUARDDUTY,
-        INSPECTOR_EC2,
-        SECURITYHUB,
-        REVIEW_OVERDUE,
-    }
-)
 
 #: What a read may raise: anything. botocore raises ``ResponseParserError`` (not a
 #: ``ClientError``) when an endpoint answers a 5xx with an HTML body; a read that fails

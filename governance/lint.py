@@ -15,10 +15,11 @@ False
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from core.jsonio import minify, pretty
 from core.spec import ROOT, Limits, Spec, read_policy_file
 from governance.policies import FULL_AWS_ACCESS, build_documents, limit_problems
 from governance.policies.model import PolicyDocument
+from governance.records import AUDIT_CONTROLS
 
 Severity = Literal["error", "warning"]
 
@@ -47,6 +49,8 @@ RULES: dict[str, str] = {
     "IVS-L011": "Deny at root or OU exempts the pipeline principal (no lockout)",
     "IVS-L012": "Statements for a target fit the limits when packed",
     "IVS-L013": "Management policy structure (top-level key, known attributes and values)",
+    "IVS-L014": "Accepted risk still in force (not past its expiry date)",
+    "IVS-L015": "Accepted risk names a finding rule or an audit control",
 }
 
 _SID = re.compile(r"^[A-Za-z0-9]*$")
@@ -175,8 +179,14 @@ class LintReport:
 # ---- entry points -----------------------------------------------------------------------
 
 
-def lint_spec(spec: Spec) -> LintReport:
-    """Build the spec's documents and lint them, their per-target counts and OU depth.
+def lint_spec(
+    spec: Spec, *, today: dt.date | None = None, finding_rules: Collection[str] | None = None
+) -> LintReport:
+    """Build the spec's documents and lint them, their per-target counts and OU depth,
+    and the accepted risks: expired on ``today`` (``IVS-L014``), or naming neither one of
+    ``finding_rules`` (the analysis' rule ids, when given) nor an audit control
+    (``IVS-L015``). Both are warnings: an expired acceptance covers nothing, so nothing
+    is hidden by it, and an unknown rule accepts nothing.
 
     A packing failure is reported as findings (``IVS-L012`` plus the size or count
     finding), never raised.
@@ -206,7 +216,32 @@ def lint_spec(spec: Spec) -> LintReport:
                     path,
                 )
             )
+    findings.extend(_acceptances(spec, today or dt.date.today(), finding_rules))
     return LintReport(findings=_sorted(findings), documents=len(docs))
+
+
+def _acceptances(
+    spec: Spec, today: dt.date, finding_rules: Collection[str] | None
+) -> Iterator[LintFinding]:
+    for n, item in enumerate(spec.accepted):
+        where = f"ivs.accepted[{n}]"
+        if item.expires < today:
+            yield _finding(
+                "IVS-L014",
+                "warning",
+                where,
+                f"accepted risk {item.subject} expired on {item.expires.isoformat()}: what it "
+                "covered counts again (renew it with a new date, or remove it)",
+            )
+        known = AUDIT_CONTROLS | set(finding_rules or ())
+        if item.rule is not None and finding_rules is not None and item.rule not in known:
+            yield _finding(
+                "IVS-L015",
+                "warning",
+                where,
+                f"rule {shown(item.rule)} is neither a finding rule nor an audit control: "
+                "it accepts nothing",
+            )
 
 
 def _policy_at(docs: list[PolicyDocument], target: str) -> str:

@@ -152,8 +152,9 @@ def policies_lint(
         raise fail("--policy needs --type scp|rcp|tag|backup|declarative-ec2")
     if spec is not None:
         from governance.spec import load_spec
+        from graph.rules import RULES_BY_ID
 
-        report = lint.lint_spec(load_spec(spec))
+        report = lint.lint_spec(load_spec(spec), finding_rules=RULES_BY_ID)
     else:
         assert policy is not None and kind is not None
         report = lint.lint_file(policy, kind.value)

@@ -160,9 +160,10 @@ def step_spec(run: DemoRun) -> None:
 
 def step_lint(run: DemoRun) -> None:
     from governance.lint import lint_spec
+    from graph.rules import RULES_BY_ID
     from ivs.policies import print_report
 
-    report = lint_spec(run.require_spec())
+    report = lint_spec(run.require_spec(), finding_rules=RULES_BY_ID)
     print_report(report, "text")
     run.written.append(atomic_write_text(run.out / "lint.json", report.to_json()))
     run.results["lint"] = report

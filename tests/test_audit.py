@@ -816,7 +816,9 @@ def test_the_tables_show_each_account(sandbox: Sandbox) -> None:
     assert code == 1
     assert "400000000002 (web-prod)" in text
     assert "expected true, found false" in text
-    assert "ivs audit: 19 pass, 1 drift (0 accepted), 0 not assessed" in text  # 10 settings, 6 services, vault, role
+    assert (
+        "ivs audit: 19 pass, 1 drift (0 accepted), 0 not assessed" in text
+    )  # 10 settings, 6 services, vault, role
 
 
 def test_audit_organization_scoped_to_accounts_reads_only_those(spec: Spec) -> None:
