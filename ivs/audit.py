@@ -20,6 +20,7 @@ from core.jsonio import atomic_write_text, pretty
 from core.spec import Spec
 from governance.audit import AuditResult, Check, audit_organization, describe, report_json
 from governance.spec import load_spec
+from ivs.terminal import add_column
 
 _STYLE = {"pass": "green", "drift": "bold red", "not_assessed": "yellow"}
 
@@ -36,7 +37,7 @@ def print_tables(result: AuditResult, spec: Spec, console: Console) -> None:
             title=f"{account} ({names.get(account, 'not in the spec')})", title_justify="left"
         )
         for column in ("region", "control", "resource", "status", "detail"):
-            table.add_column(column, overflow="fold")
+            add_column(table, column)
         for n, check in checks:
             resource = "" if check.resource in (check.control, check.account) else check.resource
             style = _STYLE[check.status]

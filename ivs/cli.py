@@ -247,16 +247,14 @@ def exposure(
     raise typer.Exit(code)
 
 
-#: How a terminal shows each severity (typer strips the colour when not a terminal).
-SEVERITY_COLOURS = {"critical": "magenta", "high": "red", "medium": "yellow", "low": "cyan"}
-
-
 def paint_severity(severity: str, text: str) -> str:
     """``text`` in ``severity``'s colour.
 
     >>> paint_severity("high", "2 high")
-    '\x1b[31m\x1b[1m2 high\x1b[0m'
+    '\\x1b[31m\\x1b[1m2 high\\x1b[0m'
     """
+    from ivs.terminal import SEVERITY_COLOURS
+
     return typer.style(text, fg=SEVERITY_COLOURS.get(severity), bold=True)
 
 

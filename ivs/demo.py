@@ -60,6 +60,7 @@ from core.jsonio import atomic_write_text, write_json
 from core.spec import Spec
 from core.vocabulary import SEVERITIES
 from governance.spec import load_spec
+from ivs.terminal import add_column, severity_markup
 
 #: The example spec, shipped in the package (``ivs/example`` is the repository's ``stacks/``).
 EXAMPLE_SPEC = ("example", "Pulumi.org.yaml")
@@ -393,7 +394,7 @@ def step_second_run(run: DemoRun) -> None:
     fixed = document["fixed"]
     table = Table(title="since the first run (second-run/findings.md is the pull-request comment)")
     for column in ("Change", "Severity", "Rule", "Account", "Resource"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     names = document["account_names"]
     for change, items in (("new", new), ("fixed", fixed)):
         for f in items:
@@ -418,7 +419,7 @@ def step_check(run: DemoRun) -> None:
     }
     table = Table(title="planted in the stand-in, and what the product reported")
     for column in ("Kind", "Planted", "Expected", "Reported"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     expected_findings: set[tuple[str | None, str | None, str | None, str | None]] = set()
     expected_drift: set[tuple[str | None, str | None, str | None]] = set()
     trapped: list[dict[str, Any]] = []
@@ -606,7 +607,7 @@ _OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 def _organization_table(spec: Spec, seeded: Any) -> Table:
     table = Table(title=f"organization {seeded.organization_id}")
     for column in ("OU", "Id", "Accounts", "Policies attached"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     docs = _documents_by_target(spec)
     table.add_row(
         "root",
@@ -636,7 +637,7 @@ def _estates_table(spec: Spec, world: Any) -> Table:
     names = {a.id: a.name for a, _ in spec.accounts()}
     table = Table(title="workloads")
     for column in ("Account", "Region", "VPCs", "Subnets", "Instances", "Network", "Purpose"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
 
     def count(ids: dict[str, str], prefix: str) -> str:
         return str(sum(1 for name in ids if name.startswith(prefix)))
@@ -684,7 +685,7 @@ def _planted_table(spec: Spec) -> Table:
     names = {a.id: a.name for a, _ in spec.accounts()}
     table = Table(title="planted on purpose")
     for column in ("Kind", "What", "Where", "Detail"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     for item in PLANTED:
         where = f"{item.account} {names.get(item.account, '')} {item.region}"
         table.add_row(item.kind, item.title, where, item.detail)
@@ -696,7 +697,7 @@ def _audit_table(checks: list[Any]) -> Table:
 
     table = Table(title="audit: records that did not pass")
     for column in ("Account", "Region", "Control", "Status", "Detail"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     for check in checks:
         style = "red" if check.status == "drift" else "yellow"
         table.add_row(
@@ -712,12 +713,13 @@ def _audit_table(checks: list[Any]) -> Table:
 def _findings_table(findings: list[dict[str, Any]], names: dict[str, str]) -> Table:
     table = Table(title="findings (report.html shows each path on the graph)")
     for column in ("Severity", "Rule", "Account", "Region", "Resource", "Ports", "Source"):
-        table.add_column(column, overflow="fold")
+        add_column(table, column)
     for finding in findings:
         accepted = finding.get("accepted")
         account = finding["account"] or ""
         table.add_row(
-            finding["severity"] + (f" (accepted until {accepted['expires']})" if accepted else ""),
+            severity_markup(finding["severity"])
+            + (f" (accepted until {accepted['expires']})" if accepted else ""),
             finding["rule"],
             f"{names[account]} ({account})" if account in names else account,
             finding["region"] or "",

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from governance.lint import LintReport
+from ivs.terminal import add_column
 
 
 def print_report(report: LintReport, fmt: str = "text") -> None:
@@ -22,7 +23,7 @@ def print_report(report: LintReport, fmt: str = "text") -> None:
     if report.findings and console.is_terminal:
         table = Table(title="Policy lint")
         for column in ("Severity", "Code", "Policy", "Statement", "Message"):
-            table.add_column(column, overflow="fold")
+            add_column(table, column)
         for f in report.findings:
             style = "red" if f.severity == "error" else "yellow"
             table.add_row(
