@@ -134,10 +134,6 @@ def run_audit(
         print_tables(result, spec, console)
     for line in warnings(result.acceptances, "drift record"):
         status.print(f"ivs: {line}", markup=False, highlight=False, soft_wrap=True)
-    if not result.assessed_anything:
-        raise InputError("nothing could be assessed", result.first_error())
-    if publish is not None:
-        publish(result, names)
     if not quiet and (fmt != "json" or out is not None):
         counts = result.counts()
         style = "bold red" if result.has_drift else "yellow" if counts["not_assessed"] else "green"
@@ -148,6 +144,10 @@ def run_audit(
             highlight=False,
             soft_wrap=True,
         )
+    if not result.assessed_anything:
+        raise InputError("nothing could be assessed", result.first_error())
+    if publish is not None:
+        publish(result, names)
     if result.has_drift or (fail_on_not_assessed and result.not_assessed):
         return 1
     return 0

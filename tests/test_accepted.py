@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -352,21 +351,3 @@ def test_drift_as_security_hub_findings(spec: Any) -> None:
         ("400000000002", "us-east-1"),
         ("500000000001", "eu-west-1"),
     }
-
-
-def test_lint_warns_of_expired_acceptances_and_unknown_rules(
-    tmp_path: Path, spec_fields: dict[str, Any]
-) -> None:
-    spec_fields["accepted"] = [
-        {**WEB, "expires": "2026-01-31"},
-        {**WEB, "rule": "internet-exposed-prot"},
-        {**EBS},  # an audit control
-    ]
-    shutil.copytree(Path(__file__).parent.parent / "stacks" / "policies", tmp_path / "policies")
-    path = tmp_path / "spec.yaml"
-    path.write_text(json.dumps({"ivs": spec_fields}, default=str))
-    run = CliRunner().invoke(app, ["policies", "lint", "--spec", str(path), "--format", "json"])
-    assert run.exit_code == 0, run.output  # warnings
-    found = [(f["code"], f["policy"]) for f in json.loads(run.stdout)["findings"]
-             if f["code"] in ("IVS-L014", "IVS-L015")]  # fmt: skip
-    assert found == [("IVS-L014", "ivs.accepted[0]"), ("IVS-L015", "ivs.accepted[1]")]

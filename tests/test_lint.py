@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -730,3 +731,25 @@ def test_a_policy_file_that_is_not_a_document_exits_2(
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"ivs: {file}") and len(line) < 800
+
+
+_WEB = {"rule": "internet-exposed-port", "account": "*", "reason": "the web tier",
+        "owner": "web team", "expires": "2099-12-31"}  # fmt: skip
+
+
+def test_lint_warns_of_expired_acceptances_and_unknown_rules(
+    tmp_path: Path, spec_fields: dict[str, Any]
+) -> None:
+    spec_fields["accepted"] = [
+        {**_WEB, "expires": "2026-01-31"},
+        {**_WEB, "rule": "internet-exposed-prot"},
+        {**_WEB, "rule": "ebs-encryption-by-default"},  # an audit control
+    ]
+    shutil.copytree(Path(__file__).parent.parent / "stacks" / "policies", tmp_path / "policies")
+    path = tmp_path / "spec.yaml"
+    path.write_text(json.dumps({"ivs": spec_fields}, default=str))
+    run = CliRunner().invoke(app, ["policies", "lint", "--spec", str(path), "--format", "json"])
+    assert run.exit_code == 0, run.output  # warnings
+    found = [(f["code"], f["policy"]) for f in json.loads(run.stdout)["findings"]
+             if f["code"] in ("IVS-L014", "IVS-L015")]  # fmt: skip
+    assert found == [("IVS-L014", "ivs.accepted[0]"), ("IVS-L015", "ivs.accepted[1]")]
