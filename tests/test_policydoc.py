@@ -1,8 +1,9 @@
-"""``ivs policy-doc``: the written IVS policy from the spec, as a document to sign."""
+"""``ivs policy-doc``: the written IVS policy from the spec, for signing (md, html, pdf)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html.parser
 import os
 import re
 from pathlib import Path
@@ -12,10 +13,10 @@ import pytest
 from conftest import EXAMPLE_SPEC
 from typer.testing import CliRunner
 
-from core.errors import InputError
+from core.errors import InputError, ToolMissingError
 from core.spec import Review, Spec
 from core.vocabulary import CCM_TITLES, SEVERITIES
-from governance import audit
+from governance import audit, policyprint
 from governance.controls import ALL_CONTROLS, CONTROLS_BY_ID
 from governance.policies import build_documents
 from governance.policydoc import (
@@ -25,6 +26,7 @@ from governance.policydoc import (
     render_policy_doc,
     write_policy_doc,
 )
+from governance.policyprint import render_policy_html, write_policy
 from governance.spec import spec_from_mapping
 from graph.rules import RULES, RULES_BY_ID
 from graph.rules.fleet import PREVENTED_BY
@@ -476,6 +478,7 @@ def test_no_line_of_the_policy_is_a_command(doc: str, spec_fields: dict[str, Any
 
 def test_same_spec_same_day_same_text(spec: Spec) -> None:
     assert render_policy_doc(spec, today=TODAY) == render_policy_doc(spec, today=TODAY)
+    assert render_policy_html(spec, today=TODAY) == render_policy_html(spec, today=TODAY)
 
 
 def test_written_atomically(spec: Spec, tmp_path: Path) -> None:
@@ -488,6 +491,119 @@ def test_written_atomically(spec: Spec, tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_policy_doc(spec, blocked / "policy.md", today=TODAY)
     assert blocked.read_text() == "x"
+
+
+class _Resources(html.parser.HTMLParser):
+    """Every tag of a page and the attributes that could load or link something."""
+
+    LOADING = frozenset({"src", "href", "srcset", "action", "data", "poster", "background"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.loading: list[tuple[str, str, str | None]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        self.loading += [(tag, name, value) for name, value in attrs if name in self.LOADING]
+        self.loading += [(tag, name, value) for name, value in attrs if name == "style"]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+def resources(page: str) -> _Resources:
+    parser = _Resources()
+    parser.feed(page)
+    return parser
+
+
+def test_html_loads_nothing_and_ends_with_the_signature_block(
+    spec: Spec, spec_fields: dict[str, Any]
+) -> None:
+    spec_fields["policies"][0]["description"] = (
+        'x <img src="https://evil.example/x.png"> ![p](https://evil.example/p.png) '
+        "[l](https://evil.example/) <https://evil.example/a> <script>alert(1)</script>"
+    )
+    hostile = spec_from_mapping(spec_fields, "test.yaml", base_dir=str(EXAMPLE_SPEC.parent))
+    for subject in (spec, hostile):
+        page = render_policy_html(subject, today=TODAY)
+        found = resources(page)
+        assert found.loading == []
+        assert not {"script", "link", "img", "iframe", "object", "embed", "a"} & set(found.tags)
+        css = "".join(found.styles)
+        assert "url(" not in css and "@import" not in css
+        assert "default-src 'none'" in page
+    assert "&lt;script&gt;" in page  # spec text is shown, never run
+
+    page = render_policy_html(spec, today=TODAY)
+    assert "size: A4" in page and 'content: "IVS-POL-001 version 1.0"' in page
+    approval = page[page.index('<section class="approval">') :]
+    assert "<h2>Approval</h2>" in approval
+    assert '<p class="role">Approver</p><p class="name">Chief Information Security Officer</p>' in (
+        approval
+    )
+    assert '<p class="role">Policy owner</p><p class="name">Cloud Centre of Excellence</p>' in (
+        approval
+    )
+    assert approval.count("<span>Signature</span>") == 2
+    assert approval.count("<span>Date</span>") == 2
+    assert "<h2>5. Policy statements</h2>" in page
+    assert "<td>critical</td>" in page and "<td>7 days</td>" in page
+
+
+@pytest.fixture(scope="module")
+def printed(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if policyprint.find_chromium() is None:
+        pytest.fail(
+            "Chromium is not installed: the PDF test needs it. Install it with "
+            "`apt-get install -y chromium` (`make browser` does)."
+        )
+    out = tmp_path_factory.mktemp("pdf") / "policy.pdf"
+    assert write_policy(spec, out, today=TODAY) == "pdf"
+    return out
+
+
+def test_pdf_is_printed_by_chromium(printed: Path) -> None:
+    data = printed.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 20_000  # some twenty pages of text, not an empty page
+    assert os.listdir(printed.parent) == ["policy.pdf"]  # no temp file left
+
+
+def test_without_chromium_the_pdf_says_what_to_do(
+    spec: Spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policyprint, "find_chromium", lambda: None)
+    with pytest.raises(ToolMissingError, match="install Debian's chromium"):
+        write_policy(spec, tmp_path / "policy.pdf", today=TODAY)
+    assert os.listdir(tmp_path) == []
+    result = CliRunner().invoke(
+        app, ["policy-doc", "--spec", str(EXAMPLE_SPEC), "--out", str(tmp_path / "p.pdf")]
+    )
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "chromium" in line and "--format html" in line
+
+
+def test_a_chromium_that_prints_nothing_is_one_line(
+    spec: Spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'ERROR: no display' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(policyprint, "find_chromium", lambda: str(fake))
+    out = tmp_path / "out" / "policy.pdf"
+    with pytest.raises(ToolMissingError, match=r"did not print the policy \(exit 1: ERROR"):
+        write_policy(spec, out, today=TODAY)
+    assert os.listdir(out.parent) == []
 
 
 # ---- the command line -------------------------------------------------------------------
@@ -504,6 +620,35 @@ def test_command_line(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2
     assert "nope.yaml: cannot read" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "starts"),
+    [
+        ("policy.html", [], "<!DOCTYPE html>"),
+        ("policy.txt", [], "# Infrastructure"),
+        ("policy.pdf", ["--format", "md"], "# Infrastructure"),
+        ("policy", ["--format", "html"], "<!DOCTYPE html>"),
+    ],
+)
+def test_the_format_follows_the_option_else_the_suffix(
+    tmp_path: Path, name: str, options: list[str], starts: str
+) -> None:
+    out = tmp_path / name
+    args = ["policy-doc", "--spec", str(EXAMPLE_SPEC), "--out", str(out), "--date", "2027-01-04"]
+    result = CliRunner().invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    written = out.read_text()
+    assert written.startswith(starts)
+    assert "2027-01-04" in written
+
+
+def test_a_bad_date_is_one_line(tmp_path: Path) -> None:
+    args = ["policy-doc", "--spec", str(EXAMPLE_SPEC), "--out", str(tmp_path / "p.md")]
+    result = CliRunner().invoke(app, [*args, "--date", "27/11/2026"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "ivs: --date: '27/11/2026' is not a date (YYYY-MM-DD)"
+    assert not (tmp_path / "p.md").exists()
 
 
 # ---- what the stacks create for the controls: the backup vault and role, the security services
