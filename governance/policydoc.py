@@ -47,10 +47,27 @@ from governance.controls import (
     CONTROLS,
     ORGANIZATION_CONTROLS,
     Control,
+    account_baseline,
+    approved_ami_owners,
+    backup_policy,
+    deny_default_vpc,
+    deny_image_export,
+    deny_leave_organization,
+    deny_public_images_snapshots,
+    deny_unencrypted_volumes,
+    ebs_encryption_default,
+    ec2_declarative_policy,
     parameters_for,
+    protect_flow_logs,
+    protect_governance_roles,
+    require_imdsv2,
+    require_tags_on_launch,
+    restrict_igw_attach,
+    restrict_pass_role,
+    restrict_regions,
+    security_services,
+    tag_policy,
 )
-from governance.controls.security_services import TITLES as SERVICE_TITLES
-from governance.controls.security_services import admin_words, administered
 from governance.policies.model import PolicyDocument
 
 TITLE = "Infrastructure and Virtualization Security Policy"
@@ -75,8 +92,9 @@ class Checks:
 DOCUMENT_RECORDS = (audit.POLICY_CONTENT, audit.POLICY_ATTACHMENT)
 
 #: The checks behind each statement of the policy, keyed by the policy's own statements
-#: (``scope``, ``segmentation``, ...) and by control id. Rule ids are plain strings here
-#: (governance does not import graph); the tests hold each to ``graph.rules.RULES_BY_ID``.
+#: (``scope``, ``segmentation``, ...) and by control id (each control's module spells its
+#: own). Rule ids are plain strings here (governance does not import graph); the tests hold
+#: each to ``graph.rules.RULES_BY_ID`` and every control to an entry.
 CHECKS: dict[str, Checks] = {
     # the policy's own statements
     "scope": Checks(
@@ -99,9 +117,9 @@ CHECKS: dict[str, Checks] = {
             "sensitive-in-public-subnet",
             "internet-exposed-instance-escalation",
         ),
-        controls=("restrict-igw-attach", "deny-default-vpc", "ec2-declarative-policy"),
+        controls=(restrict_igw_attach.ID, deny_default_vpc.ID, ec2_declarative_policy.ID),
     ),
-    "flow-logs": Checks(rules=("vpc-flow-logs-missing",), controls=("protect-flow-logs",)),
+    "flow-logs": Checks(rules=("vpc-flow-logs-missing",), controls=(protect_flow_logs.ID,)),
     "hygiene": Checks(
         rules=("default-sg-has-rules", "nacl-allow-all-ingress", "unrestricted-egress")
     ),
@@ -117,7 +135,7 @@ CHECKS: dict[str, Checks] = {
             "securityhub-disabled",
             "config-recorder-off",
         ),
-        controls=("backup-policy", "security-services"),
+        controls=(backup_policy.ID, security_services.ID),
     ),
     "vm-administration": Checks(
         rules=(
@@ -126,31 +144,31 @@ CHECKS: dict[str, Checks] = {
             "instance-role-escalation",
             "internet-exposed-instance-escalation",
         ),
-        controls=("restrict-pass-role", "protect-governance-roles"),
+        controls=(restrict_pass_role.ID, protect_governance_roles.ID),
     ),
     "custom-policies": Checks(audit=DOCUMENT_RECORDS),
     "review": Checks(audit=(audit.REVIEW_OVERDUE,)),
     # the controls (a control in a policy document is also checked by DOCUMENT_RECORDS)
-    "ebs-encryption-default": Checks(rules=("ebs-volume-unencrypted",)),
-    "deny-unencrypted-volumes": Checks(rules=("ebs-volume-unencrypted",)),
-    "deny-public-images-snapshots": Checks(rules=("snapshot-public", "image-public")),
-    "deny-image-export": Checks(),
-    "approved-ami-owners": Checks(rules=("instance-unapproved-image",)),
-    "require-imdsv2": Checks(rules=("instance-imdsv1-allowed",)),
-    "require-tags-on-launch": Checks(rules=("instance-missing-required-tags",)),
-    "restrict-regions": Checks(),
-    "deny-leave-organization": Checks(audit=(audit.ACCOUNT_IN_SPEC,)),
-    "protect-flow-logs": Checks(rules=("vpc-flow-logs-missing",)),
-    "protect-governance-roles": Checks(),
-    "restrict-pass-role": Checks(rules=("vm-admin-permission-broad", "instance-role-escalation")),
-    "deny-default-vpc": Checks(),
-    "restrict-igw-attach": Checks(),
-    "tag-policy": Checks(rules=("instance-missing-required-tags",)),
-    "backup-policy": Checks(rules=("instance-no-recent-backup",)),
-    "ec2-declarative-policy": Checks(
+    ebs_encryption_default.ID: Checks(rules=("ebs-volume-unencrypted",)),
+    deny_unencrypted_volumes.ID: Checks(rules=("ebs-volume-unencrypted",)),
+    deny_public_images_snapshots.ID: Checks(rules=("snapshot-public", "image-public")),
+    deny_image_export.ID: Checks(),
+    approved_ami_owners.ID: Checks(rules=("instance-unapproved-image",)),
+    require_imdsv2.ID: Checks(rules=("instance-imdsv1-allowed",)),
+    require_tags_on_launch.ID: Checks(rules=("instance-missing-required-tags",)),
+    restrict_regions.ID: Checks(),
+    deny_leave_organization.ID: Checks(audit=(audit.ACCOUNT_IN_SPEC,)),
+    protect_flow_logs.ID: Checks(rules=("vpc-flow-logs-missing",)),
+    protect_governance_roles.ID: Checks(),
+    restrict_pass_role.ID: Checks(rules=("vm-admin-permission-broad", "instance-role-escalation")),
+    deny_default_vpc.ID: Checks(),
+    restrict_igw_attach.ID: Checks(),
+    tag_policy.ID: Checks(rules=("instance-missing-required-tags",)),
+    backup_policy.ID: Checks(rules=("instance-no-recent-backup",)),
+    ec2_declarative_policy.ID: Checks(
         rules=("instance-imdsv1-allowed", "snapshot-public", "image-public")
     ),
-    "account-baseline": Checks(
+    account_baseline.ID: Checks(
         audit=(
             audit.EBS_ENCRYPTION,
             audit.EBS_KMS_KEY,
@@ -167,7 +185,7 @@ CHECKS: dict[str, Checks] = {
             "instance-imdsv1-allowed",
         ),
     ),
-    "security-services": Checks(
+    security_services.ID: Checks(
         audit=(audit.GUARDDUTY, audit.INSPECTOR_EC2, audit.SECURITYHUB),
         rules=("guardduty-disabled", "inspector-ec2-disabled", "securityhub-disabled"),
     ),
@@ -437,7 +455,7 @@ def _scope(facts: _Facts) -> list[str]:
     org = spec.organization
     members = list(spec.accounts())
     units = list(spec.units())
-    regions_limited = "restrict-regions" in facts.switched_on
+    regions_limited = restrict_regions.ID in facts.switched_on
     lines = [
         "## 2. Scope",
         "",
@@ -451,7 +469,7 @@ def _scope(facts: _Facts) -> list[str]:
         f"- **Governed regions:** {', '.join(spec.regions)}."
         + (
             " Regional services outside these regions are denied where the control "
-            "`restrict-regions` applies."
+            f"`{restrict_regions.ID}` applies."
             if regions_limited
             else ""
         ),
@@ -610,9 +628,10 @@ def _roles(facts: _Facts) -> list[str]:
         "- **Risk owners:** the owner named on each accepted risk answers for it until it expires.",
     ]
     if spec.fleet.delegated_admin_account is not None:
+        admin = security_services.admin_words(spec)
         lines.append(
             "- **Security operations:** run the organization's threat detection for every "
-            f"member account from the delegated administrator account {admin_words(spec)}."
+            f"member account from the delegated administrator account {admin}."
         )
     lines.append("")
     return lines
@@ -750,7 +769,7 @@ def _fleet(facts: _Facts) -> _Statement:
     ccm = ("IVS-04", "BCR-08", "LOG-05", "DSP-17")
     spec = facts.spec
     fleet = spec.fleet
-    titles = {**SERVICE_TITLES, "config": "AWS Config recording"}
+    titles = {**security_services.TITLES, "config": "AWS Config recording"}
     services = [titles[s] for s in fleet.security_services]
     lines = [
         "**Policy.**",
@@ -768,11 +787,11 @@ def _fleet(facts: _Facts) -> _Statement:
             f"- These services are on in every member account and governed region: "
             f"{', '.join(services)}."
         )
-    delegated = [SERVICE_TITLES[s] for s in administered(spec)]
+    delegated = [security_services.TITLES[s] for s in security_services.administered(spec)]
     if delegated:
         lines.append(
             f"- {', '.join(delegated)} are administered for every member account by the "
-            f"delegated administrator account {admin_words(spec)}."
+            f"delegated administrator account {security_services.admin_words(spec)}."
         )
     lines += []
     why = (
