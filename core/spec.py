@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -33,7 +33,7 @@ from ruamel.yaml.error import YAMLError
 
 from core.errors import InputError, shown
 from core.jsonio import read_json
-from core.vocabulary import ADMIN_PORTS, DATABASE_PORTS, PolicyKind
+from core.vocabulary import ADMIN_PORTS, DATABASE_PORTS, SEVERITIES, PolicyKind, Severity
 
 NAMESPACE = "ivs"
 ROOT = "root"
@@ -234,13 +234,68 @@ _LIMIT_PREFIX = {
 
 
 class Review(_Model):
-    """IVS-01: the written policy is approved and reviewed at least yearly."""
+    """IVS-01: the written policy is approved and reviewed at least yearly.
+
+    Besides owner, approver and dates, the document's control data: its id and version,
+    the change history (the version in force is one of its entries, when there are any),
+    and the days allowed to remediate a finding of each severity (:data:`REMEDIATION_DAYS`
+    unless overridden, one severity or all; never longer for a higher severity).
+    """
+
+    class Change(_Model):
+        """One entry of the policy's change history."""
+
+        version: str = Field(min_length=1)
+        date: dt.date
+        author: str = Field(min_length=1)
+        summary: str = Field(min_length=1)
+
+    #: Days to remediate a finding of each severity, from the day it is first reported.
+    REMEDIATION_DAYS: ClassVar[dict[Severity, int]] = {
+        "critical": 7,
+        "high": 30,
+        "medium": 90,
+        "low": 180,
+    }
 
     owner: str = "Cloud Centre of Excellence"
     approver: str = "CISO"
     approved_on: dt.date | None = None
     last_reviewed: dt.date | None = None
     review_interval_days: int = Field(365, ge=1, le=365)
+    document_id: str = Field("IVS-POL-001", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    version: str = Field("1.0", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+    history: list[Change] = []
+    remediation_days: dict[Severity, int] = dict(REMEDIATION_DAYS)
+
+    @field_validator("remediation_days", mode="before")
+    @classmethod
+    def _every_severity(cls, value: Any) -> Any:
+        # a partial mapping overrides the defaults of the severities it names
+        return {**cls.REMEDIATION_DAYS, **value} if isinstance(value, Mapping) else value
+
+    @field_validator("remediation_days")
+    @classmethod
+    def _in_order(cls, value: dict[Severity, int]) -> dict[Severity, int]:
+        days = [value[severity] for severity in SEVERITIES]
+        if min(days) < 1:
+            raise ValueError("a remediation deadline is at least 1 day")
+        if days != sorted(days):
+            raise ValueError(
+                "a higher severity must not have a longer deadline ("
+                + ", ".join(f"{s} {value[s]}" for s in SEVERITIES)
+                + ")"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _version_in_history(self) -> Review:
+        versions = [change.version for change in self.history]
+        if versions and self.version not in versions:
+            raise ValueError(
+                f"version {shown(self.version)} is not in the history ({', '.join(versions)})"
+            )
+        return self
 
 
 SecurityService = Literal["guardduty", "inspector-ec2", "securityhub", "config"]

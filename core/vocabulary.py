@@ -30,13 +30,16 @@ def at_or_above(severity: str, threshold: str) -> bool:
 
 # ---- CSA Cloud Controls Matrix ----------------------------------------------------------
 
-#: CSA CCM v4 control titles, for the ids the controls and rules name.
+#: CSA CCM v4 control titles: the whole IVS domain (the written policy cites it), and the
+#: other ids the controls and rules name.
 CCM_TITLES: dict[str, str] = {
     "IVS-01": "Infrastructure and Virtualization Security Policy and Procedures",
+    "IVS-02": "Capacity and Resource Planning",
     "IVS-03": "Network Security",
     "IVS-04": "OS Hardening and Base Controls",
     "IVS-05": "Production and Non-Production Environments",
     "IVS-06": "Segmentation and Segregation",
+    "IVS-07": "Migration to Cloud Environments",
     "IVS-08": "Network Architecture Documentation",
     "IVS-09": "Network Defense",
     "BCR-08": "Backup",

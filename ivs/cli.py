@@ -8,6 +8,7 @@ error: one line (``ivs: internal error: <type>: <message>``), never mistaken for
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 import traceback
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line
+from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line, shown
 from core.vocabulary import SEVERITIES
 
 app = typer.Typer(
@@ -398,17 +399,46 @@ def vend(
     )
 
 
+class PolicyDocFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+def iso_date(value: str | None, option: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` option's date (None when not given); InputError otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(option, f"{shown(value)} is not a date (YYYY-MM-DD)") from None
+
+
 @app.command("policy-doc")
 @cli_errors
 def policy_doc(
     spec: Path = typer.Option(..., "--spec", help=SPEC_HELP),
-    out: Path = typer.Option(..., "--out", help="Markdown file to write."),
+    out: Path = typer.Option(..., "--out", help="File to write (.md, .html or .pdf)."),
+    fmt: PolicyDocFormat | None = typer.Option(
+        None,
+        "--format",
+        help="md, html, or pdf for signing (printed by chromium); default from the suffix "
+        "of --out, else md.",
+    ),
+    date: str | None = typer.Option(
+        None,
+        "--date",
+        help="The document's date, YYYY-MM-DD (default today): reviews and accepted risks "
+        "are measured against it.",
+    ),
 ) -> None:
-    """Write the infrastructure and virtualization security policy (IVS-01) in words."""
-    from governance.policydoc import write_policy_doc
+    """Write the infrastructure and virtualization security policy (IVS-01) for signing."""
+    from governance.policyprint import write_policy
     from governance.spec import load_spec
 
-    write_policy_doc(load_spec(spec), out)
+    today = iso_date(date, "--date")
+    write_policy(load_spec(spec), out, fmt.value if fmt else None, today=today)
     typer.echo(f"wrote {out}")
 
 

@@ -87,6 +87,6 @@ CONTROL = Control(
     parameters=Parameters,
     words=words,
     enforcement="one Pulumi stack per member account (`baseline-<account-id>`, the "
-    "`AccountBaseline` component), applied by `ivs baseline apply` and by `ivs vend` "
-    "when an account is created or moved.",
+    "`AccountBaseline` component), applied by the deployment pipeline to every member "
+    "account and by account vending when an account is created or moved.",
 )

@@ -85,6 +85,6 @@ CONTROL = Control(
     "designates the delegated administrator for each service, and in the delegated "
     "administrator account the organization configuration enables every member "
     "(GuardDuty `auto_enable_organization_members` ALL, Inspector and Security Hub "
-    "auto-enable for new members and enabled in the existing ones); `ivs audit` reads "
-    "each member account and region back.",
+    "auto-enable for new members and enabled in the existing ones); the drift audit "
+    "reads each member account and region back.",
 )
