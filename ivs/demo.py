@@ -199,11 +199,12 @@ def step_plan(run: DemoRun) -> None:
 
 
 def step_policy_text(run: DemoRun) -> None:
-    from governance.policydoc import write_policy_doc
+    from governance.policyprint import write_policy
 
     path = run.out / "policy.md"
-    write_policy_doc(run.require_spec(), path)
-    run.written.append(path)
+    for written in (path, run.out / "policy.html"):  # the HTML to print and sign
+        write_policy(run.require_spec(), written)
+        run.written.append(written)
     headings = [
         line[3:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("## ")
     ]

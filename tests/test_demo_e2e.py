@@ -163,6 +163,7 @@ def test_demo_exits_zero_and_writes_every_file(demo: Outcome) -> None:
         "findings.json",
         "findings.sarif",
         "policy.md",
+        "policy.html",
         "audit.json",
         "demo-world.json",
         "lint.json",
