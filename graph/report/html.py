@@ -1,8 +1,9 @@
 """The exposure report as one self-contained HTML file (``ivs exposure --format html``).
 
-The page works offline in any browser: its styles and scripts are inline, and the graph
-drawing library is vis-network as the ``pyvis`` package ships it, read at render time
-(nothing of it is kept in this repository). It shows:
+The page works offline in any browser: its styles and scripts are inline, and so is the
+graph drawing library, vis-network's standalone build kept byte for byte as its npm
+package ships it (``assets/vis-network.min.js``; version, licence and checksum in
+``assets/vis-network.md``). It shows:
 
 - a summary: findings by severity and by CCM control, assessed and not-assessed
   accounts and regions, what the snapshot did not contain;
@@ -44,9 +45,13 @@ from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, re
 from graph.report.topology import Topology
 from graph.rules import INTERNET_RULE_IDS, fleet
 
-VIS_PACKAGE = "pyvis"
-VIS_SCRIPT = "lib/vis-9.1.2/vis-network.min.js"
 _ASSETS = resources.files("graph.report") / "assets"
+#: vis-network's standalone UMD build as its npm package ships it, kept byte for byte
+#: (version, licence and checksum in ``assets/vis-network.md``).
+VIS_SCRIPT = "vis-network.min.js"
+VIS_VERSION = "10.1.5"
+VIS_SHA256 = "b427322ad953d70ab75d1b798ebb8349863502f244e02de3e12a4ab7dfeddf2c"
+_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S*\s*$")
 _JSON_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -124,14 +129,10 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def vis_script() -> str:
-    """vis-network's standalone build, from the installed ``pyvis`` package."""
-    try:
-        text = (resources.files(VIS_PACKAGE) / VIS_SCRIPT).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as err:  # pragma: no cover - packaging
-        raise RuntimeError(
-            f"the HTML report needs {VIS_PACKAGE} (pip install pyvis): {err}"
-        ) from err
-    return _inline_script(text, f"{VIS_PACKAGE}/{VIS_SCRIPT}")
+    """vis-network's standalone build as the page inlines it: without the comment that
+    points at its source map (a file the page does not carry)."""
+    text = (_ASSETS / VIS_SCRIPT).read_text(encoding="utf-8")
+    return _inline_script(_SOURCE_MAP.sub("\n", text), VIS_SCRIPT)
 
 
 def _inline_script(text: str, name: str) -> str:
