@@ -6,13 +6,23 @@ subnet) and a private subnet of app servers behind an internet-facing load balan
 a dev VPC peered into prod. Account 222222222222 has a VPC in us-east-1 with a default
 security group that has rules, and an ``@`` mention in a tag; in eu-west-1 it was not
 collected (AccessDenied), so it must be reported as not assessed.
+
+The report tests open pages in real headless Chromium (Debian's ``chromium``, driven by
+Playwright): :func:`launch` starts it, :class:`Page` loads a report and keeps what it said
+on the console and what it asked for. Chromium is part of the project's set-up: when it
+is missing the tests fail (they do not skip), saying how to install it.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sandbox.raw import RawRegion, perm
 
@@ -112,3 +122,72 @@ def exposure_result(root: Path) -> Any:
 
     graph = build_graph(load_snapshot(write_org_snapshot(root)))
     return ExposureResult(analyse_graph(graph, Zones(), Exposure()), graph)
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _chromium_path() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.fail(
+            f"Chromium is not installed ({CHROMIUM}): the browser test needs it. "
+            "Install it with `apt-get install -y chromium` (make setup does)."
+        )
+    return path
+
+
+@contextmanager
+def launch() -> Iterator[Any]:
+    """A headless Chromium (one per test module: it takes a second to start)."""
+    executable = _chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the browser test needs the playwright package (pip install -e .[dev])")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Page:
+    """A loaded report page with what it said on the console and what it asked for."""
+
+    def __init__(self, browser: Any, path: Path, fragment: str = "") -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", self._request)
+        self.page.goto(path.as_uri() + fragment)
+        self.page.wait_for_function("() => window.ivsReport && window.ivsReport.net.network")
+
+    def settled(self) -> None:
+        """Wait until the graph has been laid out and fitted."""
+        self.page.wait_for_selector('#graph[data-settled="1"]', timeout=10_000)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _request(self, request: Any) -> None:
+        # the page's own file, and what it makes in memory (a CSV download), stay local
+        if not request.url.startswith(("file://", "blob:", "data:")):
+            self.requests.append(request.url)

@@ -42,7 +42,7 @@ from typing import Any
 
 from core.jsonio import atomic_write_text
 from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
-from graph.report.topology import Topology
+from graph.report.topology import EDGE_STYLES, NODE_STYLES, Topology
 from graph.rules import INTERNET_RULE_IDS, fleet
 
 _ASSETS = resources.files("graph.report") / "assets"
@@ -185,6 +185,9 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             "collected_at": document.get("collected_at"),
             "version": _version(),
         },
+        "account_names": {
+            str(k): str(v) for k, v in (document.get("account_names") or {}).items() if v
+        },
         "assessed": document.get("assessed", []),
         "not_assessed": gaps,
         "kinds_not_seen": document.get("kinds_not_seen", {}),
@@ -220,6 +223,7 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
         "findings": findings,
         "hops": [list(hop) for hop in hops],
         "net": overview,
+        "styles": {"nodes": NODE_STYLES, "edges": EDGE_STYLES},
     }
 
 

@@ -22,6 +22,7 @@
   var ZONE_MORE = ["#f76707", "#e64980", "#74b816", "#15aabf", "#ae3ec9", "#fab005", "#495057"];
   var RULES = {};
   DATA.rules.forEach(function (r) { RULES[r.id] = r; });
+  var NAMES = DATA.account_names || {}; // account id -> its name, where the document has it
   // paths are stored as indexes into one table of hops
   DATA.findings.forEach(function (f) {
     f.path = f.path.map(function (i) { var h = DATA.hops[i]; return { hop: h[0], why: h[1] }; });
@@ -58,6 +59,9 @@
     var i = order.indexOf(zone);
     return ZONE_MORE[(i < 0 ? zone.length : i) % ZONE_MORE.length];
   }
+  // an account as the page shows it: "payments-prod (123456789012)", or its id
+  function acctName(id) { return id && NAMES[id] ? NAMES[id] + " (" + id + ")" : String(id || ""); }
+  function acctShort(id) { return (id && NAMES[id]) || String(id || ""); }
   function shortTime(iso) { return iso ? String(iso).replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : "-"; }
   function traffic(parts) {
     return parts.map(function (p) {
@@ -347,6 +351,7 @@
           state.text = c.internet ? "internet" : "zone:" + from;
           state.zoneTo = to;
           byId("text-filter").value = state.text + " \u2192 " + to;
+          state.limit = PAGE;
           renderTable();
           byId("findings-section").scrollIntoView({ behavior: "smooth" });
         });
@@ -378,6 +383,10 @@
     zoneKids: {}, // zone node -> its VPCs
     vpcZone: {}, // VPC -> the zone it is grouped under
     shownCache: {}, // parent -> drawn and hidden children, until the next refresh
+    sizes: {}, // node -> its drawn size (for its label), once drawn
+    frames: [], // open nodes: the frame around what each holds
+    focus: null, // the node opened last: what Fit shows when everything is too much
+    sameName: {}, // VPC -> true where another of its account and region has its name
     network: null,
     nodes: null,
     visEdges: null
@@ -392,6 +401,14 @@
     register("internet", "internet", null, {});
     DATA.net.accounts.forEach(function (a) { register("acct:" + a.id, "account", null, a); net.acctKids["acct:" + a.id] = []; });
     DATA.net.zones.forEach(function (z) { register("zone:" + z.id, "zone", null, z); net.zoneKids["zone:" + z.id] = []; });
+    var names = {};
+    DATA.net.vpcs.forEach(function (v) {
+      var key = [v.label || v.id, v.a, v.r].join("\u0000");
+      (names[key] = names[key] || []).push(v.id);
+    });
+    Object.keys(names).forEach(function (key) {
+      if (names[key].length > 1) names[key].forEach(function (id) { net.sameName[id] = true; });
+    });
     DATA.net.vpcs.forEach(function (v) {
       var zone = "zone:" + (v.zone || "unknown");
       register(v.id, "vpc", null, v); // its parent is set by the grouping (applyMode)
@@ -536,51 +553,53 @@
     return cur || null;
   }
 
+  var NODE_ST = DATA.styles.nodes, EDGE_ST = DATA.styles.edges;
+  var FONT_FACE = "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif";
+
   function nodeStyle(id) {
     var info = net.info[id], d = info.data || {};
     var sevColor = d.sev ? SEV_COLOR[d.sev] : null;
-    var base = { id: id, kind: info.kind, font: { face: "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif", size: 13, color: "#172033", multi: false } };
+    var key = info.kind === "subnet" ? (d.public ? "subnet-public" : "subnet-private") : info.kind;
+    var st = NODE_ST[key] || {};
+    var base = { id: id, kind: info.kind, style: key, shape: st.shape, font: { face: FONT_FACE, size: 13, color: "#172033", multi: false } };
     var open = !!net.expanded[id];
+    function font(extra) { return Object.assign({}, base.font, extra); }
     if (info.kind === "internet") {
-      // on the zone ring the internet and the zones stay where they are put
-      return Object.assign(base, { label: "Internet", physics: net.mode !== "zone", shape: "circle", color: { background: "#101a2e", border: "#101a2e", highlight: { background: "#1f2f52", border: "#101a2e" } }, font: { color: "#ffffff", size: 15, face: base.font.face }, margin: 16, borderWidth: 2 });
+      return Object.assign(base, { label: "Internet", color: { background: st.fill, border: st.line, highlight: { background: "#1f2f52", border: st.line } }, font: font({ color: "#ffffff", size: 15 }), margin: 16, borderWidth: 2 });
     }
     if (info.kind === "zone") {
       var zcol = zoneColor(d.id);
       var zLabel = d.id + "\n" + plural(d.vpcs, "VPC") + " \u00b7 " + (d.n ? plural(d.n, "finding") : "no findings");
-      return Object.assign(base, { label: zLabel, shape: "dot", size: 14 + 4 * Math.log(1 + d.vpcs), physics: false, borderWidth: sevColor ? 4 : 2, color: { background: tint(zcol, open ? 0.25 : 0.85), border: sevColor || zcol, highlight: { background: tint(zcol, 0.6), border: "#3b5bdb" }, hover: { background: tint(zcol, 0.65), border: sevColor || zcol } }, shapeProperties: { borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 14, color: "#172033", strokeWidth: 4, strokeColor: "#ffffff" }) });
+      return Object.assign(base, { label: zLabel, size: 14 + 4 * Math.log(1 + d.vpcs), borderWidth: sevColor ? 4 : 2, color: { background: tint(zcol, open ? 0.25 : 0.85), border: sevColor || zcol, highlight: { background: tint(zcol, 0.6), border: "#3b5bdb" }, hover: { background: tint(zcol, 0.65), border: sevColor || zcol } }, shapeProperties: { borderDashes: open ? [6, 4] : false }, font: font({ size: 14, strokeWidth: 4, strokeColor: "#ffffff" }) });
     }
     if (info.kind === "account") {
-      var acctLabel = d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
-      var fill = sevColor ? tint(sevColor, open ? 0.08 : 0.22) : (open ? "#f6f8fb" : "#eef1f6");
-      return Object.assign(base, { label: acctLabel, shape: "dot", size: 12 + 5 * Math.log(1 + d.vpcs), borderWidth: 2.5, color: { background: fill, border: sevColor || "#9aa6b8", highlight: { background: "#eef3ff", border: "#3b5bdb" }, hover: { background: tint(sevColor || "#9aa6b8", 0.35), border: sevColor || "#9aa6b8" } }, shapeProperties: { borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 12, color: "#3d4a5c" }) });
+      var acctLabel = (NAMES[d.id] ? NAMES[d.id] + "\n" : "") + d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
+      var fill = sevColor ? tint(sevColor, open ? 0.08 : 0.22) : (open ? "#f6f8fb" : st.fill);
+      return Object.assign(base, { label: acctLabel, size: 12 + 5 * Math.log(1 + d.vpcs), borderWidth: 2.5, color: { background: fill, border: sevColor || st.line, highlight: { background: "#eef3ff", border: "#3b5bdb" }, hover: { background: tint(sevColor || st.line, 0.35), border: sevColor || st.line } }, shapeProperties: { borderDashes: open ? [5, 4] : false }, font: font({ size: 12, color: "#3d4a5c" }) });
     }
     if (info.kind === "vpc") {
       var zc = zoneColor(d.zone);
-      var vLabel = (d.label || d.id) + "\n" + (d.label ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + d.a + " \u00b7 " + d.r;
+      // the name, told apart by its id where another VPC of its account and region has it
+      var name = (d.label || d.id) + (d.label && net.sameName[d.id] ? " \u00b7 " + d.id : "");
+      var vLabel = name + "\n" + (d.label && !net.sameName[d.id] ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + acctShort(d.a) + " \u00b7 " + d.r;
       // under its zone a VPC needs neither its zone nor its CIDRs to be told apart
-      if (net.mode === "zone" && !open) vLabel = (d.label || d.id) + "\n" + d.a + " \u00b7 " + d.r;
-      return Object.assign(base, { label: vLabel, shape: "box", margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 12 }) });
+      if (net.mode === "zone" && !open) vLabel = name + "\n" + acctShort(d.a) + " \u00b7 " + d.r;
+      return Object.assign(base, { label: vLabel, margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: font({ size: 12 }) });
     }
     if (info.kind === "subnet") {
       var sLabel = (d.label || d.id) + "\n" + (d.cidrs || "") + (d.public ? " \u00b7 public" : " \u00b7 private");
-      return Object.assign(base, { label: sLabel, shape: "box", margin: 7, borderWidth: sevColor ? 2.5 : 1, color: { background: d.public ? "#fff4e0" : "#f1f3f6", border: sevColor || (d.public ? "#f0a43a" : "#b7c0cd"), highlight: { background: "#eef3ff", border: "#3b5bdb" } }, shapeProperties: { borderRadius: 4, borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 11 }) });
+      return Object.assign(base, { label: sLabel, margin: 7, borderWidth: sevColor ? 2.5 : 1, color: { background: st.fill, border: sevColor || st.line, highlight: { background: "#eef3ff", border: "#3b5bdb" } }, shapeProperties: { borderRadius: 4, borderDashes: open ? [5, 4] : false }, font: font({ size: 11 }) });
     }
     if (info.kind === "eni") {
-      var eLabel = d.label || d.instance || d.id;
-      return Object.assign(base, { label: eLabel, shape: "dot", size: d.n ? 11 : 8, borderWidth: sevColor ? 3.5 : 1, color: { background: zoneColor(d.zone), border: sevColor || "#ffffff", highlight: { background: zoneColor(d.zone), border: "#3b5bdb" } }, font: Object.assign({}, base.font, { size: 10, color: "#3d4a5c" }) });
+      return Object.assign(base, { label: d.label || d.instance || d.id, size: d.n ? 11 : 8, borderWidth: sevColor ? 3.5 : 1, color: { background: zoneColor(d.zone), border: sevColor || "#ffffff", highlight: { background: zoneColor(d.zone), border: "#3b5bdb" } }, font: font({ size: 10, color: "#3d4a5c" }) });
     }
-    if (info.kind === "internet-gateway" || info.kind === "egress-only-internet-gateway") {
-      return Object.assign(base, { label: info.kind === "internet-gateway" ? "IGW" : "EIGW", shape: "diamond", size: 11, color: { background: "#34425c", border: "#101a2e" }, font: Object.assign({}, base.font, { size: 10 }) });
-    }
-    if (info.kind === "nat-gateway") {
-      return Object.assign(base, { label: "NAT", shape: "triangle", size: 10, color: { background: "#7b8aa3", border: "#4a566b" }, font: Object.assign({}, base.font, { size: 10 }) });
-    }
+    var small = { "internet-gateway": ["IGW", 11], "egress-only-internet-gateway": ["EIGW", 11], "nat-gateway": ["NAT", 10] }[info.kind];
+    if (small) return Object.assign(base, { label: small[0], size: small[1], color: { background: st.fill, border: st.line }, font: font({ size: 10 }) });
     if (info.kind === "transit-gateway") {
-      return Object.assign(base, { label: (d.label || "TGW") + "\n" + id, shape: "hexagon", size: 16, color: { background: "#7048e8", border: "#5f3dc4" }, font: Object.assign({}, base.font, { size: 10 }) });
+      return Object.assign(base, { label: (d.label || "TGW") + "\n" + id, size: 16, color: { background: st.fill, border: st.line }, font: font({ size: 10 }) });
     }
     if (info.kind === "load-balancer") {
-      return Object.assign(base, { label: (d.label || "load balancer") + (d.scheme === "internet-facing" ? "\ninternet-facing" : ""), shape: "square", size: 11, borderWidth: sevColor ? 3 : 1, color: { background: "#ffa94d", border: sevColor || "#e8590c" }, font: Object.assign({}, base.font, { size: 10 }) });
+      return Object.assign(base, { label: (d.label || "load balancer") + (d.scheme === "internet-facing" ? "\ninternet-facing" : ""), size: 11, borderWidth: sevColor ? 3 : 1, color: { background: st.fill, border: sevColor || st.line }, font: font({ size: 10 }) });
     }
     return Object.assign(base, { label: id, shape: "dot", size: 6 });
   }
@@ -602,29 +621,18 @@
     Object.keys(net.expanded).forEach(function (id) {
       if (!net.expanded[id] || !limitOf(id) || !isVisible(id)) return;
       var s = shownChildren(id);
-      if (s.hidden.length) out.push({ id: "more:" + id, parent: id, count: s.hidden.length, edge: limitOf(id).edge });
+      if (s.hidden.length) out.push({ id: "more:" + id, parent: id, count: s.hidden.length });
     });
     return out;
   }
 
-  var EDGE_STYLE = {
-    contains: { color: "#c9d1dc", width: 1, dashes: false },
-    internet: { color: "#e03131", width: 1.5, dashes: [4, 4] },
-    gateway: { color: "#8a94a6", width: 1.2, dashes: [4, 4] },
-    attached: { color: "#7b8aa3", width: 1.5, dashes: false },
-    route: { color: "#f0a43a", width: 1.2, dashes: [3, 3] },
-    in: { color: "#d5dbe4", width: 1, dashes: false },
-    "in-subnet": { color: "#b7c0cd", width: 1, dashes: false },
-    forwards: { color: "#e8590c", width: 1.5, dashes: [2, 3] },
-    peering: { color: "#0ca678", width: 2.5, dashes: false },
-    tgw: { color: "#7048e8", width: 2, dashes: false }
-  };
-
-  function visibleEdges() {
+  function visibleEdges(parentOf) {
     var agg = {};
     net.edges.forEach(function (e) {
       var a = rep(e.a), b = rep(e.b);
       if (!a || !b || a === b) return;
+      // what a node holds is drawn inside its frame: no edge says it again
+      if (parentOf[a] === b || parentOf[b] === a) return;
       // an internet gateway is drawn as an edge from the internet only where something is
       // exposed through it, until its VPC is open
       if (e.kind === "internet" && !e.exposed && b !== e.b) return;
@@ -640,62 +648,205 @@
       if (e.id && item.ids.indexOf(e.id) < 0) item.ids.push(e.id);
     });
     return Object.keys(agg).map(function (k) {
-      var e = agg[k], st = EDGE_STYLE[e.kind] || EDGE_STYLE.contains;
+      var e = agg[k];
       if (e.kind === "zone") return zoneEdge(e);
-      if (e.kind === "internet" && !e.exposed) st = EDGE_STYLE.gateway;
+      var style = e.kind === "internet" && !e.exposed ? "gateway" : e.kind, st = EDGE_ST[style];
       var width = st.width * (e.count > 1 ? Math.min(3, 1 + Math.log(e.count) / 2) : 1);
-      var label;
-      if (e.kind === "peering") label = e.ids.length > 1 ? plural(e.ids.length, "peering") : "peering";
-      var edge = { id: e.id, from: e.from, to: e.to, kind: e.kind, ids: e.ids, width: width, baseWidth: width, color: { color: st.color, highlight: "#3b5bdb", opacity: 1 }, dashes: st.dashes, arrows: e.kind === "internet" || e.kind === "forwards" ? { to: { enabled: true, scaleFactor: 0.5 } } : undefined, smooth: false };
-      if (label) { edge.label = label; edge.font = { size: 10, color: "#0b7a5a", strokeWidth: 3, strokeColor: "#ffffff", align: "middle" }; }
+      var edge = { id: e.id, from: e.from, to: e.to, kind: e.kind, style: style, ids: e.ids, width: width, baseWidth: width, color: { color: st.color, highlight: "#3b5bdb", opacity: 1 }, dashes: st.dashes, arrows: st.arrow ? { to: { enabled: true, scaleFactor: 0.5 } } : undefined, smooth: false };
+      if (e.kind === "peering") { edge.label = e.ids.length > 1 ? plural(e.ids.length, "peering") : "peering"; edge.font = { size: 10, color: "#0b7a5a", strokeWidth: 3, strokeColor: "#ffffff", align: "middle" }; }
       return edge;
     });
   }
 
   function zoneEdge(e) {
-    var z = e.zone, color = z.forbidden ? "#e03131" : "#4c6ef5";
+    var z = e.zone, style = z.forbidden ? "zone-forbidden" : "zone-allowed", color = EDGE_ST[style].color;
     var width = 1.5 + 4 * (z.weight || 0.2);
-    var edge = { id: e.id, from: e.from, to: e.to, kind: "zone", ids: [], width: width, baseWidth: width, color: { color: color, highlight: "#3b5bdb", opacity: z.forbidden ? 0.9 : 0.55 }, dashes: false, arrows: { to: { enabled: true, scaleFactor: 0.8 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.18 }, traffic: z.traffic, forbidden: z.forbidden, findings: z.findings };
+    var edge = { id: e.id, from: e.from, to: e.to, kind: "zone", style: style, ids: [], width: width, baseWidth: width, color: { color: color, highlight: "#3b5bdb", opacity: z.forbidden ? 0.9 : 0.55 }, dashes: false, arrows: { to: { enabled: true, scaleFactor: 0.8 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.18 }, traffic: z.traffic, forbidden: z.forbidden, findings: z.findings };
     if (z.findings) { edge.label = plural(z.findings, "finding"); edge.font = { size: 11, color: z.forbidden ? "#c92a2a" : "#3b5bdb", strokeWidth: 4, strokeColor: "#ffffff", align: "middle" }; }
     return edge;
   }
 
+  // ---- layout -------------------------------------------------------------------------
+  // Every drawn node has a place worked out from what holds it, the same each time: an
+  // open node is a frame with its own node on top and what it holds in rows below, each
+  // row a block of its own, so that no two nodes overlap however many are open. Closed
+  // top-level nodes (zones and the internet) sit on a ring, so their paths are chords.
+  var GAP = 28; // between two blocks
+  var INNER = 14; // inside a frame, around what it holds
+  var RING_MAX = 12;
+  var KIND_ORDER = { "internet-gateway": 0, "egress-only-internet-gateway": 0, "nat-gateway": 1, "load-balancer": 2, "transit-gateway": 3, account: 4, zone: 4, vpc: 5, subnet: 6, eni: 7, more: 9 };
+  var measure = document.createElement("canvas").getContext("2d");
+
+  function estimate(n) {
+    // the box vis-network draws for a node, before it has drawn it (label below a shape,
+    // or inside a box or circle); measured sizes replace it once drawn
+    var size = (n.font && n.font.size) || 13, lines = String(n.label || "").split("\n"), w = 0;
+    measure.font = size + "px " + FONT_FACE;
+    lines.forEach(function (line) { w = Math.max(w, measure.measureText(line).width); });
+    var h = lines.length * size * 1.25, border = 2 * (n.borderWidth || 1);
+    if (n.shape === "box") {
+      var m = typeof n.margin === "number" ? { top: n.margin, bottom: n.margin, left: n.margin, right: n.margin } : (n.margin || { top: 5, bottom: 5, left: 5, right: 5 });
+      return { w: w + m.left + m.right + border, h: h + m.top + m.bottom + border, dx: 0.5, dy: 0.5 };
+    }
+    if (n.shape === "circle") { var d = Math.max(w, h) + 2 * (n.margin || 5) + border; return { w: d, h: d, dx: 0.5, dy: 0.5 }; }
+    var s = 2 * (n.size || 10) + border;
+    return { w: Math.max(s, w + 4), h: s + 6 + h, dx: 0.5, dy: (s / 2) / (s + 6 + h) };
+  }
+
+  function sizeOf(n) {
+    var known = net.sizes[n.id];
+    return known && known.label === n.label ? known : estimate(n);
+  }
+
+  function pack(items, aspect) {
+    // rows of blocks, left to right, the row width chosen so the whole is closest to aspect
+    if (!items.length) return { w: 0, h: 0, at: [] };
+    var widest = 0, total = -GAP;
+    items.forEach(function (b) { widest = Math.max(widest, b.w); total += b.w + GAP; });
+    var best = null;
+    for (var k = 1; k <= items.length; k++) {
+      var limit = Math.max(widest, (total + GAP) * k / items.length - GAP) + 0.5;
+      var rows = [], row = null;
+      items.forEach(function (b, i) {
+        if (!row || row.w + GAP + b.w > limit) { row = { w: -GAP, h: 0, items: [] }; rows.push(row); }
+        row.items.push(i); row.w += GAP + b.w; row.h = Math.max(row.h, b.h);
+      });
+      var w = 0, h = -GAP;
+      rows.forEach(function (r) { w = Math.max(w, r.w); h += r.h + GAP; });
+      var score = Math.abs(Math.log((w / Math.max(h, 1)) / aspect));
+      if (!best || score < best.score - 1e-9) best = { score: score, rows: rows, w: w, h: h };
+    }
+    var at = [], y = 0;
+    best.rows.forEach(function (r) {
+      var x = (best.w - r.w) / 2;
+      r.items.forEach(function (i) { at[i] = { x: x, y: y }; x += items[i].w + GAP; });
+      y += r.h + GAP;
+    });
+    return { w: best.w, h: best.h, at: at };
+  }
+
+  function kidOrder(a, b) {
+    var na = net.info[a] || {}, nb = net.info[b] || {}, da = na.data || {}, db = nb.data || {};
+    var ka = KIND_ORDER[na.kind || "more"], kb = KIND_ORDER[nb.kind || "more"];
+    if (ka !== kb) return ka - kb;
+    if (na.kind === "subnet" && !!da.public !== !!db.public) return da.public ? -1 : 1;
+    return (SEV_RANK[db.sev] || 0) - (SEV_RANK[da.sev] || 0) || (db.n || 0) - (da.n || 0) || (String(da.label || a) < String(db.label || b) ? -1 : 1);
+  }
+
+  function layout(nodes) {
+    var drawn = {}, parentOf = {}, kids = {}, roots = [];
+    nodes.forEach(function (n) { drawn[n.id] = n; });
+    nodes.forEach(function (n) {
+      var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && net.info[n.id].parent);
+      while (parent && !drawn[parent]) parent = net.info[parent] && net.info[parent].parent;
+      if (parent) { parentOf[n.id] = parent; (kids[parent] = kids[parent] || []).push(n.id); } else roots.push(n.id);
+    });
+    // blocks shaped like the canvas, so that Fit shows them large
+    var el = container(), aspect = el.clientHeight ? Math.max(0.8, Math.min(2.4, el.clientWidth / el.clientHeight)) : 1.6;
+    var blocks = {};
+    function block(id) {
+      var own = sizeOf(drawn[id]), list = (kids[id] || []).slice().sort(kidOrder);
+      if (!list.length) return (blocks[id] = { w: own.w, h: own.h, own: own, kids: [] });
+      var inner = pack(list.map(block), aspect);
+      return (blocks[id] = { w: Math.max(own.w, inner.w) + 2 * INNER, h: INNER + own.h + GAP + inner.h + INNER, own: own, kids: list, inner: inner });
+    }
+    var pos = {}, frames = [];
+    function place(id, x, y, depth) {
+      var b = blocks[id], own = b.own;
+      pos[id] = { x: x + b.w / 2 - own.w / 2 + own.w * own.dx, y: y + (b.kids.length ? INNER : 0) + own.h * own.dy };
+      if (!b.kids.length) return;
+      frames.push({ id: id, x: x, y: y, w: b.w, h: b.h, depth: depth });
+      var left = x + (b.w - b.inner.w) / 2, top = y + INNER + own.h + GAP;
+      b.kids.forEach(function (k, i) { place(k, left + b.inner.at[i].x, top + b.inner.at[i].y, depth + 1); });
+    }
+    roots.forEach(block);
+    // the internet first, then what is closed, then open frames: paths between closed
+    // nodes stay short and reach an open one at its own node, on top of its frame
+    function rank(id) { return id === "internet" ? 0 : blocks[id].kids.length ? 2 : 1; }
+    roots.sort(function (a, b) { return rank(a) - rank(b) || kidOrder(a, b); });
+    var closed = roots.every(function (id) { return !blocks[id].kids.length; });
+    if (closed && roots.length > 1 && roots.length <= RING_MAX) {
+      var widest = 0;
+      roots.forEach(function (id) { widest = Math.max(widest, Math.hypot(blocks[id].w, blocks[id].h)); });
+      var radius = Math.max(140, (widest + GAP) / (2 * Math.sin(Math.PI / roots.length)));
+      roots.forEach(function (id, i) {
+        var at = Math.PI + 2 * Math.PI * i / roots.length, b = blocks[id];
+        place(id, radius * Math.cos(at) - b.w / 2, radius * Math.sin(at) - b.h / 2, 0);
+      });
+    } else {
+      var top = pack(roots.map(function (id) { return blocks[id]; }), aspect);
+      roots.forEach(function (id, i) { place(id, top.at[i].x - top.w / 2, top.at[i].y - top.h / 2, 0); });
+    }
+    frames.sort(function (a, b) { return a.depth - b.depth; });
+    return { pos: pos, frames: frames, parentOf: parentOf };
+  }
+
+  function container() { return byId("graph"); }
+
+  function remember(nodes) {
+    // what vis-network drew: the real size of each box, and where its centre is in it
+    var changed = false;
+    nodes.forEach(function (n) {
+      var box = net.network.getBoundingBox(n.id), p = net.network.getPositions([n.id])[n.id];
+      if (!box || !p) return;
+      var w = box.right - box.left, h = box.bottom - box.top;
+      if (!(w > 0 && h > 0)) return;
+      var known = sizeOf(n);
+      if (Math.abs(known.w - w) > 0.5 || Math.abs(known.h - h) > 0.5) changed = true;
+      net.sizes[n.id] = { label: n.label, w: w, h: h, dx: (p.x - box.left) / w, dy: (p.y - box.top) / h };
+    });
+    return changed;
+  }
+
+  function frameStyle(id) {
+    var info = net.info[id], d = (info && info.data) || {};
+    if (!info) return null;
+    if (info.kind === "zone") return { fill: tint(zoneColor(d.id), 0.07), line: zoneColor(d.id) };
+    if (info.kind === "vpc") return { fill: tint(zoneColor(d.zone), 0.05), line: zoneColor(d.zone) };
+    if (info.kind === "subnet") { var st = NODE_ST[d.public ? "subnet-public" : "subnet-private"]; return { fill: tint(st.line, 0.06), line: st.line }; }
+    return { fill: "rgba(238,241,246,0.55)", line: NODE_ST.account.line };
+  }
+
+  function drawFrames(ctx) {
+    net.frames.forEach(function (f) {
+      var st = frameStyle(f.id);
+      if (!st) return;
+      ctx.save();
+      ctx.beginPath();
+      if (ctx.roundRect) ctx.roundRect(f.x, f.y, f.w, f.h, 12); else ctx.rect(f.x, f.y, f.w, f.h);
+      ctx.globalAlpha = net.highlight ? 0.5 : 1;
+      ctx.fillStyle = st.fill;
+      ctx.fill();
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.2;
+      ctx.strokeStyle = st.line;
+      ctx.stroke();
+      ctx.restore();
+    });
+  }
+
   function refresh(focusIds) {
     net.shownCache = {};
-    var wanted = visibleNodeIds();
-    var nodes = wanted.map(nodeStyle);
+    var nodes = visibleNodeIds().map(nodeStyle);
     moreNodes().forEach(function (m) {
-      nodes.push({ id: m.id, kind: "more", label: "+" + fmt(m.count) + " more", shape: "dot", size: 7, color: { background: "#dfe4ec", border: "#a5adba" }, font: { size: 10, color: "#6b7789" } });
-      net.edges.push({ a: m.parent, b: m.id, kind: m.edge, synthetic: true });
+      var st = NODE_ST.more;
+      nodes.push({ id: m.id, kind: "more", style: "more", label: "+" + fmt(m.count) + " more", shape: st.shape, size: 7, color: { background: st.fill, border: st.line }, font: { face: FONT_FACE, size: 10, color: "#6b7789" } });
     });
     var present = {};
     nodes.forEach(function (n) { present[n.id] = n; });
-    // place new nodes next to their parent so the picture does not jump
-    var positions = net.network ? net.network.getPositions(net.nodes.getIds()) : {};
-    var zonesFirst = nodes.filter(function (n) { return n.kind === "zone"; }), ringOf = {};
-    nodes.forEach(function (n) {
-      if (positions[n.id]) return;
-      // zones start on a ring with the internet (on its left), so their paths are chords
-      if (n.kind === "zone" || (n.kind === "internet" && zonesFirst.length)) {
-        var at = Math.PI + 2 * Math.PI * (zonesFirst.indexOf(n) + 1) / (zonesFirst.length + 1);
-        var radius = 140 + 40 * zonesFirst.length;
-        n.x = radius * Math.cos(at); n.y = radius * Math.sin(at);
-        return;
-      }
-      var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && rep(net.info[n.id].parent || ""));
-      var p = parent && positions[parent];
-      if (p && net.info[parent].kind === "zone") {
-        // a zone's VPCs start on a ring around it, away from the other zones
-        var ring = ringOf[parent] || (ringOf[parent] = nodes.filter(function (m) { return !positions[m.id] && (m.kind === "more" ? m.id.slice(5) : net.info[m.id] && net.info[m.id].parent) === parent; }));
-        var turn = 2 * Math.PI * ring.indexOf(n) / ring.length, r = 160 + 22 * ring.length;
-        n.x = p.x + r * Math.cos(turn); n.y = p.y + r * Math.sin(turn);
-      } else if (p) { n.x = p.x + (Math.random() - 0.5) * 160; n.y = p.y + (Math.random() - 0.5) * 160; }
-    });
-    var edges = visibleEdges().filter(function (e) { return present[e.from] && present[e.to]; });
-    net.edges = net.edges.filter(function (e) { return !e.synthetic; });
-    var oldNodes = net.nodes.getIds().filter(function (id) { return !present[id]; });
-    net.nodes.remove(oldNodes);
+    var placed = layout(nodes);
+    nodes.forEach(function (n) { n.x = placed.pos[n.id].x; n.y = placed.pos[n.id].y; });
+    net.frames = placed.frames;
+    var edges = visibleEdges(placed.parentOf).filter(function (e) { return present[e.from] && present[e.to]; });
+    net.nodes.remove(net.nodes.getIds().filter(function (id) { return !present[id]; }));
     net.nodes.update(nodes);
+    // once drawn, each box has its real size: place again with those where they differ
+    net.network.redraw();
+    if (remember(nodes)) {
+      placed = layout(nodes);
+      net.frames = placed.frames;
+      net.nodes.update(nodes.map(function (n) { return { id: n.id, x: placed.pos[n.id].x, y: placed.pos[n.id].y }; }));
+    }
     var edgeIds = {};
     edges.forEach(function (e) { edgeIds[e.id] = true; });
     net.visEdges.remove(net.visEdges.getIds().filter(function (id) { return !edgeIds[id]; }));
@@ -705,30 +856,54 @@
     if (focusIds && focusIds.length) fitSoon(focusIds.filter(function (i) { return present[i]; }), 1.3);
   }
 
+  // Fit never shrinks the picture below this scale (a 12 px label stays above 9.5 px):
+  // past it, it shows what was opened last, and the wheel zooms out further.
+  var MIN_SCALE = 0.8;
+
+  function boxOf(ids) {
+    var box = null;
+    ids.forEach(function (id) {
+      var b = net.network.getBoundingBox(id);
+      if (!b) return;
+      if (!box) box = { left: b.left, right: b.right, top: b.top, bottom: b.bottom };
+      else { box.left = Math.min(box.left, b.left); box.right = Math.max(box.right, b.right); box.top = Math.min(box.top, b.top); box.bottom = Math.max(box.bottom, b.bottom); }
+    });
+    net.frames.forEach(function (f) {
+      if (!box || ids.indexOf(f.id) < 0) return;
+      box.left = Math.min(box.left, f.x); box.right = Math.max(box.right, f.x + f.w); box.top = Math.min(box.top, f.y); box.bottom = Math.max(box.bottom, f.y + f.h);
+    });
+    return box;
+  }
+
+  function fitView(ids, maxZoom, animate) {
+    var all = net.nodes.getIds();
+    var wanted = (ids || []).filter(function (id) { return net.nodes.get(id); });
+    var box = boxOf(wanted.length ? wanted : all);
+    if (!box) return;
+    var el = container(), pad = 40;
+    var scale = Math.min((el.clientWidth - pad) / Math.max(1, box.right - box.left), (el.clientHeight - pad) / Math.max(1, box.bottom - box.top));
+    scale = Math.min(scale, maxZoom || 1.3);
+    if (scale < MIN_SCALE) {
+      scale = MIN_SCALE;
+      // too much to show at a readable size: the last opened node's frame, or the top
+      var focus = !wanted.length && net.focus && net.nodes.get(net.focus) ? boxOf([net.focus]) : null;
+      if (focus) box = focus;
+      else box = { left: box.left, right: box.right, top: box.top, bottom: box.top + (el.clientHeight - pad) / scale };
+    }
+    net.network.moveTo({ position: { x: (box.left + box.right) / 2, y: (box.top + box.bottom) / 2 }, scale: scale, animation: animate ? { duration: 450, easingFunction: "easeInOutQuad" } : false });
+  }
+
   function fitSoon(ids, maxZoom) {
-    // fit once the layout has settled (or after a while, if it does not move at all)
-    var done = false;
-    byId("graph").setAttribute("data-settled", "0");
-    function fit(animate) {
-      var opts = { animation: animate ? { duration: 500, easingFunction: "easeInOutQuad" } : false };
-      // the picture may have changed since (another grouping, a closed node)
-      var still = ids ? ids.filter(function (id) { return net.nodes.get(id); }) : [];
-      if (still.length) { opts.nodes = still; opts.maxZoomLevel = maxZoom || 1.3; }
-      net.network.fit(opts);
-    }
-    function go() {
-      if (done) return;
-      done = true;
-      fit(true);
-      setTimeout(function () { byId("graph").setAttribute("data-settled", "1"); }, 550);
-    }
-    fit(false);
-    net.network.once("stabilized", go);
-    setTimeout(go, 2500);
+    var graphEl = byId("graph");
+    graphEl.setAttribute("data-settled", "0");
+    fitView(ids, maxZoom, true);
+    clearTimeout(net.settleTimer);
+    net.settleTimer = setTimeout(function () { graphEl.setAttribute("data-settled", "1"); }, 500);
   }
 
   function initialExpansion() {
     net.expanded = {};
+    net.focus = null;
     if (net.mode === "zone") return; // zones start closed
     var accounts = DATA.net.accounts;
     var vpcCount = DATA.net.vpcs.length;
@@ -743,22 +918,16 @@
     initialExpansion();
     net.nodes = new vis.DataSet([]);
     net.visEdges = new vis.DataSet([]);
-    var container = byId("graph");
-    net.network = new vis.Network(container, { nodes: net.nodes, edges: net.visEdges }, {
+    net.network = new vis.Network(container(), { nodes: net.nodes, edges: net.visEdges }, {
       autoResize: true,
-      interaction: { hover: true, tooltipDelay: 150, multiselect: false, navigationButtons: false, keyboard: false, zoomSpeed: 0.6 },
-      physics: {
-        solver: "forceAtlas2Based",
-        forceAtlas2Based: { gravitationalConstant: -80, centralGravity: 0.01, springLength: 120, springConstant: 0.05, avoidOverlap: 0.5, damping: 0.6 },
-        stabilization: { enabled: true, iterations: 400, fit: true, updateInterval: 50 },
-        maxVelocity: 40,
-        minVelocity: 1.2,
-        timestep: 0.45
-      },
+      // places come from the layout above: nothing moves by itself, nor by dragging
+      physics: false,
+      interaction: { hover: true, tooltipDelay: 150, multiselect: false, navigationButtons: false, keyboard: false, zoomSpeed: 0.6, dragNodes: false },
       layout: { improvedLayout: false, randomSeed: 7 },
       nodes: { shadow: { enabled: true, color: "rgba(16,26,46,0.10)", size: 6, x: 0, y: 2 } },
       edges: { selectionWidth: 1.5, hoverWidth: 0.5 }
     });
+    net.network.on("beforeDrawing", drawFrames);
     net.network.on("click", function (params) {
       if (!params.nodes.length) return;
       var id = params.nodes[0];
@@ -809,7 +978,7 @@
     document.querySelectorAll("#net-group .seg-b").forEach(function (b) {
       b.addEventListener("click", function () { setMode(b.getAttribute("data-mode")); });
     });
-    byId("net-fit").addEventListener("click", function () { net.network.fit({ animation: { duration: 400 } }); });
+    byId("net-fit").addEventListener("click", function () { fitSoon(null); });
     byId("net-clear").addEventListener("click", function () { clearHighlight(); });
     byId("net-find").addEventListener("keydown", function (e) { if (e.key === "Enter") findNode(e.target.value); });
     renderHint();
@@ -844,19 +1013,32 @@
   }
 
   function renderNetLegend() {
+    // every style the graph draws, from the same table it draws from
     var box = byId("net-legend");
-    function item(color, text, shape) {
-      var s = el("span"); var b = el("span", shape === "dot" ? "sw" : "shape");
-      b.style.background = color; if (shape === "dot") b.style.borderRadius = "50%";
-      if (shape === "diamond") b.style.transform = "rotate(45deg) scale(0.8)";
-      add(s, b, text); return s;
-    }
-    DATA.zones.order.forEach(function (z) { add(box, item(zoneColor(z), "zone " + z, "dot")); });
-    add(box, item("#101a2e", "internet", "dot"), item("#34425c", "internet gateway", "diamond"), item("#7048e8", "transit gateway", "dot"), item("#ffa94d", "load balancer", "square"));
-    function lineItem(color, text) { var s = el("span"); var l = el("span", "sw"); l.style.background = color; l.style.height = "3px"; l.style.verticalAlign = "3px"; add(s, l, text); add(box, s); }
-    lineItem("#0ca678", "peering");
-    lineItem("#e03131", "zone path, partly forbidden");
-    lineItem("#4c6ef5", "zone path, allowed");
+    function item(key, swatch, text) { var s = el("span", "lg"); s.setAttribute("data-style", key); add(box, add(s, swatch, text)); }
+    DATA.zones.order.forEach(function (z) {
+      var b = el("span", "sw"); b.style.background = zoneColor(z); b.style.borderRadius = "50%";
+      item("zone-colour:" + z, b, "zone " + z);
+    });
+    SEVERITIES.forEach(function (sev) {
+      var b = el("span", "sw ring"); b.style.borderColor = SEV_COLOR[sev];
+      item("severity:" + sev, b, "border: worst finding " + sev);
+    });
+    Object.keys(NODE_ST).forEach(function (key) {
+      var st = NODE_ST[key], b = el("span", "shape shape-" + st.shape);
+      if (st.fill) b.style.background = st.fill;
+      if (st.line) b.style.borderColor = st.line;
+      item("node:" + key, b, st.legend);
+    });
+    var frame = el("span", "shape shape-frame");
+    item("frame", frame, "an open zone, account, VPC or subnet frames what it holds");
+    Object.keys(EDGE_ST).forEach(function (key) {
+      var st = EDGE_ST[key], line = el("span", "line");
+      line.style.borderTopColor = st.color;
+      line.style.borderTopWidth = Math.max(2, Math.round(st.width)) + "px";
+      line.style.borderTopStyle = st.dashes ? "dashed" : "solid";
+      item("edge:" + key, line, st.legend + (st.arrow ? " \u2192" : ""));
+    });
   }
 
   function nodeTitle(id) {
@@ -890,8 +1072,8 @@
     var info = net.info[id];
     if (info.kind === "vpc") loadVpc(id);
     net.expanded[id] = true;
-    var kids = (net.children[id] || []).slice();
-    refresh(kids.length ? [id].concat(kids.slice(0, 60)) : null);
+    net.focus = id;
+    refresh([id]);
   }
 
   function collapse(id) {
@@ -988,7 +1170,7 @@
     }));
     var pathEdges = [];
     for (var i = 0; i + 1 < chain.length; i++) {
-      pathEdges.push({ id: "path:" + i, from: chain[i], to: chain[i + 1], width: 4, color: { color: color, opacity: 0.95 }, arrows: { to: { enabled: true, scaleFactor: 0.7 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.12 }, physics: false, label: String(i + 1), font: { size: 11, color: color, strokeWidth: 4, strokeColor: "#ffffff" } });
+      pathEdges.push({ id: "path:" + i, style: "path", from: chain[i], to: chain[i + 1], width: EDGE_ST.path.width, color: { color: color, opacity: 0.95 }, arrows: { to: { enabled: true, scaleFactor: 0.7 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.12 }, physics: false, label: String(i + 1), font: { size: 11, color: color, strokeWidth: 4, strokeColor: "#ffffff" } });
     }
     net.visEdges.update(pathEdges);
     graphEl.setAttribute("data-highlight", chain.join(" "));

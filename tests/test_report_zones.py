@@ -1,0 +1,125 @@
+"""The HTML report's zone view in Chromium: a 1,000-VPC organization (``sandbox.synth``,
+as ``bench.bench_report`` makes it) whose opened zone is laid out without overlaps and
+stays readable after Fit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_support import ARTIFACTS, Page, launch
+
+from graph.report import html
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with launch() as chromium:
+        yield chromium
+
+
+def _render(root: Path, *, named: bool = False) -> tuple[Path, Any]:
+    """The report of ``root/snapshot``; ``named``: each account with a name, as the
+    document has them when the organization's account list was read."""
+    from core.spec import Exposure, Zones
+    from graph.build import build_graph
+    from graph.findings import ExposureResult, analyse_graph
+    from graph.snapshot import load_snapshot
+
+    graph = build_graph(load_snapshot(root / "snapshot"))
+    document = analyse_graph(graph, Zones(), Exposure())
+    if named:
+        accounts = sorted({place["account"] for place in document["assessed"]})
+        document["account_names"] = {a: f"team-{n:03d}" for n, a in enumerate(accounts)}
+    out = root / "report.html"
+    html.render(ExposureResult(document, graph), out)
+    return out, document
+
+
+# ---- a large organization ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """1,000 VPCs (125 accounts, two regions, four VPCs each), as the report bench has it,
+    each account with a name."""
+    import sandbox.synth as synth
+
+    root = tmp_path_factory.mktemp("large")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synth, "ENIS_PER_ACCOUNT_REGION", 40)
+        synth.write_synthetic_snapshot(root / "snapshot", enis=250 * 40)
+    return _render(root, named=True)
+
+
+def _boxes(page: Any) -> list[tuple[str, dict[str, float]]]:
+    return [
+        (node, box)
+        for node, box in page.evaluate(
+            "() => { const n = window.ivsReport.net;"
+            " return n.nodes.getIds().map(id => [id, n.network.getBoundingBox(id)]); }"
+        )
+    ]
+
+
+def _overlapping(boxes: list[tuple[str, dict[str, float]]]) -> list[tuple[str, str]]:
+    out = []
+    for i, (a, one) in enumerate(boxes):
+        for b, other in boxes[i + 1 :]:
+            if (
+                one["left"] < other["right"]
+                and other["left"] < one["right"]
+                and one["top"] < other["bottom"]
+                and other["top"] < one["bottom"]
+            ):
+                out.append((a, b))
+    return out
+
+
+def test_a_large_organization_opens_a_zone_without_overlaps_and_readable_labels(
+    browser: Any, large: tuple[Path, dict[str, Any]]
+) -> None:
+    out, document = large
+    names = document["account_names"]
+    loaded = Page(browser, out)
+    try:
+        page = loaded.page
+        net = "window.ivsReport.net"
+        assert page.get_attribute("#graph", "data-mode") == "zone"
+        zones = page.evaluate(f"() => {net}.nodes.get().filter(n => n.kind === 'zone').length")
+        assert zones > 1 and page.get_attribute("#graph", "data-nodes") == str(zones + 1)
+        largest = page.evaluate("() => 'zone:' + window.ivsReport.data.net.zones[0].id")
+        page.evaluate("id => window.ivsReport.open(id)", largest)
+        loaded.settled()
+        vpcs = page.evaluate(f"() => {net}.nodes.get().filter(n => n.kind === 'vpc')")
+        assert len(vpcs) >= 20
+        boxes = _boxes(page)
+        assert _overlapping(boxes) == []
+        # each VPC is told apart by its name, its account's name and its region
+        labels = [v["label"] for v in vpcs]
+        assert len(set(labels)) == len(labels)
+        assert all(any(f"\n{name} · " in label for name in names.values()) for label in labels)
+        page.click("#net-fit")
+        loaded.settled()
+        scale = page.evaluate(f"() => {net}.network.getScale()")
+        assert 12 * scale >= 9.5  # a VPC's 12 px label after Fit
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#network").screenshot(path=str(ARTIFACTS / "report-zone-open.png"))
+        # a second zone opened beside it: still no overlap
+        second = page.evaluate("() => 'zone:' + window.ivsReport.data.net.zones[1].id")
+        page.evaluate("id => window.ivsReport.open(id)", second)
+        loaded.settled()
+        assert _overlapping(_boxes(page)) == []
+        finding = next(f for f in document["findings"] if f["source"] == "internet")
+        page.evaluate("id => window.ivsReport.openFinding(id)", finding["id"])
+        page.wait_for_function(
+            "id => document.getElementById('graph').getAttribute('data-finding') === id",
+            arg=finding["id"],
+        )
+        highlighted = (page.get_attribute("#graph", "data-highlight") or "").split()
+        assert highlighted[0] == "internet" and finding["vpc"] in highlighted
+        assert loaded.errors == [] and loaded.requests == []
+    finally:
+        page.close()
