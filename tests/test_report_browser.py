@@ -300,6 +300,34 @@ def _overlapping_nodes(page: Page) -> list[tuple[str, str]]:
     ]
 
 
+def test_an_internet_cell_counts_every_finding_into_its_zone(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    """The load balancer's own finding and those of its targets count in the internet's
+    cell of their zone, and the cell lists them all."""
+    document = report[1]
+    prod_vpc = next(v["id"] for v in _embedded(report[0])["net"]["vpcs"] if v["zone"] == "prod")
+    into_prod = [
+        f
+        for f in document["findings"]
+        if f["source"] == "internet"
+        and f["vpc"] == prod_vpc
+        and not f["resource"].startswith("acl-")
+    ]
+    balancer = [f for f in into_prod if ":loadbalancer/" in f["resource"]]
+    assert balancer and any("loadbalancer" in h["hop"] for f in into_prod for h in f["path"])
+    cell = page.page.locator('#heat td[data-from="internet"][data-to="prod"]')
+    assert cell.get_attribute("data-findings") == str(len(into_prod))
+    assert cell.get_attribute("data-policy") == "forbidden"  # prod is protected
+    cell.click()
+    rows = page.page.locator("#findings-body tr.f-row")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.id)")) == sorted(
+        f["id"] for f in into_prod
+    )
+    page.page.fill("#text-filter", "")
+    page.page.dispatch_event("#text-filter", "input")
+
+
 def test_what_was_not_placed_is_listed_with_the_reason(
     browser: Any, page: Page, report: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:

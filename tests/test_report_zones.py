@@ -1,6 +1,6 @@
-"""The HTML report's zone view in Chromium: a 1,000-VPC organization (``sandbox.synth``,
-as ``bench.bench_report`` makes it) whose opened zone is laid out without overlaps and
-stays readable after Fit."""
+"""The HTML report's zone views in Chromium: the heat map coloured by the zone policy, and
+a 1,000-VPC organization (``sandbox.synth``, as ``bench.bench_report`` makes it) whose
+opened zone is laid out without overlaps and stays readable after Fit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from report_support import ARTIFACTS, Page, launch
 
 from graph.report import html
+from sandbox.raw import RawRegion, perm
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,49 @@ def _render(root: Path, *, named: bool = False) -> tuple[Path, Any]:
     out = root / "report.html"
     html.render(ExposureResult(document, graph), out)
     return out, document
+
+
+def test_heat_map_colours_follow_the_zone_policy(browser: Any, tmp_path: Path) -> None:
+    """From the internet: allowed into an open zone on a web port, forbidden on an
+    administration port anywhere and on any port into a protected zone (prod, which the
+    default policy closes to the other zones)."""
+    r = RawRegion()
+    vpc = r.vpc("10.0.0.0/16")
+    public = r.subnet(vpc, "10.0.1.0/24")
+    r.route(r.route_table(vpc, (public,)), "0.0.0.0/0", r.igw(vpc))
+    web = r.sg(vpc, [perm("tcp", 443, cidrs=("0.0.0.0/0",))], name="web")
+    ssh = r.sg(vpc, [perm("tcp", 22, cidrs=("0.0.0.0/0",))], name="ssh")
+    r.instance(public, (web,), "10.0.1.10", public_ip="52.0.0.10", tag={"Environment": "dev"})
+    r.instance(public, (ssh,), "10.0.1.11", public_ip="52.0.0.11", tag={"Environment": "qa"})
+    r.instance(public, (web,), "10.0.1.12", public_ip="52.0.0.12", tag={"Environment": "prod"})
+    r.write(tmp_path / "snapshot")
+    out, document = _render(tmp_path)
+    loaded = Page(browser, out)
+    try:
+        page = loaded.page
+
+        def policy(source: str, to: str) -> str | None:
+            cell = f'#heat td[data-from="{source}"][data-to="{to}"]'
+            return page.get_attribute(cell, "data-policy")
+
+        protected = page.eval_on_selector_all(
+            "#heat thead th[data-protected]", "els => els.map(e => e.getAttribute('data-zone'))"
+        )
+        assert protected == ["prod"]
+        assert policy("internet", "dev") == "allowed"  # tcp 443 into an open zone
+        assert policy("internet", "qa") == "forbidden"  # tcp 22: never from the internet
+        assert policy("internet", "prod") == "forbidden"  # tcp 443 into a protected zone
+        for row in document["zone_matrix"]:
+            expected = "forbidden" if row["forbidden"] else "allowed"
+            assert policy(row["from"], row["to"]) == expected
+        assert policy("dev", "prod") == "forbidden" and policy("prod", "dev") == "allowed"
+        legend = page.locator("#heat-legend")
+        for key in html.HEAT_STYLES:
+            assert legend.locator(f'[data-style="heat-{key}"]').count() == 1
+        assert "protected zone" in legend.inner_text()
+        assert loaded.errors == [] and loaded.requests == []
+    finally:
+        page.close()
 
 
 # ---- a large organization ---------------------------------------------------------------

@@ -41,9 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from core.jsonio import atomic_write_text
+from graph.ports import PortSet, Traffic
 from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
 from graph.report.topology import EDGE_STYLES, NODE_STYLES, Topology
-from graph.rules import INTERNET_RULE_IDS, fleet
+from graph.rules import fleet
+from graph.rules import internet as internet_rules
+from graph.rules.segmentation import traffic_rows
 
 _ASSETS = resources.files("graph.report") / "assets"
 #: vis-network's standalone UMD build as its npm package ships it, kept byte for byte
@@ -276,26 +279,35 @@ def fleet_view(document: dict[str, Any]) -> list[dict[str, Any]]:
 def zone_heat(
     document: dict[str, Any], findings: list[dict[str, Any]], overview: dict[str, Any]
 ) -> dict[str, Any]:
-    """Rows of the heat map: zone to zone (the matrix) and the internet to each zone."""
+    """Rows of the heat map: zone to zone (the matrix) and the internet to each zone.
+
+    Each cell counts every finding from its source (``internet`` or ``zone:<name>``) about
+    a resource of its zone, whatever the rule (a load balancer is in the zone of its
+    subnets). A zone-to-zone cell carries the matrix's traffic and the part the zone
+    policy forbids. An internet cell carries what the internet reaches there, and forbids
+    its administration and database ports (the internet rules' own) everywhere, and all
+    of it in a protected zone (:func:`protected_zones`).
+    """
     sizes: dict[str, int] = {}
     for vpc in overview["vpcs"]:
         for zone, count in vpc["zones"].items():
             sizes[zone] = sizes.get(zone, 0) + count
-    cross: dict[tuple[str, str], int] = {}
-    internet: dict[str, dict[str, Any]] = {}
+    protected = protected_zones(document)
+    counts: dict[tuple[str, str], int] = {}
+    reached: dict[str, list[Traffic]] = {}  # zone -> [what reaches it, what is forbidden]
     for finding in findings:
         to = finding.get("zone")
-        if to is None:
+        source = str(finding["source"])
+        if to is None or not (source == "internet" or source.startswith("zone:")):
             continue
-        source = finding["source"]
-        if finding["rule"] == "cross-zone-path" and source.startswith("zone:"):
-            key = (source[5:], to)
-            cross[key] = cross.get(key, 0) + 1
-        elif source == "internet" and finding["rule"] in INTERNET_RULE_IDS:
-            cell = internet.setdefault(to, {"to": to, "ports": {}, "findings": 0})
-            cell["findings"] += 1
-            pieces = cell["ports"].setdefault(finding["protocol"], set())
-            pieces.update(str(finding["ports"]).split(","))
+        origin = "internet" if source == "internet" else source[5:]
+        counts[(origin, to)] = counts.get((origin, to), 0) + 1
+        if origin == "internet":
+            cell = reached.setdefault(to, [Traffic.nothing(), Traffic.nothing()])
+            traffic = finding_traffic(finding)
+            cell[0] = cell[0] | traffic
+            if finding["rule"] in _NEVER_FROM_INTERNET:
+                cell[1] = cell[1] | traffic
     cells = []
     for row in document.get("zone_matrix", []):
         cells.append(
@@ -305,19 +317,25 @@ def zone_heat(
                 "traffic": row["traffic"],
                 "forbidden": row["forbidden"],
                 "weight": traffic_weight(row["traffic"]),
-                "findings": cross.get((row["from"], row["to"]), 0),
+                "findings": counts.get((row["from"], row["to"]), 0),
             }
         )
         for zone in (row["from"], row["to"]):
             sizes.setdefault(zone, 0)
-    for cell in internet.values():
-        ports = cell.pop("ports")
-        cell["traffic"] = [
-            {"protocol": proto, "ports": ",".join(sorted(ports[proto], key=_port_order))}
-            for proto in sorted(ports)
-        ]
-        cell["weight"] = traffic_weight(cell["traffic"])
-        sizes.setdefault(cell["to"], 0)
+    internet = []
+    for to in {to for origin, to in counts if origin == "internet"}:
+        traffic, forbidden = reached.get(to, [Traffic.nothing(), Traffic.nothing()])
+        rows = traffic_rows(traffic) if traffic else []
+        internet.append(
+            {
+                "to": to,
+                "traffic": rows,
+                "forbidden": rows if to in protected else traffic_rows(forbidden),
+                "weight": traffic_weight(rows),
+                "findings": counts[("internet", to)],
+            }
+        )
+        sizes.setdefault(to, 0)
 
     def order(zone: str) -> tuple[int, int, str]:
         return (0 if zone == "prod" else 2 if zone == "unknown" else 1, -sizes[zone], zone)
@@ -325,14 +343,63 @@ def zone_heat(
     return {
         "order": sorted(sizes, key=order),
         "sizes": sizes,
+        "protected": sorted(protected),
         "cells": cells,
-        "internet": sorted(internet.values(), key=lambda c: order(c["to"])),
+        "internet": sorted(internet, key=lambda c: order(c["to"])),
+        "styles": HEAT_STYLES,
     }
 
 
-def _port_order(piece: str) -> tuple[int, str]:
-    low = piece.split("-")[0]
-    return (int(low) if low.isdigit() else -1, piece)
+#: What the internet may never open, in any zone: the ports of these rules.
+_NEVER_FROM_INTERNET = frozenset({internet_rules.ADMIN_PORT.id, internet_rules.DATABASE_PORT.id})
+#: The heat map's cell colours and what its legend says of each.
+HEAT_STYLES: dict[str, dict[str, str]] = {
+    "forbidden": {
+        "legend": "forbidden by the zone policy (from the internet: administration and "
+        "database ports anywhere, any port into a protected zone)",
+        "color": "rgba(201,42,42,0.75)",
+    },
+    "allowed": {"legend": "allowed by the zone policy", "color": "rgba(66,99,235,0.45)"},
+    "none": {"legend": "no path", "color": "#f6f8fa"},
+}
+
+
+def protected_zones(document: dict[str, Any]) -> set[str]:
+    """The zones the zone policy protects, as far as the document shows: those into which
+    the zone matrix has traffic from another zone that the policy forbids.
+
+    The document does not carry the policy itself, so a protected zone that no other
+    zone reaches outside its flows is not known to be protected.
+
+    >>> protected_zones({"zone_matrix": [
+    ...     {"from": "dev", "to": "prod", "traffic": [], "forbidden": [{"protocol": "tcp"}]},
+    ...     {"from": "prod", "to": "dev", "traffic": [], "forbidden": []}]})
+    {'prod'}
+    """
+    return {
+        row["to"]
+        for row in document.get("zone_matrix", [])
+        if row["from"] != row["to"] and row.get("forbidden")
+    }
+
+
+def finding_traffic(finding: dict[str, Any]) -> Traffic:
+    """The traffic a finding is about (nothing for a rule about configuration).
+
+    >>> finding_traffic({"protocol": "tcp", "ports": "22,80-81"}).render()
+    'tcp 22,80-81'
+    """
+    protocol, ports = finding.get("protocol"), finding.get("ports")
+    if not protocol:
+        return Traffic.nothing()
+    if protocol == "all":
+        return Traffic.everything()
+    if protocol == "other":
+        return Traffic(rest=True)
+    try:
+        return Traffic({str(protocol): PortSet.parse(str(ports or "all"))})
+    except ValueError:
+        return Traffic({str(protocol): PortSet.full()})
 
 
 def traffic_weight(traffic: list[dict[str, Any]]) -> float:

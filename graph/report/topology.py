@@ -500,13 +500,17 @@ class Topology:
         return [x for x in dict.fromkeys(out) if x]
 
     def zone_of(self, finding: dict[str, Any]) -> str | None:
-        """The zone of the finding's resource (its first ENI's), when it has one."""
+        """The zone of the finding's resource (its first ENI's, or a load balancer's own),
+        when it has one."""
         resource = finding["resource"]
         if resource not in self._zone_of:
             zone = None
             for eni in enis_of(self.graph, resource):
                 zone = str(self.graph.nodes[eni].get("zone") or "unknown")
                 break
+            node = self.graph.nodes.get(resource)
+            if zone is None and node is not None and node.get("kind") == "load-balancer":
+                zone = str(node.get("zone") or "unknown")
             self._zone_of[resource] = zone
         return self._zone_of[resource]
 

@@ -283,8 +283,17 @@
   function renderHeat() {
     var z = DATA.zones, table = byId("heat");
     var legend = byId("heat-legend");
-    function sw(color, text) { var s = el("span"); var b = el("span", "sw"); b.style.background = color; add(s, b, text); return s; }
-    add(legend, sw("rgba(201,42,42,0.75)", "forbidden by the zone policy"), sw("rgba(66,99,235,0.45)", "allowed"), sw("#f6f8fa", "no path"));
+    Object.keys(z.styles).forEach(function (key) {
+      var item = el("span"), b = el("span", "sw");
+      item.setAttribute("data-style", "heat-" + key);
+      b.style.background = z.styles[key].color;
+      add(legend, add(item, b, z.styles[key].legend));
+    });
+    var guard = el("span", "prot-key");
+    guard.setAttribute("data-style", "heat-protected");
+    add(legend, add(guard, el("span", "prot", "protected")), " a zone the policy closes to the others (known from traffic it forbids there)");
+    var isProtected = {};
+    z.protected.forEach(function (zone) { isProtected[zone] = true; });
     if (!z.order.length) { table.parentNode.replaceChild(el("div", "empty", "No zone-to-zone paths in this snapshot."), table); return; }
     var cells = {};
     z.cells.forEach(function (c) { cells[c.from + "\u0000" + c.to] = c; });
@@ -294,6 +303,8 @@
       var th = el("th");
       var dot = el("span", "zone-dot"); dot.style.background = zoneColor(zone);
       add(th, dot, zone);
+      th.setAttribute("data-zone", zone);
+      if (isProtected[zone]) { th.setAttribute("data-protected", "1"); add(th, el("span", "prot", "protected")); }
       add(hr, th);
     });
     add(head, hr); add(table, head);
@@ -305,7 +316,7 @@
       z.internet.forEach(function (c) { byTo[c.to] = c; });
       z.order.forEach(function (to) {
         var c = byTo[to];
-        add(tr, heatCell(c ? { from: "internet", to: to, traffic: c.traffic, forbidden: c.traffic, weight: c.weight, findings: c.findings, internet: true } : null, "internet", to));
+        add(tr, heatCell(c ? { from: "internet", to: to, traffic: c.traffic, forbidden: c.forbidden, weight: c.weight, findings: c.findings, internet: true, protected: !!isProtected[to] } : null, "internet", to));
       });
       add(body, tr);
     }
@@ -326,22 +337,29 @@
     td.setAttribute("data-from", from);
     td.setAttribute("data-to", to);
     if (from === to) td.classList.add("same");
-    if (!c || !c.traffic.length) {
+    if (!c || (!c.traffic.length && !c.findings)) {
       td.classList.add("none");
+      td.setAttribute("data-policy", "none");
       add(td, el("span", "t", "\u00b7"));
       td.addEventListener("mouseenter", function (e) { showTip(e, from + " \u2192 " + to, [{ text: "no path" }]); });
     } else {
-      var bad = c.forbidden && c.forbidden.length;
+      var bad = !!(c.forbidden && c.forbidden.length);
+      var policy = bad ? "forbidden" : c.traffic.length ? "allowed" : "none";
+      td.setAttribute("data-policy", policy);
       var w = c.weight || 0.2;
       var alpha = bad ? 0.28 + 0.62 * w : 0.12 + 0.5 * w;
-      td.style.background = bad ? "rgba(201,42,42," + alpha.toFixed(2) + ")" : "rgba(66,99,235," + alpha.toFixed(2) + ")";
-      if (alpha > 0.55) td.classList.add("dark");
-      add(td, el("span", "t", short(c.traffic)));
+      if (policy === "none") td.classList.add("none");
+      else td.style.background = bad ? "rgba(201,42,42," + alpha.toFixed(2) + ")" : "rgba(66,99,235," + alpha.toFixed(2) + ")";
+      if (policy !== "none" && alpha > 0.55) td.classList.add("dark");
+      add(td, el("span", "t", c.traffic.length ? short(c.traffic) : "\u00b7"));
       if (c.findings) add(td, el("span", "f", fmt(c.findings) + (c.findings === 1 ? " finding" : " findings")));
       td.setAttribute("data-forbidden", bad ? "1" : "0");
+      td.setAttribute("data-findings", String(c.findings || 0));
       td.addEventListener("mouseenter", function (e) {
-        var lines = [{ text: (c.internet ? "reachable: " : "allowed paths carry: ") + traffic(c.traffic) }];
-        if (bad && !c.internet) lines.push({ text: "forbidden by the zone policy: " + traffic(c.forbidden), bad: true });
+        var lines = [];
+        if (c.traffic.length) lines.push({ text: (c.internet ? "reachable: " : "allowed paths carry: ") + traffic(c.traffic) });
+        if (bad) lines.push({ text: "forbidden by the zone policy: " + traffic(c.forbidden) + (c.internet ? (c.protected ? " (a protected zone)" : " (administration and database ports)") : ""), bad: true });
+        else if (c.traffic.length) lines.push({ text: c.internet ? "allowed: no administration or database port, and " + to + " is not a protected zone" : "allowed by the zone policy" });
         if (c.findings) lines.push({ text: plural(c.findings, "finding") + " (click to list)", bad: true });
         showTip(e, from + " \u2192 " + to, lines);
       });
@@ -1359,7 +1377,8 @@
     if (!state.sev[f.severity]) return false;
     if (state.rule && f.rule !== state.rule) return false;
     if (state.account && f.account !== state.account) return false;
-    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo && (f.rule === "cross-zone-path" || (f.rule.indexOf("internet-exposed") === 0 && !!f.protocol));
+    // a heat-map cell: every finding from its source about a resource of its zone
+    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo;
     if (state.text) {
       var q = state.text.toLowerCase();
       var hay = [f.resource, f.label, f.source, f.vpc, f.account, f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
