@@ -191,3 +191,56 @@ class Page:
         # the page's own file, and what it makes in memory (a CSV download), stay local
         if not request.url.startswith(("file://", "blob:", "data:")):
             self.requests.append(request.url)
+
+
+#: The names the marked report gives its accounts: one with a comma, quotes and what a
+#: spreadsheet would take for a formula.
+ACCOUNT_NAMES = {"111111111111": "payments-prod", "222222222222": '=SUM(1,2) "shared", ops'}
+ACCEPTED = {
+    "by": "internet-exposed-admin-port on i-*",
+    "reason": 'bastion, "temporary" until the VPN',
+    "owner": "platform team",
+    "expires": "2027-06-30",
+}
+EXPIRED = {"by": "ivs-0000", "reason": "pilot", "owner": "ops", "expires": "2026-01-31"}
+FIXED = {
+    "id": "ivs-00000000000000aa",
+    "rule": "internet-exposed-port",
+    "severity": "medium",
+    "controls": ["CCM IVS-03"],
+    "account": "111111111111",
+    "region": "eu-west-1",
+    "vpc": "vpc-111100000001",
+    "resource": "i-0gone",
+    "protocol": "tcp",
+    "ports": "8443",
+    "source": "internet",
+    "path": [{"hop": "internet", "why": "from 0.0.0.0/0"}],
+}
+
+
+def marked_result(root: Path) -> Any:
+    """The org snapshot's result with what a spec and a baseline add to the document
+    (account names, an accepted and an expired acceptance, new and unchanged findings,
+    one fixed since the baseline), made by hand as the findings document has them."""
+    result = exposure_result(root)
+    document = result.document
+    findings = document["findings"]
+    document["account_names"] = dict(ACCOUNT_NAMES)
+    first = {f["rule"]: f for f in reversed(findings)}
+    first["internet-exposed-admin-port"]["accepted"] = ACCEPTED
+    first["vpc-flow-logs-missing"]["acceptance_expired"] = EXPIRED
+    for n, finding in enumerate(findings):
+        finding["change"] = "new" if n % 3 == 0 else "unchanged"
+    document["fixed"] = [FIXED]
+    new = sum(1 for f in findings if f["change"] == "new")
+    document["baseline"] = {
+        "file": "/srv/reports/2026-11-01/findings.json",
+        "generated_at": "2026-11-01T06:00:00Z",
+        "new": new,
+        "unchanged": len(findings) - new,
+        "fixed": 1,
+        "not_reassessed": 2,
+    }
+    document["summary"]["accepted"] = 1
+    return result

@@ -181,6 +181,9 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
     overview = topo.overview()
     regions = {(a["account"], a["region"]) for a in document.get("assessed", [])}
     gaps = document.get("not_assessed", [])
+    accepted = (document.get("summary") or {}).get("accepted")
+    if accepted is None:
+        accepted = sum(1 for f in document["findings"] if f.get("accepted"))
     return {
         "meta": {
             "snapshot": document.get("snapshot"),
@@ -191,6 +194,8 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
         "account_names": {
             str(k): str(v) for k, v in (document.get("account_names") or {}).items() if v
         },
+        "baseline": document.get("baseline"),
+        "fixed": [_fixed(f) for f in document.get("fixed") or []],
         "assessed": document.get("assessed", []),
         "not_assessed": gaps,
         "kinds_not_seen": document.get("kinds_not_seen", {}),
@@ -204,6 +209,7 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             "regions": len({r for _a, r in regions}),
             "places": len(regions),
             "not_assessed": len(gaps),
+            "accepted": accepted,
             "vpcs": len(overview["vpcs"]),
             "subnets": sum(v["subnets"] for v in overview["vpcs"]),
             "enis": sum(v["enis"] for v in overview["vpcs"]),
@@ -228,6 +234,25 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
         "net": overview,
         "styles": {"nodes": NODE_STYLES, "edges": EDGE_STYLES},
     }
+
+
+def _fixed(finding: dict[str, Any]) -> dict[str, Any]:
+    """What the page lists of a finding the baseline had and this snapshot no longer has."""
+    return {key: finding.get(key) for key in _FIXED_KEYS}
+
+
+_FIXED_KEYS = (
+    "id",
+    "rule",
+    "severity",
+    "account",
+    "region",
+    "vpc",
+    "resource",
+    "source",
+    "protocol",
+    "ports",
+)
 
 
 def fleet_view(document: dict[str, Any]) -> list[dict[str, Any]]:

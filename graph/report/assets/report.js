@@ -158,6 +158,20 @@
      ["Resources with a " + SEVERITIES[0] + " finding", Object.keys(crit).length]].forEach(function (row) {
       add(reach, el("span", null, row[0]), el("span", "v", typeof row[1] === "number" ? fmt(row[1]) : row[1]));
     });
+    var risks = [["accepted", "Accepted risks (still listed)", s.accepted || 0]];
+    var expired = DATA.findings.filter(function (f) { return f.acceptance_expired; }).length;
+    if (expired) risks.push(["acceptance-expired", "Acceptances expired: findings again", expired]);
+    if (DATA.baseline || DATA.findings.some(function (f) { return f.change; })) {
+      risks.push(["new", "New since the baseline", DATA.findings.filter(function (f) { return f.change === "new"; }).length]);
+      risks.push(["fixed", "Fixed since the baseline", (DATA.fixed || []).length]);
+    }
+    risks.forEach(function (row) {
+      var v = el("span", "v", fmt(row[2]));
+      v.setAttribute("data-count", String(row[2]));
+      var name = el("span", null, row[1]);
+      name.setAttribute("data-stat", row[0]);
+      add(reach, name, v);
+    });
 
     var cov = byId("coverage");
     function stat(n, label, cls, key) {
@@ -181,7 +195,7 @@
       DATA.not_assessed.forEach(function (g) {
         var li = el("li");
         li.setAttribute("data-gap", (g.account || "") + "/" + (g.region || ""));
-        add(li, el("span", "mono", (g.account || "?") + " · " + (g.region || "?")), el("span", "err", g.error || "error"));
+        add(li, el("span", "mono", (acctName(g.account) || "?") + " · " + (g.region || "?")), el("span", "err", g.error || "error"));
         if (g.message) li.title = String(g.message);
         add(list, li);
       });
@@ -291,7 +305,7 @@
     });
     var guard = el("span", "prot-key");
     guard.setAttribute("data-style", "heat-protected");
-    add(legend, add(guard, el("span", "prot", "protected")), " a zone the policy closes to the others (known from traffic it forbids there)");
+    add(legend, add(guard, el("span", "prot", "protected"), "a zone the policy closes to the others (known from the traffic it forbids there)"));
     var isProtected = {};
     z.protected.forEach(function (zone) { isProtected[zone] = true; });
     if (!z.order.length) { table.parentNode.replaceChild(el("div", "empty", "No zone-to-zone paths in this snapshot."), table); return; }
@@ -1063,7 +1077,7 @@
     var info = net.info[id];
     if (!info) return id;
     var d = info.data || {};
-    if (info.kind === "account") return "Account " + d.id;
+    if (info.kind === "account") return "Account " + acctName(d.id);
     if (info.kind === "zone") return "Zone " + d.id;
     if (info.kind === "internet") return "Internet";
     return (d.label ? d.label + " (" + id + ")" : id);
@@ -1111,7 +1125,7 @@
     var hit = null;
     if (net.info[text.trim()]) hit = text.trim();
     if (!hit && net.mode === "zone" && net.info["zone:" + q]) hit = "zone:" + q;
-    if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
+    if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0 || String(NAMES[a.id] || "").toLowerCase().indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
     if (!hit) DATA.net.vpcs.some(function (v) {
       if (v.id.toLowerCase().indexOf(q) >= 0 || (v.label || "").toLowerCase().indexOf(q) >= 0 || (v.cidrs || "").indexOf(q) >= 0) { hit = v.id; return true; }
       return false;
@@ -1241,12 +1255,12 @@
     var panel = clear(byId("panel"));
     var kindText = { zone: "Zone", account: "Account", vpc: "VPC", subnet: "Subnet", eni: "Network interface", "internet-gateway": "Internet gateway", "nat-gateway": "NAT gateway", "transit-gateway": "Transit gateway", "load-balancer": "Load balancer", internet: "Internet", "egress-only-internet-gateway": "Egress-only internet gateway" }[info.kind] || info.kind;
     add(panel, el("div", "kind", kindText));
-    add(panel, el("h3", null, info.kind === "account" || info.kind === "zone" ? d.id : (d.label || d.instance || id)));
+    add(panel, el("h3", null, info.kind === "account" ? acctName(d.id) : info.kind === "zone" ? d.id : (d.label || d.instance || id)));
     var dl = el("dl");
     if (info.kind !== "account" && info.kind !== "zone") kv(dl, "Id", id);
     if (info.kind === "zone") { kv(dl, "VPCs", fmt(d.vpcs) + " (mostly in this zone)"); kv(dl, "ENIs", fmt(d.enis)); }
     if (info.kind === "account") { kv(dl, "VPCs", fmt(d.vpcs)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Regions", (d.regions || []).join(", ")); }
-    if (info.kind === "vpc") { kv(dl, "Account", d.a); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
+    if (info.kind === "vpc") { kv(dl, "Account", acctName(d.a)); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
     if (info.kind === "subnet") { kv(dl, "CIDR", d.cidrs); kv(dl, "Routing", d.public ? "public (route to an internet gateway)" : "private"); kv(dl, "AZ", d.az); kv(dl, "Route table", d.rtb); kv(dl, "Network ACL", d.acl); }
     if (info.kind === "eni") { kv(dl, "Instance", d.instance); kv(dl, "Service", d.service); kv(dl, "Zone", d.zone); kv(dl, "Private IPs", d.ips); kv(dl, "Public IPs", d.pub); kv(dl, "Security groups", (d.sgs || []).join(", ")); }
     if (info.kind === "load-balancer") { kv(dl, "Scheme", d.scheme); kv(dl, "Targets", fmt((d.targets || []).length)); }
@@ -1330,8 +1344,10 @@
   }
 
   // ---- findings table -------------------------------------------------------------------
-  var state = { sev: {}, rule: "", account: "", text: "", zoneTo: null, limit: PAGE, open: null };
+  var state = { sev: {}, rule: "", account: "", status: "", change: "", text: "", zoneTo: null, limit: PAGE, open: null, sort: null, dir: 1 };
   SEVERITIES.forEach(function (sev) { state.sev[sev] = true; });
+  var ORDER = {};
+  DATA.findings.forEach(function (f, i) { ORDER[f.id] = i; });
 
   function setRuleFilter(rule) {
     state.rule = rule;
@@ -1364,48 +1380,115 @@
     add(acct, option("", "All accounts"));
     var accounts = {};
     DATA.findings.forEach(function (f) { if (f.account) accounts[f.account] = (accounts[f.account] || 0) + 1; });
-    Object.keys(accounts).sort().forEach(function (a) { add(acct, option(a, a + " (" + accounts[a] + ")")); });
+    Object.keys(accounts).sort().forEach(function (a) { add(acct, option(a, acctName(a) + " \u00b7 " + fmt(accounts[a]))); });
     acct.addEventListener("change", function () { state.account = acct.value; state.limit = PAGE; renderTable(); });
+    var status = byId("status-filter");
+    status.addEventListener("change", function () { state.status = status.value; state.limit = PAGE; renderTable(); });
+    var change = byId("change-filter");
+    if (DATA.findings.some(function (f) { return f.change; })) change.hidden = false;
+    change.addEventListener("change", function () { state.change = change.value; state.limit = PAGE; renderTable(); });
     var text = byId("text-filter");
     text.addEventListener("input", function () { state.text = text.value.trim(); state.zoneTo = null; state.limit = PAGE; renderTable(); });
     byId("show-more").addEventListener("click", function () { state.limit += PAGE; renderTable(); });
+    byId("export-csv").addEventListener("click", exportCsv);
+    document.querySelectorAll("#findings thead th[data-sort]").forEach(function (th) {
+      var b = el("button", "sort", th.textContent);
+      b.type = "button";
+      clear(th);
+      add(th, b);
+      th.setAttribute("aria-sort", "none");
+      b.addEventListener("click", function () { sortBy(th.getAttribute("data-sort")); });
+    });
   }
 
   function option(value, text) { var o = el("option", null, text); o.value = value; return o; }
+
+  // a finding's standing: open, accepted (until its acceptance expires), or open again
+  function standing(f) { return f.accepted ? "accepted" : f.acceptance_expired ? "expired" : "open"; }
+  function standingText(f) {
+    if (f.accepted) return "accepted until " + (f.accepted.expires || "?");
+    if (f.acceptance_expired) return "acceptance expired on " + (f.acceptance_expired.expires || "?");
+    return "open";
+  }
+  function trafficText(f) { return f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"; }
 
   function matches(f) {
     if (!state.sev[f.severity]) return false;
     if (state.rule && f.rule !== state.rule) return false;
     if (state.account && f.account !== state.account) return false;
+    if (state.status === "accepted" && !f.accepted) return false;
+    if (state.status === "open" && f.accepted) return false;
+    if (state.change && f.change !== state.change) return false;
     // a heat-map cell: every finding from its source about a resource of its zone
     if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo;
     if (state.text) {
       var q = state.text.toLowerCase();
-      var hay = [f.resource, f.label, f.source, f.vpc, f.account, f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
+      var hay = [f.resource, f.label, f.source, f.vpc, f.account, NAMES[f.account], f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
       if (hay.indexOf(q) < 0) return false;
     }
     return true;
   }
 
+  // what each sortable column sorts by; severity by rank, text in natural order
+  var SORT_KEYS = {
+    severity: function (f) { return SEV_RANK[f.severity] || 0; },
+    finding: function (f) { return RULES[f.rule].title; },
+    resource: function (f) { return (f.label || "") + " " + f.resource; },
+    account: function (f) { return acctName(f.account) + " " + (f.region || ""); },
+    source: function (f) { return f.source; },
+    traffic: function (f) { return f.protocol ? f.protocol + " " + f.ports : ""; }
+  };
+
+  function sortBy(key) {
+    if (state.sort === key) state.dir = -state.dir;
+    else { state.sort = key; state.dir = key === "severity" ? -1 : 1; } // severity: worst first
+    document.querySelectorAll("#findings thead th[data-sort]").forEach(function (th) {
+      var on = th.getAttribute("data-sort") === state.sort;
+      th.setAttribute("aria-sort", on ? (state.dir > 0 ? "ascending" : "descending") : "none");
+    });
+    renderTable();
+  }
+
+  function filteredRows() {
+    var rows = DATA.findings.filter(matches);
+    if (state.sort) {
+      var value = SORT_KEYS[state.sort], dir = state.dir;
+      rows = rows.map(function (f) { return { f: f, v: value(f) }; });
+      rows.sort(function (a, b) {
+        var c = typeof a.v === "number" ? a.v - b.v : String(a.v).localeCompare(String(b.v), "en", { numeric: true, sensitivity: "base" });
+        return dir * c || ORDER[a.f.id] - ORDER[b.f.id];
+      });
+      rows = rows.map(function (x) { return x.f; });
+    }
+    return rows;
+  }
+
+  function badges(f) {
+    var box = el("div", "badges");
+    if (f.accepted) add(box, el("span", "badge accepted", "accepted"));
+    if (f.acceptance_expired) add(box, el("span", "badge expired", "acceptance expired on " + (f.acceptance_expired.expires || "?")));
+    if (f.change === "new") add(box, el("span", "badge new", "new"));
+    return box.firstChild ? box : null;
+  }
+
   function renderTable() {
     var body = clear(byId("findings-body"));
-    var rows = DATA.findings.filter(matches);
+    var rows = filteredRows();
     var shown = rows.slice(0, state.limit);
     shown.forEach(function (f) {
-      var tr = el("tr", "f-row");
+      var tr = el("tr", "f-row" + (f.accepted ? " is-accepted" : ""));
       tr.tabIndex = 0;
       tr.setAttribute("data-id", f.id);
       tr.setAttribute("data-severity", f.severity);
+      tr.setAttribute("data-standing", standing(f));
+      if (f.change) tr.setAttribute("data-change", f.change);
       var res = el("td");
       if (f.label) add(res, el("div", "r-name", f.label));
       add(res, el("div", "r-id", f.resource));
       var title = el("td");
-      add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule));
+      add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule), badges(f));
       var sevTd = el("td"); add(sevTd, pill(f.severity));
-      add(tr, sevTd, title, res,
-        acctCell(f),
-        el("td", "src", f.source),
-        el("td", "traffic", f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"));
+      add(tr, sevTd, title, res, acctCell(f), el("td", "src", f.source), el("td", "traffic", trafficText(f)));
       tr.addEventListener("click", function () { toggleRow(f, tr); });
       tr.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleRow(f, tr); } });
       add(body, tr);
@@ -1416,6 +1499,7 @@
       td.colSpan = 6; add(tr, td); add(body, tr);
     }
     byId("shown-count").textContent = "Showing " + fmt(shown.length) + " of " + fmt(rows.length) + (rows.length !== DATA.findings.length ? " (" + fmt(DATA.findings.length) + " in all)" : "");
+    byId("export-csv").disabled = !rows.length;
     var more = byId("show-more");
     more.hidden = rows.length <= shown.length;
     more.textContent = "Show " + fmt(Math.min(PAGE, rows.length - shown.length)) + " more";
@@ -1423,8 +1507,23 @@
 
   function acctCell(f) {
     var td = el("td");
+    if (f.account && NAMES[f.account]) add(td, el("div", "a-name", NAMES[f.account]));
     add(td, el("div", "mono", f.account || "-"), el("div", "muted", f.region || ""));
     return td;
+  }
+
+  function acceptance(f) {
+    var a = f.accepted || f.acceptance_expired;
+    if (!a) return null;
+    var box = el("div", "acceptance " + (f.accepted ? "on" : "lapsed"));
+    add(box, el("h4", null, f.accepted ? "Accepted risk" : "Acceptance expired on " + (a.expires || "?") + ": a finding again"));
+    var dl = el("dl");
+    kv(dl, "Reason", a.reason);
+    kv(dl, "Owner", a.owner);
+    kv(dl, f.accepted ? "Expires" : "Expired", a.expires);
+    kv(dl, "Accepted by", a.by);
+    add(box, dl);
+    return box;
   }
 
   function detailRow(f) {
@@ -1438,7 +1537,7 @@
     var right = el("div");
     var ctl = el("div", "controls");
     rule.controls.forEach(function (c) { add(ctl, el("span", "ctl", c)); });
-    add(right, el("h4", null, "Why it matters"), ctl, el("p", null, rule.rationale), el("h4", null, "Remediation"), el("p", null, rule.remediation));
+    add(right, acceptance(f), el("h4", null, "Why it matters"), ctl, el("p", null, rule.rationale), el("h4", null, "Remediation"), el("p", null, rule.remediation));
     var actions = el("div", "actions");
     var show = el("button", "btn primary", "Show on graph");
     show.type = "button";
@@ -1451,6 +1550,22 @@
     return tr;
   }
 
+  // ---- a URL per opened finding: #finding=<id> ----------------------------------------
+  var HASH = "#finding=";
+  function hashFinding() {
+    var h = location.hash;
+    return h.indexOf(HASH) === 0 ? decodeURIComponent(h.slice(HASH.length)) : null;
+  }
+  function setHash(id) {
+    if (hashFinding() === id) return;
+    if (id) { location.hash = HASH + encodeURIComponent(id); return; }
+    try { history.replaceState(null, "", location.pathname + location.search); } catch (e) { location.hash = ""; }
+  }
+  function followHash() {
+    var id = hashFinding();
+    if (id && id !== state.open && ORDER[id] !== undefined) openFinding(id, false);
+  }
+
   function toggleRow(f, tr) {
     if (state.open === f.id) {
       state.open = null;
@@ -1460,25 +1575,100 @@
       state.open = f.id;
       highlight(f);
     }
+    setHash(state.open);
     renderTable();
     var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
     if (row && tr !== row) row.focus({ preventScroll: true });
   }
 
   function openFinding(id, scroll) {
-    var f = DATA.findings.filter(function (x) { return x.id === id; })[0];
+    var f = DATA.findings[ORDER[id]];
     if (!f) return;
     state.sev[f.severity] = true;
     document.querySelectorAll("#sev-filter .chip").forEach(function (c) { c.setAttribute("aria-pressed", state.sev[c.getAttribute("data-severity")] ? "true" : "false"); });
-    state.rule = ""; state.account = ""; state.text = ""; state.zoneTo = null;
-    byId("rule-filter").value = ""; byId("account-filter").value = ""; byId("text-filter").value = "";
-    var index = DATA.findings.filter(matches).indexOf(f);
+    state.rule = ""; state.account = ""; state.text = ""; state.zoneTo = null; state.status = ""; state.change = "";
+    ["rule-filter", "account-filter", "text-filter", "status-filter", "change-filter"].forEach(function (x) { byId(x).value = ""; });
+    var index = filteredRows().indexOf(f);
     if (index >= state.limit) state.limit = index + 1;
     state.open = f.id;
-    highlight(f);
+    setHash(f.id);
+    if (net.network) highlight(f);
     renderTable();
     var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
     if (row && scroll === false) row.scrollIntoView({ behavior: "smooth", block: "center" });
+  }
+
+  // ---- CSV export of the filtered table -------------------------------------------------
+  var CSV_COLUMNS = [
+    ["Severity", function (f) { return f.severity; }],
+    ["Finding", function (f) { return RULES[f.rule].title; }],
+    ["Rule", function (f) { return f.rule; }],
+    ["Resource", function (f) { return f.resource; }],
+    ["Resource name", function (f) { return f.label || ""; }],
+    ["Account", function (f) { return acctName(f.account); }],
+    ["Account id", function (f) { return f.account || ""; }],
+    ["Account name", function (f) { return NAMES[f.account] || ""; }],
+    ["Region", function (f) { return f.region || ""; }],
+    ["From", function (f) { return f.source; }],
+    ["Traffic", trafficText],
+    ["Standing", standingText],
+    ["Change", function (f) { return f.change || ""; }],
+    ["Id", function (f) { return f.id; }]
+  ];
+
+  function csvField(value) {
+    var text = String(value === null || value === undefined ? "" : value);
+    // a spreadsheet runs a cell that starts like a formula: tag values are anyone's
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function findingsCsv(rows) {
+    var lines = [CSV_COLUMNS.map(function (c) { return csvField(c[0]); }).join(",")];
+    rows.forEach(function (f) { lines.push(CSV_COLUMNS.map(function (c) { return csvField(c[1](f)); }).join(",")); });
+    return "\ufeff" + lines.join("\r\n") + "\r\n";
+  }
+
+  function exportCsv() {
+    var blob = new Blob([findingsCsv(filteredRows())], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var snap = String(DATA.meta.snapshot || "snapshot").split("/").filter(Boolean).pop() || "snapshot";
+    var a = el("a");
+    a.href = url;
+    a.download = "ivs-findings-" + snap.replace(/[^A-Za-z0-9._-]+/g, "_") + ".csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  // ---- fixed since the baseline ----------------------------------------------------------
+  function renderFixed() {
+    var base = DATA.baseline, fixed = DATA.fixed || [];
+    if (!base && !fixed.length) return;
+    var section = byId("fixed");
+    section.hidden = false;
+    var file = base && base.file ? String(base.file).split("/").filter(Boolean).pop() : "the baseline";
+    byId("fixed-title").textContent = "Fixed since " + file;
+    var hint = [];
+    if (base) {
+      if (base.generated_at) hint.push("baseline analysed " + shortTime(base.generated_at));
+      [["new", "new"], ["unchanged", "unchanged"], ["fixed", "fixed"], ["not_reassessed", "not reassessed (their account-region was not assessed this time)"]].forEach(function (k) {
+        if (base[k[0]] !== undefined && base[k[0]] !== null) hint.push(fmt(base[k[0]]) + " " + k[1]);
+      });
+    }
+    byId("fixed-hint").textContent = hint.join(" \u00b7 ");
+    var body = clear(byId("fixed-body"));
+    fixed.forEach(function (f) {
+      var tr = el("tr", "x-row");
+      tr.setAttribute("data-id", f.id || "");
+      var sev = el("td"); if (f.severity) add(sev, pill(f.severity));
+      var rule = RULES[f.rule];
+      var title = el("td"); add(title, el("div", "f-title", rule ? rule.title : f.rule), el("div", "f-rule", f.rule));
+      add(tr, sev, title, el("td", "r-id", f.resource), acctCell(f), el("td", "src", f.source || ""), el("td", "traffic", trafficText(f)));
+      add(body, tr);
+    });
+    if (!fixed.length) { var tr = el("tr"); var td = el("td", "empty", "Nothing the baseline had is gone."); td.colSpan = 6; add(tr, td); add(body, tr); }
   }
 
   // ---- fleet ---------------------------------------------------------------------------
@@ -1511,7 +1701,7 @@
       add(tr, el("td", row.prevented_by.length ? null : "gap", row.prevented_by.length ? row.prevented_by.join("; ") : "nothing"));
       var cells = el("td", "places");
       row.places.forEach(function (p) {
-        var b = el("button", "place" + (p.failing ? " fails" : ""), p.account + " " + p.region + ": " + fmt(p.failing) + " / " + fmt(p.total));
+        var b = el("button", "place" + (p.failing ? " fails" : ""), acctName(p.account) + " " + p.region + ": " + fmt(p.failing) + " / " + fmt(p.total));
         b.type = "button";
         b.setAttribute("data-place", p.account + "/" + p.region);
         b.disabled = !p.failing;
@@ -1535,6 +1725,7 @@
   initFilters();
   renderPorts();
   renderFleet();
+  renderFixed();
   renderTable();
   renderFooter();
   if (typeof vis === "undefined") {
@@ -1542,5 +1733,7 @@
   } else {
     initGraph();
   }
+  followHash(); // a link to one finding opens it
+  window.addEventListener("hashchange", followHash);
   window.ivsReport = { data: DATA, net: net, openFinding: openFinding, clearHighlight: clearHighlight, open: onNodeClick, setMode: setMode };
 })();
