@@ -198,7 +198,7 @@ class Page:
 ACCOUNT_NAMES = {"111111111111": "payments-prod", "222222222222": '=SUM(1,2) "shared", ops'}
 ACCEPTED = {
     "by": "internet-exposed-admin-port on i-*",
-    "reason": 'bastion, "temporary" until the VPN',
+    "reason": 'bastion, "temporary" until the VPN <img src=x onerror=alert(1)>',
     "owner": "platform team",
     "expires": "2027-06-30",
 }

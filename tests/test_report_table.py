@@ -85,6 +85,7 @@ def test_accepted_and_expired_risks_are_marked_and_filtered(
     detail = page.page.locator(f'tr.f-detail[data-for="{accepted["id"]}"] .acceptance')
     for key in ("reason", "owner", "expires", "by"):
         assert ACCEPTED[key] in detail.inner_text()
+    assert page.page.locator("img, [onerror]").count() == 0  # text, not tags
     page.page.select_option("#status-filter", "accepted")
     assert _ids(page) == [accepted["id"]]
     page.page.select_option("#status-filter", "open")

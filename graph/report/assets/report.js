@@ -1671,6 +1671,59 @@
     if (!fixed.length) { var tr = el("tr"); var td = el("td", "empty", "Nothing the baseline had is gone."); td.colSpan = 6; add(tr, td); add(body, tr); }
   }
 
+  // ---- print: every finding the table's filters keep, each with its whole path ---------
+  // Built when the page is printed (the table shows a page of rows at a time and opens one
+  // path at a time): closed details open, and the graph goes as a picture of its view.
+  var printing = null;
+  function preparePrint() {
+    if (printing) return;
+    printing = { details: [] };
+    var rows = filteredRows(), list = clear(byId("print-list"));
+    var what = rows.length === DATA.findings.length ? "every finding" : fmt(rows.length) + " of " + fmt(DATA.findings.length) + " findings (the table's filters)";
+    byId("print-hint").textContent = "This print lists " + what + ", in the table's order, each with the path that lets it happen.";
+    var rules = {};
+    rows.forEach(function (f) {
+      rules[f.rule] = true;
+      var item = el("article", "p-finding");
+      item.setAttribute("data-id", f.id);
+      var head = el("div", "p-head");
+      add(head, pill(f.severity), " ", el("span", "f-title", RULES[f.rule].title), " ", el("span", "f-rule", f.rule), badges(f));
+      var where = [f.label ? f.label + " (" + f.resource + ")" : f.resource, acctName(f.account) + (f.region ? " \u00b7 " + f.region : ""), "from " + f.source, trafficText(f)];
+      add(item, head, el("div", "p-meta", where.join(" \u00b7 ")), pathList(f), acceptance(f), el("div", "fid", "Finding " + f.id));
+      add(list, item);
+    });
+    var about = el("div", "p-rules");
+    add(about, el("h2", null, "The rules of these findings"));
+    DATA.rules.forEach(function (r) {
+      if (!rules[r.id]) return;
+      var box = el("div", "p-rule");
+      add(box, el("h3", null, r.title + " (" + r.id + ")"), el("p", null, r.controls.join(", ") + ". " + r.rationale), el("p", null, "Remediation: " + r.remediation));
+      add(about, box);
+    });
+    add(list, about);
+    document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; printing.details.push(d); });
+    var canvas = document.querySelector("#graph canvas");
+    if (canvas) {
+      var img = el("img", "print-only graph-print");
+      img.id = "graph-print";
+      img.alt = "The network graph as it was shown";
+      try { img.src = canvas.toDataURL("image/png"); } catch (e) { img = null; }
+      if (img) byId("network").insertBefore(img, byId("net-legend"));
+    }
+  }
+  function afterPrint() {
+    if (!printing) return;
+    printing.details.forEach(function (d) { d.open = false; });
+    clear(byId("print-list"));
+    var img = byId("graph-print");
+    if (img) img.remove();
+    printing = null;
+  }
+  window.addEventListener("beforeprint", preparePrint);
+  window.addEventListener("afterprint", afterPrint);
+  var printMedia = window.matchMedia("print");
+  printMedia.addEventListener("change", function (e) { if (e.matches) preparePrint(); else afterPrint(); });
+
   // ---- fleet ---------------------------------------------------------------------------
   function showPlace(rule, account, region) {
     state.rule = rule; byId("rule-filter").value = rule;
