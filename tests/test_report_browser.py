@@ -3,7 +3,8 @@
 The page must load with no console error and no network request, show the summary
 numbers of the findings JSON, open a finding's hop-by-hop path on click and highlight it
 on the graph, and render attacker-controlled tag values as text (no dialog fires). A
-screenshot is kept under ``test-artifacts/``. Chromium and the page helpers are
+screenshots are kept under ``test-artifacts/`` (the first view, a finding's path, the fleet
+view). Chromium and the page helpers are
 ``report_support``'s.
 """
 
@@ -50,11 +51,13 @@ def _count(page: Page, selector: str) -> int:
 
 
 def test_page_loads_without_errors_or_network(page: Page) -> None:
-    page.page.wait_for_timeout(500)
+    page.settled()
     assert page.errors == []
     assert page.requests == []
     assert page.page.title().startswith("IVS exposure report")
     assert int(page.page.get_attribute("#graph", "data-nodes") or "0") > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report-first-view.png"))
 
 
 def test_summary_numbers_equal_the_json(page: Page, report: tuple[Path, dict[str, Any]]) -> None:
@@ -107,8 +110,8 @@ def test_clicking_a_finding_shows_its_path_and_highlights_it(
     assert page.page.locator("#panel ol.path li").count() >= len(finding["path"])
     page.page.wait_for_selector('#graph[data-settled="1"]', timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
-    page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    page.page.screenshot(path=str(ARTIFACTS / "report-finding-path.png"), full_page=True)
+    assert (ARTIFACTS / "report-finding-path.png").stat().st_size > 10_000
     assert page.errors == []
 
 
@@ -432,6 +435,8 @@ def test_the_fleet_view_counts_and_opens_the_findings_behind_a_count(
         # a place with nothing failing has no findings to open
         healthy = page.locator('tr.fleet-row[data-rule="instance-not-managed"] button.place')
         assert healthy.count() == 1 and healthy.is_disabled()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#fleet").screenshot(path=str(ARTIFACTS / "report-fleet.png"))
         assert loaded.errors == []
     finally:
         loaded.page.close()
