@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,34 @@ def launch() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+def browser_fixture() -> Any:
+    """A test module's ``browser`` fixture: one Chromium for the module."""
+
+    @pytest.fixture(scope="module")
+    def browser() -> Iterator[Any]:
+        with launch() as chromium:
+            yield chromium
+
+    return browser
+
+
+def report_fixture(result_of: Callable[[Path], Any]) -> Any:
+    """A test module's ``report`` fixture: the HTML report of ``result_of(snapshot dir)``
+    and its findings document, rendered once for the module."""
+
+    @pytest.fixture(scope="module")
+    def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+        from graph.report import html
+
+        root = tmp_path_factory.mktemp("report")
+        result = result_of(root / "snapshot")
+        out = root / "report.html"
+        html.render(result, out)
+        return out, result.document
+
+    return report
 
 
 class Page:

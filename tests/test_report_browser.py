@@ -16,25 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import ARTIFACTS, DENIED, XSS, Page, exposure_result, launch
+from report_support import (
+    ARTIFACTS,
+    DENIED,
+    XSS,
+    Page,
+    browser_fixture,
+    exposure_result,
+    report_fixture,
+)
 
 from core.vocabulary import SEVERITIES
 from graph.report import html
 
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("report")
-    result = exposure_result(root / "snapshot")
-    out = root / "report.html"
-    html.render(result, out)
-    return out, result.document
+report = report_fixture(exposure_result)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch() as chromium:
-        yield chromium
+browser = browser_fixture()
 
 
 @pytest.fixture(scope="module")

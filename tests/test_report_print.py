@@ -4,31 +4,18 @@ PDFs are kept under ``test-artifacts/``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from report_support import ARTIFACTS, Page, launch, marked_result
-
-from graph.report import html
+from report_support import ARTIFACTS, Page, browser_fixture, marked_result, report_fixture
 
 A4_WIDTH = 794  # CSS pixels: 210 mm at 96 per inch
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("print")
-    result = marked_result(root / "snapshot")
-    out = root / "report.html"
-    html.render(result, out)
-    return out, result.document
+report = report_fixture(marked_result)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch() as chromium:
-        yield chromium
+browser = browser_fixture()
 
 
 def test_printing_shows_every_finding_and_its_whole_path_within_the_page(

@@ -11,25 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import ACCEPTED, ACCOUNT_NAMES, EXPIRED, FIXED, Page, launch, marked_result
+from report_support import (
+    ACCEPTED,
+    ACCOUNT_NAMES,
+    EXPIRED,
+    FIXED,
+    Page,
+    browser_fixture,
+    marked_result,
+    report_fixture,
+)
 
 from core.vocabulary import SEVERITY_RANK
-from graph.report import html
+
+report = report_fixture(marked_result)
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("marked")
-    result = marked_result(root / "snapshot")
-    out = root / "report.html"
-    html.render(result, out)
-    return out, result.document
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch() as chromium:
-        yield chromium
+browser = browser_fixture()
 
 
 @pytest.fixture

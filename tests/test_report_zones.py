@@ -4,21 +4,16 @@ opened zone is laid out without overlaps and stays readable after Fit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import ARTIFACTS, Page, launch
+from report_support import ARTIFACTS, Page, browser_fixture
 
 from graph.report import html
 from sandbox.raw import RawRegion, perm
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch() as chromium:
-        yield chromium
+browser = browser_fixture()
 
 
 def _render(root: Path, *, named: bool = False) -> tuple[Path, Any]:
