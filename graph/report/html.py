@@ -8,15 +8,21 @@ package ships it (``assets/vis-network.min.js``; version, licence and checksum i
 - a summary: findings by severity and by CCM control, assessed and not-assessed
   accounts and regions, what the snapshot did not contain;
 - the zone-to-zone matrix as a heat map (the ports on hover), with the internet as a
-  source row;
+  source row, each cell coloured by the zone policy (:func:`zone_heat`);
 - an interactive graph that starts at zones when there are many VPCs (one node per zone,
   with the heat map's zone-to-zone paths as edges, red where forbidden) or at VPCs when
   there are few, and can be grouped by account instead; it opens zones into VPCs, VPCs
-  into subnets and subnets into ENIs on click: a VPC's detail is embedded as its
-  own JSON block and parsed only when the VPC is opened, so a thousand VPCs stay
-  readable and the page stays light;
-- the findings table (filter by severity, rule, account, text); a row opens its
-  hop-by-hop path and highlights it on the graph.
+  into subnets and subnets into ENIs on click, each open node a frame around what it
+  holds, laid out so that nothing overlaps: a VPC's detail is embedded as its own JSON
+  block and parsed only when the VPC is opened, so a thousand VPCs stay readable and the
+  page stays light; its legend is built from the style table it draws from
+  (``topology.NODE_STYLES``, ``EDGE_STYLES``);
+- the findings table (filter by severity, rule, account, accepted or open, new or
+  unchanged, text; sort by any column; export the filtered rows as CSV); a row opens its
+  hop-by-hop path, highlights it on the graph and sets the page's link to it
+  (``#finding=<id>``); accepted risks, account names, and what a baseline says was fixed
+  are shown where the document has them;
+- when printed, every finding the filters keep with its whole path.
 
 Every value from AWS (names, tags, descriptions) is attacker-controlled: data is
 embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&``

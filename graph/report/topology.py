@@ -7,7 +7,8 @@ level on click. ``overview`` is what the page needs at first: zones and accounts
 one VPC's subnets, ENIs, gateways and load balancers, embedded separately and parsed
 only when the VPC is opened.
 ``trail`` maps a finding's hop-by-hop path onto the nodes the page can show, so the
-page can open and highlight it.
+page can open and highlight it. ``NODE_STYLES`` and ``EDGE_STYLES`` are how the page
+draws each node and edge, and what its legend says of each.
 
 Node ids are AWS ids (ARNs for load balancers); ``internet`` is the internet; an account
 node is ``acct:<id>``, a zone node ``zone:<name>``. A VPC belongs to the zone most of its
