@@ -272,3 +272,31 @@ def marked_result(root: Path) -> Any:
     }
     document["summary"]["accepted"] = 1
     return result
+
+
+def node_boxes(page: Any) -> dict[str, dict[str, float]]:
+    """Every drawn node's box as vis-network has it (``getBoundingBox``), once it has drawn
+    them all at a size where labels show: a label's box moves only when it is drawn."""
+    boxes: dict[str, dict[str, float]] = page.evaluate(
+        "() => { const n = window.ivsReport.net; n.network.fit(); n.network.redraw();"
+        " const at = n.network.getPositions();"
+        " return Object.fromEntries(n.nodes.getIds().map(id => {"
+        "   const b = n.network.getBoundingBox(id); b.x = at[id].x; return [id, b]; })); }"
+    )
+    for node, box in boxes.items():  # each label centred on its node: drawn where it is
+        assert abs((box["left"] + box["right"]) / 2 - box["x"]) < 1, node
+    return boxes
+
+
+def overlapping(boxes: dict[str, dict[str, float]]) -> list[tuple[str, str]]:
+    """The pairs of boxes that overlap."""
+    items = sorted(boxes.items())
+    return [
+        (a, b)
+        for i, (a, one) in enumerate(items)
+        for b, two in items[i + 1 :]
+        if one["left"] < two["right"]
+        and two["left"] < one["right"]
+        and one["top"] < two["bottom"]
+        and two["top"] < one["bottom"]
+    ]

@@ -23,6 +23,8 @@ from report_support import (
     Page,
     browser_fixture,
     exposure_result,
+    node_boxes,
+    overlapping,
     report_fixture,
 )
 
@@ -279,26 +281,10 @@ def test_every_style_the_graph_draws_is_in_its_legend(
     # the graph draws the styles a reader most needs told apart
     assert {"subnet-public", "subnet-private", "eni", "internet-gateway"} <= set(used[0])
     assert {"route", "peering", "path"} <= set(used[1])
-    assert _overlapping_nodes(page) == []
+    assert overlapping(node_boxes(page.page)) == []
     page.page.evaluate("() => window.ivsReport.clearHighlight()")
     page.page.click("#net-reset")
     assert page.errors == []
-
-
-def _overlapping_nodes(page: Page) -> list[tuple[str, str]]:
-    boxes = page.page.evaluate(
-        "() => { const n = window.ivsReport.net;"
-        " return n.nodes.getIds().map(id => [id, n.network.getBoundingBox(id)]); }"
-    )
-    return [
-        (a, b)
-        for i, (a, one) in enumerate(boxes)
-        for b, two in boxes[i + 1 :]
-        if one["left"] < two["right"]
-        and two["left"] < one["right"]
-        and one["top"] < two["bottom"]
-        and two["top"] < one["bottom"]
-    ]
 
 
 def test_an_internet_cell_counts_every_finding_into_its_zone(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import ARTIFACTS, Page, browser_fixture
+from report_support import ARTIFACTS, Page, browser_fixture, node_boxes, overlapping
 
 from graph.report import html
 from sandbox.raw import RawRegion, perm
@@ -93,30 +93,6 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     return _render(root, named=True)
 
 
-def _boxes(page: Any) -> list[tuple[str, dict[str, float]]]:
-    return [
-        (node, box)
-        for node, box in page.evaluate(
-            "() => { const n = window.ivsReport.net;"
-            " return n.nodes.getIds().map(id => [id, n.network.getBoundingBox(id)]); }"
-        )
-    ]
-
-
-def _overlapping(boxes: list[tuple[str, dict[str, float]]]) -> list[tuple[str, str]]:
-    out = []
-    for i, (a, one) in enumerate(boxes):
-        for b, other in boxes[i + 1 :]:
-            if (
-                one["left"] < other["right"]
-                and other["left"] < one["right"]
-                and one["top"] < other["bottom"]
-                and other["top"] < one["bottom"]
-            ):
-                out.append((a, b))
-    return out
-
-
 def test_a_large_organization_opens_a_zone_without_overlaps_and_readable_labels(
     browser: Any, large: tuple[Path, dict[str, Any]]
 ) -> None:
@@ -134,8 +110,7 @@ def test_a_large_organization_opens_a_zone_without_overlaps_and_readable_labels(
         loaded.settled()
         vpcs = page.evaluate(f"() => {net}.nodes.get().filter(n => n.kind === 'vpc')")
         assert len(vpcs) >= 20
-        boxes = _boxes(page)
-        assert _overlapping(boxes) == []
+        assert overlapping(node_boxes(page)) == []
         # each VPC is told apart by its name, its account's name and its region
         labels = [v["label"] for v in vpcs]
         assert len(set(labels)) == len(labels)
@@ -150,7 +125,18 @@ def test_a_large_organization_opens_a_zone_without_overlaps_and_readable_labels(
         second = page.evaluate("() => 'zone:' + window.ivsReport.data.net.zones[1].id")
         page.evaluate("id => window.ivsReport.open(id)", second)
         loaded.settled()
-        assert _overlapping(_boxes(page)) == []
+        assert overlapping(node_boxes(page)) == []
+        # by account: an account opened into its VPCs, one of them into its subnets
+        page.click('#net-group button[data-mode="account"]')
+        account = page.evaluate("() => 'acct:' + window.ivsReport.data.net.accounts[3].id")
+        page.evaluate("id => window.ivsReport.open(id)", account)
+        vpc = page.evaluate(f"id => {net}.children[id][0]", account)
+        page.evaluate("id => window.ivsReport.open(id)", vpc)
+        loaded.settled()
+        drawn = page.evaluate(f"() => {net}.nodes.get().map(n => n.kind)")
+        assert drawn.count("account") == len(names) and "subnet" in drawn
+        assert overlapping(node_boxes(page)) == []
+        page.click('#net-group button[data-mode="zone"]')
         finding = next(f for f in document["findings"] if f["source"] == "internet")
         page.evaluate("id => window.ivsReport.openFinding(id)", finding["id"])
         page.wait_for_function(

@@ -70,11 +70,6 @@
       return p.protocol + " " + p.ports;
     }).join("; ");
   }
-  function tagName(tags, key) {
-    if (!tags) return null;
-    for (var i = 0; i < tags.length; i++) if (tags[i][0] === key) return tags[i][1];
-    return null;
-  }
 
   // ---- tooltip ------------------------------------------------------------------------
   var tip = byId("tip");
@@ -417,6 +412,7 @@
     shownCache: {}, // parent -> drawn and hidden children, until the next refresh
     sizes: {}, // node -> its drawn size (for its label), once drawn
     frames: [], // open nodes: the frame around what each holds
+    rects: {}, // node -> the box the layout gave it
     focus: null, // the node opened last: what Fit shows when everything is too much
     sameName: {}, // VPC -> true where another of its account and region has its name
     network: null,
@@ -782,10 +778,11 @@
       var inner = pack(list.map(block), aspect);
       return (blocks[id] = { w: Math.max(own.w, inner.w) + 2 * INNER, h: INNER + own.h + GAP + inner.h + INNER, own: own, kids: list, inner: inner });
     }
-    var pos = {}, frames = [];
+    var pos = {}, rects = {}, frames = [];
     function place(id, x, y, depth) {
-      var b = blocks[id], own = b.own;
-      pos[id] = { x: x + b.w / 2 - own.w / 2 + own.w * own.dx, y: y + (b.kids.length ? INNER : 0) + own.h * own.dy };
+      var b = blocks[id], own = b.own, left = x + b.w / 2 - own.w / 2, top = y + (b.kids.length ? INNER : 0);
+      pos[id] = { x: left + own.w * own.dx, y: top + own.h * own.dy };
+      rects[id] = { left: left, top: top, right: left + own.w, bottom: top + own.h };
       if (!b.kids.length) return;
       frames.push({ id: id, x: x, y: y, w: b.w, h: b.h, depth: depth });
       var left = x + (b.w - b.inner.w) / 2, top = y + INNER + own.h + GAP;
@@ -810,22 +807,26 @@
       roots.forEach(function (id, i) { place(id, top.at[i].x - top.w / 2, top.at[i].y - top.h / 2, 0); });
     }
     frames.sort(function (a, b) { return a.depth - b.depth; });
-    return { pos: pos, frames: frames, parentOf: parentOf };
+    return { pos: pos, rects: rects, frames: frames, parentOf: parentOf };
   }
 
   function container() { return byId("graph"); }
 
   function remember(nodes) {
-    // what vis-network drew: the real size of each box, and where its centre is in it
+    // what vis-network drew: the real size of each box, and where its centre is in it.
+    // A label's box moves only when it is drawn: one not centred on its node is stale.
     var changed = false;
     nodes.forEach(function (n) {
       var box = net.network.getBoundingBox(n.id), p = net.network.getPositions([n.id])[n.id];
       if (!box || !p) return;
       var w = box.right - box.left, h = box.bottom - box.top;
-      if (!(w > 0 && h > 0)) return;
-      var known = sizeOf(n);
+      if (!(w > 0 && h > 0) || Math.abs((p.x - box.left) / w - 0.5) > 0.01) return;
+      // a label too small to draw has no box yet: never less than the estimate
+      var guess = estimate(n), known = sizeOf(n);
+      w = Math.max(w, guess.w);
+      h = Math.max(h, guess.h);
       if (Math.abs(known.w - w) > 0.5 || Math.abs(known.h - h) > 0.5) changed = true;
-      net.sizes[n.id] = { label: n.label, w: w, h: h, dx: (p.x - box.left) / w, dy: (p.y - box.top) / h };
+      net.sizes[n.id] = { label: n.label, w: w, h: h, dx: 0.5, dy: (p.y - box.top) / h };
     });
     return changed;
   }
@@ -869,6 +870,7 @@
     var placed = layout(nodes);
     nodes.forEach(function (n) { n.x = placed.pos[n.id].x; n.y = placed.pos[n.id].y; });
     net.frames = placed.frames;
+    net.rects = placed.rects;
     var edges = visibleEdges(placed.parentOf).filter(function (e) { return present[e.from] && present[e.to]; });
     net.nodes.remove(net.nodes.getIds().filter(function (id) { return !present[id]; }));
     net.nodes.update(nodes);
@@ -877,6 +879,7 @@
     if (remember(nodes)) {
       placed = layout(nodes);
       net.frames = placed.frames;
+      net.rects = placed.rects;
       net.nodes.update(nodes.map(function (n) { return { id: n.id, x: placed.pos[n.id].x, y: placed.pos[n.id].y }; }));
     }
     var edgeIds = {};
@@ -893,9 +896,10 @@
   var MIN_SCALE = 0.8;
 
   function boxOf(ids) {
+    // from the layout's own boxes: vis-network's move only as it draws
     var box = null;
     ids.forEach(function (id) {
-      var b = net.network.getBoundingBox(id);
+      var b = net.rects[id];
       if (!b) return;
       if (!box) box = { left: b.left, right: b.right, top: b.top, bottom: b.bottom };
       else { box.left = Math.min(box.left, b.left); box.right = Math.max(box.right, b.right); box.top = Math.min(box.top, b.top); box.bottom = Math.max(box.bottom, b.bottom); }
