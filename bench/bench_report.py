@@ -84,6 +84,21 @@ def _browser(page_file: Path) -> None:
         settled = time.perf_counter() - start
         nodes = page.get_attribute("#graph", "data-nodes")
         print(f"browser     {drawn:6.1f} s to draw, {settled:.1f} s to settle, {nodes} nodes")
+        # the largest zone opened: its VPCs drawn, laid out and fitted
+        zone = page.evaluate("() => 'zone:' + window.ivsReport.data.net.zones[0].id")
+        start = time.perf_counter()
+        page.evaluate("id => window.ivsReport.open(id)", zone)
+        opened = time.perf_counter() - start
+        page.wait_for_selector('#graph[data-settled="1"]', timeout=60_000)
+        fitted = time.perf_counter() - start
+        nodes = page.get_attribute("#graph", "data-nodes")
+        page.click("#net-fit")
+        page.wait_for_selector('#graph[data-settled="1"]', timeout=60_000)
+        scale = page.evaluate("() => window.ivsReport.net.network.getScale()")
+        print(
+            f"open zone   {opened:6.1f} s to draw {zone}, {fitted:.1f} s to settle, "
+            f"{nodes} nodes; after Fit a 12 px label is {12 * scale:.1f} px"
+        )
         if errors:
             print("page errors:", errors)
         chromium.close()

@@ -3,96 +3,38 @@
 The page must load with no console error and no network request, show the summary
 numbers of the findings JSON, open a finding's hop-by-hop path on click and highlight it
 on the graph, and render attacker-controlled tag values as text (no dialog fires). A
-screenshot is kept under ``test-artifacts/``.
-
-Chromium is part of the project's set-up: when it is missing these tests fail (they do
-not skip), saying how to install it.
+screenshots are kept under ``test-artifacts/`` (the first view, a finding's path, the fleet
+view). Chromium and the page helpers are
+``report_support``'s.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import DENIED, XSS, exposure_result
+from report_support import (
+    ARTIFACTS,
+    DENIED,
+    XSS,
+    Page,
+    browser_fixture,
+    exposure_result,
+    node_boxes,
+    overlapping,
+    report_fixture,
+)
 
 from core.vocabulary import SEVERITIES
 from graph.report import html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+report = report_fixture(exposure_result)
 
 
-def _chromium_path() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not path:
-        pytest.fail(
-            f"Chromium is not installed ({CHROMIUM}): the browser test needs it. "
-            "Install it with `apt-get install -y chromium` (make setup does)."
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("report")
-    result = exposure_result(root / "snapshot")
-    out = root / "report.html"
-    html.render(result, out)
-    return out, result.document
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the browser test needs the playwright package (pip install -e .[dev])")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class Page:
-    """A loaded report page with what it said on the console and what it asked for."""
-
-    def __init__(self, browser: Any, path: Path) -> None:
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.requests: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", self._dialog)
-        self.page.on("request", self._request)
-        self.page.goto(path.as_uri())
-        self.page.wait_for_function("() => window.ivsReport && window.ivsReport.net.network")
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _request(self, request: Any) -> None:
-        if not request.url.startswith("file://"):
-            self.requests.append(request.url)
+browser = browser_fixture()
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +51,13 @@ def _count(page: Page, selector: str) -> int:
 
 
 def test_page_loads_without_errors_or_network(page: Page) -> None:
-    page.page.wait_for_timeout(500)
+    page.settled()
     assert page.errors == []
     assert page.requests == []
     assert page.page.title().startswith("IVS exposure report")
     assert int(page.page.get_attribute("#graph", "data-nodes") or "0") > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report-first-view.png"))
 
 
 def test_summary_numbers_equal_the_json(page: Page, report: tuple[Path, dict[str, Any]]) -> None:
@@ -166,8 +110,8 @@ def test_clicking_a_finding_shows_its_path_and_highlights_it(
     assert page.page.locator("#panel ol.path li").count() >= len(finding["path"])
     page.page.wait_for_selector('#graph[data-settled="1"]', timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
-    page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    page.page.screenshot(path=str(ARTIFACTS / "report-finding-path.png"), full_page=True)
+    assert (ARTIFACTS / "report-finding-path.png").stat().st_size > 10_000
     assert page.errors == []
 
 
@@ -299,41 +243,76 @@ def test_a_finding_opens_its_zones_and_is_highlighted_in_zone_mode(
     assert page.errors == []
 
 
-def test_a_large_organization_starts_at_the_zone_level(
-    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_every_style_the_graph_draws_is_in_its_legend(
+    page: Page, report: tuple[Path, dict[str, Any]]
 ) -> None:
-    import sandbox.synth as synth
-    from core.spec import Exposure, Zones
-    from graph.build import build_graph
-    from graph.findings import ExposureResult, analyse_graph
-    from graph.snapshot import load_snapshot
+    """The legend is built from topology's style table; whatever the graph draws, opened
+    down to its network interfaces, has a style of that table."""
+    from graph.report.topology import EDGE_STYLES, NODE_STYLES
 
-    monkeypatch.setattr(synth, "ENIS_PER_ACCOUNT_REGION", 8)
-    synth.write_synthetic_snapshot(tmp_path / "snapshot", enis=96)  # 12 places, 48 VPCs
-    graph = build_graph(load_snapshot(tmp_path / "snapshot"))
-    document = analyse_graph(graph, Zones(), Exposure())
-    out = tmp_path / "report.html"
-    html.render(ExposureResult(document, graph), out)
-    vpcs = _embedded(out)["net"]["vpcs"]
-    assert len(vpcs) > 40
-    loaded = Page(browser, out)
-    try:
-        assert loaded.page.get_attribute("#graph", "data-mode") == "zone"
-        zones = sorted({f"zone:{v['zone'] or 'unknown'}" for v in vpcs})
-        assert _drawn(loaded, "zone") == zones and len(zones) > 1
-        assert _drawn(loaded, "vpc") == [] and _drawn(loaded, "account") == []
-        assert int(loaded.page.get_attribute("#graph", "data-nodes") or "0") == len(zones) + 1
-        finding = next(f for f in document["findings"] if f["source"] == "internet")
-        loaded.page.evaluate("id => window.ivsReport.openFinding(id)", finding["id"])
-        loaded.page.wait_for_function(
-            "id => document.getElementById('graph').getAttribute('data-finding') === id",
-            arg=finding["id"],
+    legend = page.page.locator("#net-legend")
+    keys = [*(f"node:{k}" for k in NODE_STYLES), *(f"edge:{k}" for k in EDGE_STYLES), "frame"]
+    for key in keys:
+        assert legend.locator(f'[data-style="{key}"]').count() == 1, key
+    public = legend.locator('[data-style="node:subnet-public"]').inner_text()
+    assert public.startswith("public subnet")
+    assert "internet gateway" in legend.locator('[data-style="edge:route"]').inner_text()
+    for zone in _embedded(report[0])["zones"]["order"]:
+        assert legend.locator(f'[data-style="zone-colour:{zone}"]').count() == 1
+    page.page.evaluate("() => window.ivsReport.clearHighlight()")
+    for subnet in _embedded(report[0])["net"]["vpcs"]:
+        page.page.evaluate("id => window.ivsReport.open(id)", subnet["id"])
+    vpc_details = [
+        json.loads(block)
+        for block in page.page.eval_on_selector_all(
+            'script[id^="vpc-"]', "els => els.map(e => e.textContent)"
         )
-        highlighted = (loaded.page.get_attribute("#graph", "data-highlight") or "").split()
-        assert highlighted[0] == "internet" and finding["vpc"] in highlighted
-        assert loaded.errors == [] and loaded.requests == []
-    finally:
-        loaded.page.close()
+    ]
+    for detail in vpc_details:
+        for subnet in detail["subnets"]:
+            page.page.evaluate("id => window.ivsReport.open(id)", subnet["id"])
+    finding = next(f for f in report[1]["findings"] if f["rule"] == "cross-zone-path")
+    page.page.evaluate("id => window.ivsReport.openFinding(id)", finding["id"])
+    used = page.page.evaluate(
+        "() => { const n = window.ivsReport.net; return ["
+        "n.nodes.get().map(x => x.style), n.visEdges.get().map(x => x.style)]; }"
+    )
+    assert set(used[0]) <= set(NODE_STYLES) and set(used[1]) <= set(EDGE_STYLES)
+    # the graph draws the styles a reader most needs told apart
+    assert {"subnet-public", "subnet-private", "eni", "internet-gateway"} <= set(used[0])
+    assert {"route", "peering", "path"} <= set(used[1])
+    assert overlapping(node_boxes(page.page)) == []
+    page.page.evaluate("() => window.ivsReport.clearHighlight()")
+    page.page.click("#net-reset")
+    assert page.errors == []
+
+
+def test_an_internet_cell_counts_every_finding_into_its_zone(
+    page: Page, report: tuple[Path, dict[str, Any]]
+) -> None:
+    """The load balancer's own finding and those of its targets count in the internet's
+    cell of their zone, and the cell lists them all."""
+    document = report[1]
+    prod_vpc = next(v["id"] for v in _embedded(report[0])["net"]["vpcs"] if v["zone"] == "prod")
+    into_prod = [
+        f
+        for f in document["findings"]
+        if f["source"] == "internet"
+        and f["vpc"] == prod_vpc
+        and not f["resource"].startswith("acl-")
+    ]
+    balancer = [f for f in into_prod if ":loadbalancer/" in f["resource"]]
+    assert balancer and any("loadbalancer" in h["hop"] for f in into_prod for h in f["path"])
+    cell = page.page.locator('#heat td[data-from="internet"][data-to="prod"]')
+    assert cell.get_attribute("data-findings") == str(len(into_prod))
+    assert cell.get_attribute("data-policy") == "forbidden"  # prod is protected
+    cell.click()
+    rows = page.page.locator("#findings-body tr.f-row")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.id)")) == sorted(
+        f["id"] for f in into_prod
+    )
+    page.page.fill("#text-filter", "")
+    page.page.dispatch_event("#text-filter", "input")
 
 
 def test_what_was_not_placed_is_listed_with_the_reason(
@@ -440,6 +419,8 @@ def test_the_fleet_view_counts_and_opens_the_findings_behind_a_count(
         # a place with nothing failing has no findings to open
         healthy = page.locator('tr.fleet-row[data-rule="instance-not-managed"] button.place')
         assert healthy.count() == 1 and healthy.is_disabled()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#fleet").screenshot(path=str(ARTIFACTS / "report-fleet.png"))
         assert loaded.errors == []
     finally:
         loaded.page.close()

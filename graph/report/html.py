@@ -1,21 +1,28 @@
 """The exposure report as one self-contained HTML file (``ivs exposure --format html``).
 
-The page works offline in any browser: its styles and scripts are inline, and the graph
-drawing library is vis-network as the ``pyvis`` package ships it, read at render time
-(nothing of it is kept in this repository). It shows:
+The page works offline in any browser: its styles and scripts are inline, and so is the
+graph drawing library, vis-network's standalone build kept byte for byte as its npm
+package ships it (``assets/vis-network.min.js``; version, licence and checksum in
+``assets/vis-network.md``). It shows:
 
 - a summary: findings by severity and by CCM control, assessed and not-assessed
   accounts and regions, what the snapshot did not contain;
 - the zone-to-zone matrix as a heat map (the ports on hover), with the internet as a
-  source row;
+  source row, each cell coloured by the zone policy (:func:`zone_heat`);
 - an interactive graph that starts at zones when there are many VPCs (one node per zone,
   with the heat map's zone-to-zone paths as edges, red where forbidden) or at VPCs when
   there are few, and can be grouped by account instead; it opens zones into VPCs, VPCs
-  into subnets and subnets into ENIs on click: a VPC's detail is embedded as its
-  own JSON block and parsed only when the VPC is opened, so a thousand VPCs stay
-  readable and the page stays light;
-- the findings table (filter by severity, rule, account, text); a row opens its
-  hop-by-hop path and highlights it on the graph.
+  into subnets and subnets into ENIs on click, each open node a frame around what it
+  holds, laid out so that nothing overlaps: a VPC's detail is embedded as its own JSON
+  block and parsed only when the VPC is opened, so a thousand VPCs stay readable and the
+  page stays light; its legend is built from the style table it draws from
+  (``topology.NODE_STYLES``, ``EDGE_STYLES``);
+- the findings table (filter by severity, rule, account, accepted or open, new or
+  unchanged, text; sort by any column; export the filtered rows as CSV); a row opens its
+  hop-by-hop path, highlights it on the graph and sets the page's link to it
+  (``#finding=<id>``); accepted risks, account names, and what a baseline says was fixed
+  are shown where the document has them;
+- when printed, every finding the filters keep with its whole path.
 
 Every value from AWS (names, tags, descriptions) is attacker-controlled: data is
 embedded as JSON in ``<script type="application/json">`` with ``<``, ``>`` and ``&``
@@ -40,13 +47,20 @@ from pathlib import Path
 from typing import Any
 
 from core.jsonio import atomic_write_text
+from graph.ports import PortSet, Traffic
 from graph.report import RULES, SEVERITIES, by_control, by_rule, by_severity, resource_label
-from graph.report.topology import Topology
-from graph.rules import INTERNET_RULE_IDS, fleet
+from graph.report.topology import EDGE_STYLES, NODE_STYLES, Topology
+from graph.rules import fleet
+from graph.rules import internet as internet_rules
+from graph.rules.segmentation import traffic_rows
 
-VIS_PACKAGE = "pyvis"
-VIS_SCRIPT = "lib/vis-9.1.2/vis-network.min.js"
 _ASSETS = resources.files("graph.report") / "assets"
+#: vis-network's standalone UMD build as its npm package ships it, kept byte for byte
+#: (version, licence and checksum in ``assets/vis-network.md``).
+VIS_SCRIPT = "vis-network.min.js"
+VIS_VERSION = "10.1.5"
+VIS_SHA256 = "b427322ad953d70ab75d1b798ebb8349863502f244e02de3e12a4ab7dfeddf2c"
+_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S*\s*$")
 _JSON_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -124,14 +138,10 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def vis_script() -> str:
-    """vis-network's standalone build, from the installed ``pyvis`` package."""
-    try:
-        text = (resources.files(VIS_PACKAGE) / VIS_SCRIPT).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as err:  # pragma: no cover - packaging
-        raise RuntimeError(
-            f"the HTML report needs {VIS_PACKAGE} (pip install pyvis): {err}"
-        ) from err
-    return _inline_script(text, f"{VIS_PACKAGE}/{VIS_SCRIPT}")
+    """vis-network's standalone build as the page inlines it: without the comment that
+    points at its source map (a file the page does not carry)."""
+    text = (_ASSETS / VIS_SCRIPT).read_text(encoding="utf-8")
+    return _inline_script(_SOURCE_MAP.sub("\n", text), VIS_SCRIPT)
 
 
 def _inline_script(text: str, name: str) -> str:
@@ -177,6 +187,9 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
     overview = topo.overview()
     regions = {(a["account"], a["region"]) for a in document.get("assessed", [])}
     gaps = document.get("not_assessed", [])
+    accepted = (document.get("summary") or {}).get("accepted")
+    if accepted is None:
+        accepted = sum(1 for f in document["findings"] if f.get("accepted"))
     return {
         "meta": {
             "snapshot": document.get("snapshot"),
@@ -184,6 +197,11 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             "collected_at": document.get("collected_at"),
             "version": _version(),
         },
+        "account_names": {
+            str(k): str(v) for k, v in (document.get("account_names") or {}).items() if v
+        },
+        "baseline": document.get("baseline"),
+        "fixed": [_fixed(f) for f in document.get("fixed") or []],
         "assessed": document.get("assessed", []),
         "not_assessed": gaps,
         "kinds_not_seen": document.get("kinds_not_seen", {}),
@@ -197,6 +215,7 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
             "regions": len({r for _a, r in regions}),
             "places": len(regions),
             "not_assessed": len(gaps),
+            "accepted": accepted,
             "vpcs": len(overview["vpcs"]),
             "subnets": sum(v["subnets"] for v in overview["vpcs"]),
             "enis": sum(v["enis"] for v in overview["vpcs"]),
@@ -219,7 +238,27 @@ def report_data(document: dict[str, Any], graph: Any, topo: Topology) -> dict[st
         "findings": findings,
         "hops": [list(hop) for hop in hops],
         "net": overview,
+        "styles": {"nodes": NODE_STYLES, "edges": EDGE_STYLES},
     }
+
+
+def _fixed(finding: dict[str, Any]) -> dict[str, Any]:
+    """What the page lists of a finding the baseline had and this snapshot no longer has."""
+    return {key: finding.get(key) for key in _FIXED_KEYS}
+
+
+_FIXED_KEYS = (
+    "id",
+    "rule",
+    "severity",
+    "account",
+    "region",
+    "vpc",
+    "resource",
+    "source",
+    "protocol",
+    "ports",
+)
 
 
 def fleet_view(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -271,26 +310,35 @@ def fleet_view(document: dict[str, Any]) -> list[dict[str, Any]]:
 def zone_heat(
     document: dict[str, Any], findings: list[dict[str, Any]], overview: dict[str, Any]
 ) -> dict[str, Any]:
-    """Rows of the heat map: zone to zone (the matrix) and the internet to each zone."""
+    """Rows of the heat map: zone to zone (the matrix) and the internet to each zone.
+
+    Each cell counts every finding from its source (``internet`` or ``zone:<name>``) about
+    a resource of its zone, whatever the rule (a load balancer is in the zone of its
+    subnets). A zone-to-zone cell carries the matrix's traffic and the part the zone
+    policy forbids. An internet cell carries what the internet reaches there, and forbids
+    its administration and database ports (the internet rules' own) everywhere, and all
+    of it in a protected zone (:func:`protected_zones`).
+    """
     sizes: dict[str, int] = {}
     for vpc in overview["vpcs"]:
         for zone, count in vpc["zones"].items():
             sizes[zone] = sizes.get(zone, 0) + count
-    cross: dict[tuple[str, str], int] = {}
-    internet: dict[str, dict[str, Any]] = {}
+    protected = protected_zones(document)
+    counts: dict[tuple[str, str], int] = {}
+    reached: dict[str, list[Traffic]] = {}  # zone -> [what reaches it, what is forbidden]
     for finding in findings:
         to = finding.get("zone")
-        if to is None:
+        source = str(finding["source"])
+        if to is None or not (source == "internet" or source.startswith("zone:")):
             continue
-        source = finding["source"]
-        if finding["rule"] == "cross-zone-path" and source.startswith("zone:"):
-            key = (source[5:], to)
-            cross[key] = cross.get(key, 0) + 1
-        elif source == "internet" and finding["rule"] in INTERNET_RULE_IDS:
-            cell = internet.setdefault(to, {"to": to, "ports": {}, "findings": 0})
-            cell["findings"] += 1
-            pieces = cell["ports"].setdefault(finding["protocol"], set())
-            pieces.update(str(finding["ports"]).split(","))
+        origin = "internet" if source == "internet" else source[5:]
+        counts[(origin, to)] = counts.get((origin, to), 0) + 1
+        if origin == "internet":
+            cell = reached.setdefault(to, [Traffic.nothing(), Traffic.nothing()])
+            traffic = finding_traffic(finding)
+            cell[0] = cell[0] | traffic
+            if finding["rule"] in _NEVER_FROM_INTERNET:
+                cell[1] = cell[1] | traffic
     cells = []
     for row in document.get("zone_matrix", []):
         cells.append(
@@ -300,19 +348,25 @@ def zone_heat(
                 "traffic": row["traffic"],
                 "forbidden": row["forbidden"],
                 "weight": traffic_weight(row["traffic"]),
-                "findings": cross.get((row["from"], row["to"]), 0),
+                "findings": counts.get((row["from"], row["to"]), 0),
             }
         )
         for zone in (row["from"], row["to"]):
             sizes.setdefault(zone, 0)
-    for cell in internet.values():
-        ports = cell.pop("ports")
-        cell["traffic"] = [
-            {"protocol": proto, "ports": ",".join(sorted(ports[proto], key=_port_order))}
-            for proto in sorted(ports)
-        ]
-        cell["weight"] = traffic_weight(cell["traffic"])
-        sizes.setdefault(cell["to"], 0)
+    internet = []
+    for to in {to for origin, to in counts if origin == "internet"}:
+        traffic, forbidden = reached.get(to, [Traffic.nothing(), Traffic.nothing()])
+        rows = traffic_rows(traffic) if traffic else []
+        internet.append(
+            {
+                "to": to,
+                "traffic": rows,
+                "forbidden": rows if to in protected else traffic_rows(forbidden),
+                "weight": traffic_weight(rows),
+                "findings": counts[("internet", to)],
+            }
+        )
+        sizes.setdefault(to, 0)
 
     def order(zone: str) -> tuple[int, int, str]:
         return (0 if zone == "prod" else 2 if zone == "unknown" else 1, -sizes[zone], zone)
@@ -320,14 +374,63 @@ def zone_heat(
     return {
         "order": sorted(sizes, key=order),
         "sizes": sizes,
+        "protected": sorted(protected),
         "cells": cells,
-        "internet": sorted(internet.values(), key=lambda c: order(c["to"])),
+        "internet": sorted(internet, key=lambda c: order(c["to"])),
+        "styles": HEAT_STYLES,
     }
 
 
-def _port_order(piece: str) -> tuple[int, str]:
-    low = piece.split("-")[0]
-    return (int(low) if low.isdigit() else -1, piece)
+#: What the internet may never open, in any zone: the ports of these rules.
+_NEVER_FROM_INTERNET = frozenset({internet_rules.ADMIN_PORT.id, internet_rules.DATABASE_PORT.id})
+#: The heat map's cell colours and what its legend says of each.
+HEAT_STYLES: dict[str, dict[str, str]] = {
+    "forbidden": {
+        "legend": "forbidden by the zone policy (from the internet: administration and "
+        "database ports anywhere, any port into a protected zone)",
+        "color": "rgba(201,42,42,0.75)",
+    },
+    "allowed": {"legend": "allowed by the zone policy", "color": "rgba(66,99,235,0.45)"},
+    "none": {"legend": "no path", "color": "#f6f8fa"},
+}
+
+
+def protected_zones(document: dict[str, Any]) -> set[str]:
+    """The zones the zone policy protects, as far as the document shows: those into which
+    the zone matrix has traffic from another zone that the policy forbids.
+
+    The document does not carry the policy itself, so a protected zone that no other
+    zone reaches outside its flows is not known to be protected.
+
+    >>> protected_zones({"zone_matrix": [
+    ...     {"from": "dev", "to": "prod", "traffic": [], "forbidden": [{"protocol": "tcp"}]},
+    ...     {"from": "prod", "to": "dev", "traffic": [], "forbidden": []}]})
+    {'prod'}
+    """
+    return {
+        row["to"]
+        for row in document.get("zone_matrix", [])
+        if row["from"] != row["to"] and row.get("forbidden")
+    }
+
+
+def finding_traffic(finding: dict[str, Any]) -> Traffic:
+    """The traffic a finding is about (nothing for a rule about configuration).
+
+    >>> finding_traffic({"protocol": "tcp", "ports": "22,80-81"}).render()
+    'tcp 22,80-81'
+    """
+    protocol, ports = finding.get("protocol"), finding.get("ports")
+    if not protocol:
+        return Traffic.nothing()
+    if protocol == "all":
+        return Traffic.everything()
+    if protocol == "other":
+        return Traffic(rest=True)
+    try:
+        return Traffic({str(protocol): PortSet.parse(str(ports or "all"))})
+    except ValueError:
+        return Traffic({str(protocol): PortSet.full()})
 
 
 def traffic_weight(traffic: list[dict[str, Any]]) -> float:

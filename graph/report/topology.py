@@ -7,7 +7,8 @@ level on click. ``overview`` is what the page needs at first: zones and accounts
 one VPC's subnets, ENIs, gateways and load balancers, embedded separately and parsed
 only when the VPC is opened.
 ``trail`` maps a finding's hop-by-hop path onto the nodes the page can show, so the
-page can open and highlight it.
+page can open and highlight it. ``NODE_STYLES`` and ``EDGE_STYLES`` are how the page
+draws each node and edge, and what its legend says of each.
 
 Node ids are AWS ids (ARNs for load balancers); ``internet`` is the internet; an account
 node is ``acct:<id>``, a zone node ``zone:<name>``. A VPC belongs to the zone most of its
@@ -42,6 +43,135 @@ _SHOWN_KINDS = frozenset(
 )
 _GATEWAY_KINDS = ("internet-gateway", "egress-only-internet-gateway", "nat-gateway")
 _TAGS_MAX = 24  # tags kept per node (values are shown, never interpreted)
+
+#: How the page draws each style of node: its shape and colours, and what the legend says
+#: of it. The page draws from this table and builds its legend from it, so nothing is
+#: drawn that the legend does not explain. Zones and ENIs take their zone's colour (the
+#: legend lists the zones); a border in a severity's colour is the worst finding there.
+NODE_STYLES: dict[str, dict[str, Any]] = {
+    "internet": {"legend": "the internet", "shape": "circle", "fill": "#101a2e", "line": "#101a2e"},
+    "zone": {"legend": "zone (open: dashed)", "shape": "dot"},
+    "account": {
+        "legend": "account (open: dashed)",
+        "shape": "dot",
+        "fill": "#eef1f6",
+        "line": "#9aa6b8",
+    },
+    "vpc": {"legend": "VPC (fill: its zone)", "shape": "box"},
+    "subnet-public": {
+        "legend": "public subnet (routed to an internet gateway)",
+        "shape": "box",
+        "fill": "#fff4e0",
+        "line": "#f0a43a",
+    },
+    "subnet-private": {
+        "legend": "private subnet",
+        "shape": "box",
+        "fill": "#f1f3f6",
+        "line": "#b7c0cd",
+    },
+    "eni": {"legend": "network interface (fill: its zone)", "shape": "dot"},
+    "internet-gateway": {
+        "legend": "internet gateway",
+        "shape": "diamond",
+        "fill": "#34425c",
+        "line": "#101a2e",
+    },
+    "egress-only-internet-gateway": {
+        "legend": "egress-only internet gateway",
+        "shape": "diamond",
+        "fill": "#8a94a6",
+        "line": "#34425c",
+    },
+    "nat-gateway": {
+        "legend": "NAT gateway",
+        "shape": "triangle",
+        "fill": "#7b8aa3",
+        "line": "#4a566b",
+    },
+    "transit-gateway": {
+        "legend": "transit gateway",
+        "shape": "hexagon",
+        "fill": "#7048e8",
+        "line": "#5f3dc4",
+    },
+    "load-balancer": {
+        "legend": "load balancer",
+        "shape": "square",
+        "fill": "#ffa94d",
+        "line": "#e8590c",
+    },
+    "more": {
+        "legend": "more not drawn (click to draw them)",
+        "shape": "dot",
+        "fill": "#dfe4ec",
+        "line": "#a5adba",
+    },
+}
+#: How the page draws each style of edge, and what the legend says of it. What an open
+#: node holds is drawn inside its frame, so no edge says it again.
+EDGE_STYLES: dict[str, dict[str, Any]] = {
+    "internet": {
+        "legend": "internet to a gateway something is exposed through",
+        "color": "#e03131",
+        "width": 1.5,
+        "dashes": [4, 4],
+        "arrow": True,
+    },
+    "gateway": {
+        "legend": "internet to a gateway (nothing exposed through it)",
+        "color": "#8a94a6",
+        "width": 1.2,
+        "dashes": [4, 4],
+    },
+    "route": {
+        "legend": "route to an internet gateway (public subnet)",
+        "color": "#f0a43a",
+        "width": 1.2,
+        "dashes": [3, 3],
+    },
+    "in-subnet": {
+        "legend": "NAT gateway or load balancer in a subnet",
+        "color": "#b7c0cd",
+        "width": 1,
+        "dashes": False,
+    },
+    "forwards": {
+        "legend": "load balancer forwards to a target",
+        "color": "#e8590c",
+        "width": 1.5,
+        "dashes": [2, 3],
+        "arrow": True,
+    },
+    "peering": {"legend": "VPC peering", "color": "#0ca678", "width": 2.5, "dashes": False},
+    "tgw": {
+        "legend": "transit gateway attachment",
+        "color": "#7048e8",
+        "width": 2,
+        "dashes": False,
+    },
+    "zone-forbidden": {
+        "legend": "zone to zone, partly forbidden by the zone policy",
+        "color": "#e03131",
+        "width": 2,
+        "dashes": False,
+        "arrow": True,
+    },
+    "zone-allowed": {
+        "legend": "zone to zone, allowed by the zone policy",
+        "color": "#4c6ef5",
+        "width": 2,
+        "dashes": False,
+        "arrow": True,
+    },
+    "path": {
+        "legend": "the opened finding's path, hop by hop (its severity's colour)",
+        "color": "#c92a2a",
+        "width": 4,
+        "dashes": False,
+        "arrow": True,
+    },
+}
 
 
 class Topology:
@@ -371,13 +501,17 @@ class Topology:
         return [x for x in dict.fromkeys(out) if x]
 
     def zone_of(self, finding: dict[str, Any]) -> str | None:
-        """The zone of the finding's resource (its first ENI's), when it has one."""
+        """The zone of the finding's resource (its first ENI's, or a load balancer's own),
+        when it has one."""
         resource = finding["resource"]
         if resource not in self._zone_of:
             zone = None
             for eni in enis_of(self.graph, resource):
                 zone = str(self.graph.nodes[eni].get("zone") or "unknown")
                 break
+            node = self.graph.nodes.get(resource)
+            if zone is None and node is not None and node.get("kind") == "load-balancer":
+                zone = str(node.get("zone") or "unknown")
             self._zone_of[resource] = zone
         return self._zone_of[resource]
 

@@ -22,6 +22,7 @@
   var ZONE_MORE = ["#f76707", "#e64980", "#74b816", "#15aabf", "#ae3ec9", "#fab005", "#495057"];
   var RULES = {};
   DATA.rules.forEach(function (r) { RULES[r.id] = r; });
+  var NAMES = DATA.account_names || {}; // account id -> its name, where the document has it
   // paths are stored as indexes into one table of hops
   DATA.findings.forEach(function (f) {
     f.path = f.path.map(function (i) { var h = DATA.hops[i]; return { hop: h[0], why: h[1] }; });
@@ -58,6 +59,9 @@
     var i = order.indexOf(zone);
     return ZONE_MORE[(i < 0 ? zone.length : i) % ZONE_MORE.length];
   }
+  // an account as the page shows it: "payments-prod (123456789012)", or its id
+  function acctName(id) { return id && NAMES[id] ? NAMES[id] + " (" + id + ")" : String(id || ""); }
+  function acctShort(id) { return (id && NAMES[id]) || String(id || ""); }
   function shortTime(iso) { return iso ? String(iso).replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") : "-"; }
   function traffic(parts) {
     return parts.map(function (p) {
@@ -65,11 +69,6 @@
       if (p.protocol === "other") return "other protocols";
       return p.protocol + " " + p.ports;
     }).join("; ");
-  }
-  function tagName(tags, key) {
-    if (!tags) return null;
-    for (var i = 0; i < tags.length; i++) if (tags[i][0] === key) return tags[i][1];
-    return null;
   }
 
   // ---- tooltip ------------------------------------------------------------------------
@@ -154,6 +153,20 @@
      ["Resources with a " + SEVERITIES[0] + " finding", Object.keys(crit).length]].forEach(function (row) {
       add(reach, el("span", null, row[0]), el("span", "v", typeof row[1] === "number" ? fmt(row[1]) : row[1]));
     });
+    var risks = [["accepted", "Accepted risks (still listed)", s.accepted || 0]];
+    var expired = DATA.findings.filter(function (f) { return f.acceptance_expired; }).length;
+    if (expired) risks.push(["acceptance-expired", "Acceptances expired: findings again", expired]);
+    if (DATA.baseline || DATA.findings.some(function (f) { return f.change; })) {
+      risks.push(["new", "New since the baseline", DATA.findings.filter(function (f) { return f.change === "new"; }).length]);
+      risks.push(["fixed", "Fixed since the baseline", (DATA.fixed || []).length]);
+    }
+    risks.forEach(function (row) {
+      var v = el("span", "v", fmt(row[2]));
+      v.setAttribute("data-count", String(row[2]));
+      var name = el("span", null, row[1]);
+      name.setAttribute("data-stat", row[0]);
+      add(reach, name, v);
+    });
 
     var cov = byId("coverage");
     function stat(n, label, cls, key) {
@@ -177,7 +190,7 @@
       DATA.not_assessed.forEach(function (g) {
         var li = el("li");
         li.setAttribute("data-gap", (g.account || "") + "/" + (g.region || ""));
-        add(li, el("span", "mono", (g.account || "?") + " · " + (g.region || "?")), el("span", "err", g.error || "error"));
+        add(li, el("span", "mono", (acctName(g.account) || "?") + " · " + (g.region || "?")), el("span", "err", g.error || "error"));
         if (g.message) li.title = String(g.message);
         add(list, li);
       });
@@ -279,8 +292,17 @@
   function renderHeat() {
     var z = DATA.zones, table = byId("heat");
     var legend = byId("heat-legend");
-    function sw(color, text) { var s = el("span"); var b = el("span", "sw"); b.style.background = color; add(s, b, text); return s; }
-    add(legend, sw("rgba(201,42,42,0.75)", "forbidden by the zone policy"), sw("rgba(66,99,235,0.45)", "allowed"), sw("#f6f8fa", "no path"));
+    Object.keys(z.styles).forEach(function (key) {
+      var item = el("span"), b = el("span", "sw");
+      item.setAttribute("data-style", "heat-" + key);
+      b.style.background = z.styles[key].color;
+      add(legend, add(item, b, z.styles[key].legend));
+    });
+    var guard = el("span", "prot-key");
+    guard.setAttribute("data-style", "heat-protected");
+    add(legend, add(guard, el("span", "prot", "protected"), "a zone the policy closes to the others (known from the traffic it forbids there)"));
+    var isProtected = {};
+    z.protected.forEach(function (zone) { isProtected[zone] = true; });
     if (!z.order.length) { table.parentNode.replaceChild(el("div", "empty", "No zone-to-zone paths in this snapshot."), table); return; }
     var cells = {};
     z.cells.forEach(function (c) { cells[c.from + "\u0000" + c.to] = c; });
@@ -290,6 +312,8 @@
       var th = el("th");
       var dot = el("span", "zone-dot"); dot.style.background = zoneColor(zone);
       add(th, dot, zone);
+      th.setAttribute("data-zone", zone);
+      if (isProtected[zone]) { th.setAttribute("data-protected", "1"); add(th, el("span", "prot", "protected")); }
       add(hr, th);
     });
     add(head, hr); add(table, head);
@@ -301,7 +325,7 @@
       z.internet.forEach(function (c) { byTo[c.to] = c; });
       z.order.forEach(function (to) {
         var c = byTo[to];
-        add(tr, heatCell(c ? { from: "internet", to: to, traffic: c.traffic, forbidden: c.traffic, weight: c.weight, findings: c.findings, internet: true } : null, "internet", to));
+        add(tr, heatCell(c ? { from: "internet", to: to, traffic: c.traffic, forbidden: c.forbidden, weight: c.weight, findings: c.findings, internet: true, protected: !!isProtected[to] } : null, "internet", to));
       });
       add(body, tr);
     }
@@ -322,22 +346,29 @@
     td.setAttribute("data-from", from);
     td.setAttribute("data-to", to);
     if (from === to) td.classList.add("same");
-    if (!c || !c.traffic.length) {
+    if (!c || (!c.traffic.length && !c.findings)) {
       td.classList.add("none");
+      td.setAttribute("data-policy", "none");
       add(td, el("span", "t", "\u00b7"));
       td.addEventListener("mouseenter", function (e) { showTip(e, from + " \u2192 " + to, [{ text: "no path" }]); });
     } else {
-      var bad = c.forbidden && c.forbidden.length;
+      var bad = !!(c.forbidden && c.forbidden.length);
+      var policy = bad ? "forbidden" : c.traffic.length ? "allowed" : "none";
+      td.setAttribute("data-policy", policy);
       var w = c.weight || 0.2;
       var alpha = bad ? 0.28 + 0.62 * w : 0.12 + 0.5 * w;
-      td.style.background = bad ? "rgba(201,42,42," + alpha.toFixed(2) + ")" : "rgba(66,99,235," + alpha.toFixed(2) + ")";
-      if (alpha > 0.55) td.classList.add("dark");
-      add(td, el("span", "t", short(c.traffic)));
+      if (policy === "none") td.classList.add("none");
+      else td.style.background = bad ? "rgba(201,42,42," + alpha.toFixed(2) + ")" : "rgba(66,99,235," + alpha.toFixed(2) + ")";
+      if (policy !== "none" && alpha > 0.55) td.classList.add("dark");
+      add(td, el("span", "t", c.traffic.length ? short(c.traffic) : "\u00b7"));
       if (c.findings) add(td, el("span", "f", fmt(c.findings) + (c.findings === 1 ? " finding" : " findings")));
       td.setAttribute("data-forbidden", bad ? "1" : "0");
+      td.setAttribute("data-findings", String(c.findings || 0));
       td.addEventListener("mouseenter", function (e) {
-        var lines = [{ text: (c.internet ? "reachable: " : "allowed paths carry: ") + traffic(c.traffic) }];
-        if (bad && !c.internet) lines.push({ text: "forbidden by the zone policy: " + traffic(c.forbidden), bad: true });
+        var lines = [];
+        if (c.traffic.length) lines.push({ text: (c.internet ? "reachable: " : "allowed paths carry: ") + traffic(c.traffic) });
+        if (bad) lines.push({ text: "forbidden by the zone policy: " + traffic(c.forbidden) + (c.internet ? (c.protected ? " (a protected zone)" : " (administration and database ports)") : ""), bad: true });
+        else if (c.traffic.length) lines.push({ text: c.internet ? "allowed: no administration or database port, and " + to + " is not a protected zone" : "allowed by the zone policy" });
         if (c.findings) lines.push({ text: plural(c.findings, "finding") + " (click to list)", bad: true });
         showTip(e, from + " \u2192 " + to, lines);
       });
@@ -347,6 +378,7 @@
           state.text = c.internet ? "internet" : "zone:" + from;
           state.zoneTo = to;
           byId("text-filter").value = state.text + " \u2192 " + to;
+          state.limit = PAGE;
           renderTable();
           byId("findings-section").scrollIntoView({ behavior: "smooth" });
         });
@@ -378,6 +410,11 @@
     zoneKids: {}, // zone node -> its VPCs
     vpcZone: {}, // VPC -> the zone it is grouped under
     shownCache: {}, // parent -> drawn and hidden children, until the next refresh
+    sizes: {}, // node -> its drawn size (for its label), once drawn
+    frames: [], // open nodes: the frame around what each holds
+    rects: {}, // node -> the box the layout gave it
+    focus: null, // the node opened last: what Fit shows when everything is too much
+    sameName: {}, // VPC -> true where another of its account and region has its name
     network: null,
     nodes: null,
     visEdges: null
@@ -392,6 +429,14 @@
     register("internet", "internet", null, {});
     DATA.net.accounts.forEach(function (a) { register("acct:" + a.id, "account", null, a); net.acctKids["acct:" + a.id] = []; });
     DATA.net.zones.forEach(function (z) { register("zone:" + z.id, "zone", null, z); net.zoneKids["zone:" + z.id] = []; });
+    var names = {};
+    DATA.net.vpcs.forEach(function (v) {
+      var key = [v.label || v.id, v.a, v.r].join("\u0000");
+      (names[key] = names[key] || []).push(v.id);
+    });
+    Object.keys(names).forEach(function (key) {
+      if (names[key].length > 1) names[key].forEach(function (id) { net.sameName[id] = true; });
+    });
     DATA.net.vpcs.forEach(function (v) {
       var zone = "zone:" + (v.zone || "unknown");
       register(v.id, "vpc", null, v); // its parent is set by the grouping (applyMode)
@@ -536,51 +581,53 @@
     return cur || null;
   }
 
+  var NODE_ST = DATA.styles.nodes, EDGE_ST = DATA.styles.edges;
+  var FONT_FACE = "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif";
+
   function nodeStyle(id) {
     var info = net.info[id], d = info.data || {};
     var sevColor = d.sev ? SEV_COLOR[d.sev] : null;
-    var base = { id: id, kind: info.kind, font: { face: "system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, DejaVu Sans, sans-serif", size: 13, color: "#172033", multi: false } };
+    var key = info.kind === "subnet" ? (d.public ? "subnet-public" : "subnet-private") : info.kind;
+    var st = NODE_ST[key] || {};
+    var base = { id: id, kind: info.kind, style: key, shape: st.shape, font: { face: FONT_FACE, size: 13, color: "#172033", multi: false } };
     var open = !!net.expanded[id];
+    function font(extra) { return Object.assign({}, base.font, extra); }
     if (info.kind === "internet") {
-      // on the zone ring the internet and the zones stay where they are put
-      return Object.assign(base, { label: "Internet", physics: net.mode !== "zone", shape: "circle", color: { background: "#101a2e", border: "#101a2e", highlight: { background: "#1f2f52", border: "#101a2e" } }, font: { color: "#ffffff", size: 15, face: base.font.face }, margin: 16, borderWidth: 2 });
+      return Object.assign(base, { label: "Internet", color: { background: st.fill, border: st.line, highlight: { background: "#1f2f52", border: st.line } }, font: font({ color: "#ffffff", size: 15 }), margin: 16, borderWidth: 2 });
     }
     if (info.kind === "zone") {
       var zcol = zoneColor(d.id);
       var zLabel = d.id + "\n" + plural(d.vpcs, "VPC") + " \u00b7 " + (d.n ? plural(d.n, "finding") : "no findings");
-      return Object.assign(base, { label: zLabel, shape: "dot", size: 14 + 4 * Math.log(1 + d.vpcs), physics: false, borderWidth: sevColor ? 4 : 2, color: { background: tint(zcol, open ? 0.25 : 0.85), border: sevColor || zcol, highlight: { background: tint(zcol, 0.6), border: "#3b5bdb" }, hover: { background: tint(zcol, 0.65), border: sevColor || zcol } }, shapeProperties: { borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 14, color: "#172033", strokeWidth: 4, strokeColor: "#ffffff" }) });
+      return Object.assign(base, { label: zLabel, size: 14 + 4 * Math.log(1 + d.vpcs), borderWidth: sevColor ? 4 : 2, color: { background: tint(zcol, open ? 0.25 : 0.85), border: sevColor || zcol, highlight: { background: tint(zcol, 0.6), border: "#3b5bdb" }, hover: { background: tint(zcol, 0.65), border: sevColor || zcol } }, shapeProperties: { borderDashes: open ? [6, 4] : false }, font: font({ size: 14, strokeWidth: 4, strokeColor: "#ffffff" }) });
     }
     if (info.kind === "account") {
-      var acctLabel = d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
-      var fill = sevColor ? tint(sevColor, open ? 0.08 : 0.22) : (open ? "#f6f8fb" : "#eef1f6");
-      return Object.assign(base, { label: acctLabel, shape: "dot", size: 12 + 5 * Math.log(1 + d.vpcs), borderWidth: 2.5, color: { background: fill, border: sevColor || "#9aa6b8", highlight: { background: "#eef3ff", border: "#3b5bdb" }, hover: { background: tint(sevColor || "#9aa6b8", 0.35), border: sevColor || "#9aa6b8" } }, shapeProperties: { borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 12, color: "#3d4a5c" }) });
+      var acctLabel = (NAMES[d.id] ? NAMES[d.id] + "\n" : "") + d.id + "\n" + plural(d.vpcs, "VPC") + (d.n ? " \u00b7 " + plural(d.n, "finding") : "");
+      var fill = sevColor ? tint(sevColor, open ? 0.08 : 0.22) : (open ? "#f6f8fb" : st.fill);
+      return Object.assign(base, { label: acctLabel, size: 12 + 5 * Math.log(1 + d.vpcs), borderWidth: 2.5, color: { background: fill, border: sevColor || st.line, highlight: { background: "#eef3ff", border: "#3b5bdb" }, hover: { background: tint(sevColor || st.line, 0.35), border: sevColor || st.line } }, shapeProperties: { borderDashes: open ? [5, 4] : false }, font: font({ size: 12, color: "#3d4a5c" }) });
     }
     if (info.kind === "vpc") {
       var zc = zoneColor(d.zone);
-      var vLabel = (d.label || d.id) + "\n" + (d.label ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + d.a + " \u00b7 " + d.r;
+      // the name, told apart by its id where another VPC of its account and region has it
+      var name = (d.label || d.id) + (d.label && net.sameName[d.id] ? " \u00b7 " + d.id : "");
+      var vLabel = name + "\n" + (d.label && !net.sameName[d.id] ? d.id + " \u00b7 " : "") + (d.cidrs || "") + "\n" + (d.zone || "no zone") + " \u00b7 " + acctShort(d.a) + " \u00b7 " + d.r;
       // under its zone a VPC needs neither its zone nor its CIDRs to be told apart
-      if (net.mode === "zone" && !open) vLabel = (d.label || d.id) + "\n" + d.a + " \u00b7 " + d.r;
-      return Object.assign(base, { label: vLabel, shape: "box", margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: Object.assign({}, base.font, { size: 12 }) });
+      if (net.mode === "zone" && !open) vLabel = name + "\n" + acctShort(d.a) + " \u00b7 " + d.r;
+      return Object.assign(base, { label: vLabel, margin: { top: 8, bottom: 8, left: 10, right: 10 }, borderWidth: sevColor ? 3 : 1.5, color: { background: tint(zc, open ? 0.06 : 0.14), border: sevColor || zc, highlight: { background: tint(zc, 0.25), border: "#3b5bdb" } }, shapeProperties: { borderRadius: 6, borderDashes: open ? [6, 4] : false }, font: font({ size: 12 }) });
     }
     if (info.kind === "subnet") {
       var sLabel = (d.label || d.id) + "\n" + (d.cidrs || "") + (d.public ? " \u00b7 public" : " \u00b7 private");
-      return Object.assign(base, { label: sLabel, shape: "box", margin: 7, borderWidth: sevColor ? 2.5 : 1, color: { background: d.public ? "#fff4e0" : "#f1f3f6", border: sevColor || (d.public ? "#f0a43a" : "#b7c0cd"), highlight: { background: "#eef3ff", border: "#3b5bdb" } }, shapeProperties: { borderRadius: 4, borderDashes: open ? [5, 4] : false }, font: Object.assign({}, base.font, { size: 11 }) });
+      return Object.assign(base, { label: sLabel, margin: 7, borderWidth: sevColor ? 2.5 : 1, color: { background: st.fill, border: sevColor || st.line, highlight: { background: "#eef3ff", border: "#3b5bdb" } }, shapeProperties: { borderRadius: 4, borderDashes: open ? [5, 4] : false }, font: font({ size: 11 }) });
     }
     if (info.kind === "eni") {
-      var eLabel = d.label || d.instance || d.id;
-      return Object.assign(base, { label: eLabel, shape: "dot", size: d.n ? 11 : 8, borderWidth: sevColor ? 3.5 : 1, color: { background: zoneColor(d.zone), border: sevColor || "#ffffff", highlight: { background: zoneColor(d.zone), border: "#3b5bdb" } }, font: Object.assign({}, base.font, { size: 10, color: "#3d4a5c" }) });
+      return Object.assign(base, { label: d.label || d.instance || d.id, size: d.n ? 11 : 8, borderWidth: sevColor ? 3.5 : 1, color: { background: zoneColor(d.zone), border: sevColor || "#ffffff", highlight: { background: zoneColor(d.zone), border: "#3b5bdb" } }, font: font({ size: 10, color: "#3d4a5c" }) });
     }
-    if (info.kind === "internet-gateway" || info.kind === "egress-only-internet-gateway") {
-      return Object.assign(base, { label: info.kind === "internet-gateway" ? "IGW" : "EIGW", shape: "diamond", size: 11, color: { background: "#34425c", border: "#101a2e" }, font: Object.assign({}, base.font, { size: 10 }) });
-    }
-    if (info.kind === "nat-gateway") {
-      return Object.assign(base, { label: "NAT", shape: "triangle", size: 10, color: { background: "#7b8aa3", border: "#4a566b" }, font: Object.assign({}, base.font, { size: 10 }) });
-    }
+    var small = { "internet-gateway": ["IGW", 11], "egress-only-internet-gateway": ["EIGW", 11], "nat-gateway": ["NAT", 10] }[info.kind];
+    if (small) return Object.assign(base, { label: small[0], size: small[1], color: { background: st.fill, border: st.line }, font: font({ size: 10 }) });
     if (info.kind === "transit-gateway") {
-      return Object.assign(base, { label: (d.label || "TGW") + "\n" + id, shape: "hexagon", size: 16, color: { background: "#7048e8", border: "#5f3dc4" }, font: Object.assign({}, base.font, { size: 10 }) });
+      return Object.assign(base, { label: (d.label || "TGW") + "\n" + id, size: 16, color: { background: st.fill, border: st.line }, font: font({ size: 10 }) });
     }
     if (info.kind === "load-balancer") {
-      return Object.assign(base, { label: (d.label || "load balancer") + (d.scheme === "internet-facing" ? "\ninternet-facing" : ""), shape: "square", size: 11, borderWidth: sevColor ? 3 : 1, color: { background: "#ffa94d", border: sevColor || "#e8590c" }, font: Object.assign({}, base.font, { size: 10 }) });
+      return Object.assign(base, { label: (d.label || "load balancer") + (d.scheme === "internet-facing" ? "\ninternet-facing" : ""), size: 11, borderWidth: sevColor ? 3 : 1, color: { background: st.fill, border: sevColor || st.line }, font: font({ size: 10 }) });
     }
     return Object.assign(base, { label: id, shape: "dot", size: 6 });
   }
@@ -602,29 +649,18 @@
     Object.keys(net.expanded).forEach(function (id) {
       if (!net.expanded[id] || !limitOf(id) || !isVisible(id)) return;
       var s = shownChildren(id);
-      if (s.hidden.length) out.push({ id: "more:" + id, parent: id, count: s.hidden.length, edge: limitOf(id).edge });
+      if (s.hidden.length) out.push({ id: "more:" + id, parent: id, count: s.hidden.length });
     });
     return out;
   }
 
-  var EDGE_STYLE = {
-    contains: { color: "#c9d1dc", width: 1, dashes: false },
-    internet: { color: "#e03131", width: 1.5, dashes: [4, 4] },
-    gateway: { color: "#8a94a6", width: 1.2, dashes: [4, 4] },
-    attached: { color: "#7b8aa3", width: 1.5, dashes: false },
-    route: { color: "#f0a43a", width: 1.2, dashes: [3, 3] },
-    in: { color: "#d5dbe4", width: 1, dashes: false },
-    "in-subnet": { color: "#b7c0cd", width: 1, dashes: false },
-    forwards: { color: "#e8590c", width: 1.5, dashes: [2, 3] },
-    peering: { color: "#0ca678", width: 2.5, dashes: false },
-    tgw: { color: "#7048e8", width: 2, dashes: false }
-  };
-
-  function visibleEdges() {
+  function visibleEdges(parentOf) {
     var agg = {};
     net.edges.forEach(function (e) {
       var a = rep(e.a), b = rep(e.b);
       if (!a || !b || a === b) return;
+      // what a node holds is drawn inside its frame: no edge says it again
+      if (parentOf[a] === b || parentOf[b] === a) return;
       // an internet gateway is drawn as an edge from the internet only where something is
       // exposed through it, until its VPC is open
       if (e.kind === "internet" && !e.exposed && b !== e.b) return;
@@ -640,62 +676,212 @@
       if (e.id && item.ids.indexOf(e.id) < 0) item.ids.push(e.id);
     });
     return Object.keys(agg).map(function (k) {
-      var e = agg[k], st = EDGE_STYLE[e.kind] || EDGE_STYLE.contains;
+      var e = agg[k];
       if (e.kind === "zone") return zoneEdge(e);
-      if (e.kind === "internet" && !e.exposed) st = EDGE_STYLE.gateway;
+      var style = e.kind === "internet" && !e.exposed ? "gateway" : e.kind, st = EDGE_ST[style];
       var width = st.width * (e.count > 1 ? Math.min(3, 1 + Math.log(e.count) / 2) : 1);
-      var label;
-      if (e.kind === "peering") label = e.ids.length > 1 ? plural(e.ids.length, "peering") : "peering";
-      var edge = { id: e.id, from: e.from, to: e.to, kind: e.kind, ids: e.ids, width: width, baseWidth: width, color: { color: st.color, highlight: "#3b5bdb", opacity: 1 }, dashes: st.dashes, arrows: e.kind === "internet" || e.kind === "forwards" ? { to: { enabled: true, scaleFactor: 0.5 } } : undefined, smooth: false };
-      if (label) { edge.label = label; edge.font = { size: 10, color: "#0b7a5a", strokeWidth: 3, strokeColor: "#ffffff", align: "middle" }; }
+      var edge = { id: e.id, from: e.from, to: e.to, kind: e.kind, style: style, ids: e.ids, width: width, baseWidth: width, color: { color: st.color, highlight: "#3b5bdb", opacity: 1 }, dashes: st.dashes, arrows: st.arrow ? { to: { enabled: true, scaleFactor: 0.5 } } : undefined, smooth: false };
+      if (e.kind === "peering") { edge.label = e.ids.length > 1 ? plural(e.ids.length, "peering") : "peering"; edge.font = { size: 10, color: "#0b7a5a", strokeWidth: 3, strokeColor: "#ffffff", align: "middle" }; }
       return edge;
     });
   }
 
   function zoneEdge(e) {
-    var z = e.zone, color = z.forbidden ? "#e03131" : "#4c6ef5";
+    var z = e.zone, style = z.forbidden ? "zone-forbidden" : "zone-allowed", color = EDGE_ST[style].color;
     var width = 1.5 + 4 * (z.weight || 0.2);
-    var edge = { id: e.id, from: e.from, to: e.to, kind: "zone", ids: [], width: width, baseWidth: width, color: { color: color, highlight: "#3b5bdb", opacity: z.forbidden ? 0.9 : 0.55 }, dashes: false, arrows: { to: { enabled: true, scaleFactor: 0.8 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.18 }, traffic: z.traffic, forbidden: z.forbidden, findings: z.findings };
+    var edge = { id: e.id, from: e.from, to: e.to, kind: "zone", style: style, ids: [], width: width, baseWidth: width, color: { color: color, highlight: "#3b5bdb", opacity: z.forbidden ? 0.9 : 0.55 }, dashes: false, arrows: { to: { enabled: true, scaleFactor: 0.8 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.18 }, traffic: z.traffic, forbidden: z.forbidden, findings: z.findings };
     if (z.findings) { edge.label = plural(z.findings, "finding"); edge.font = { size: 11, color: z.forbidden ? "#c92a2a" : "#3b5bdb", strokeWidth: 4, strokeColor: "#ffffff", align: "middle" }; }
     return edge;
   }
 
+  // ---- layout -------------------------------------------------------------------------
+  // Every drawn node has a place worked out from what holds it, the same each time: an
+  // open node is a frame with its own node on top and what it holds in rows below, each
+  // row a block of its own, so that no two nodes overlap however many are open. Closed
+  // top-level nodes (zones and the internet) sit on a ring, so their paths are chords.
+  var GAP = 28; // between two blocks
+  var INNER = 14; // inside a frame, around what it holds
+  var RING_MAX = 12;
+  var KIND_ORDER = { "internet-gateway": 0, "egress-only-internet-gateway": 0, "nat-gateway": 1, "load-balancer": 2, "transit-gateway": 3, account: 4, zone: 4, vpc: 5, subnet: 6, eni: 7, more: 9 };
+  var measure = document.createElement("canvas").getContext("2d");
+
+  function estimate(n) {
+    // the box vis-network draws for a node, before it has drawn it (label below a shape,
+    // or inside a box or circle); measured sizes replace it once drawn
+    var size = (n.font && n.font.size) || 13, lines = String(n.label || "").split("\n"), w = 0;
+    measure.font = size + "px " + FONT_FACE;
+    lines.forEach(function (line) { w = Math.max(w, measure.measureText(line).width); });
+    var h = lines.length * size * 1.25, border = 2 * (n.borderWidth || 1);
+    if (n.shape === "box") {
+      var m = typeof n.margin === "number" ? { top: n.margin, bottom: n.margin, left: n.margin, right: n.margin } : (n.margin || { top: 5, bottom: 5, left: 5, right: 5 });
+      return { w: w + m.left + m.right + border, h: h + m.top + m.bottom + border, dx: 0.5, dy: 0.5 };
+    }
+    if (n.shape === "circle") { var d = Math.max(w, h) + 2 * (n.margin || 5) + border; return { w: d, h: d, dx: 0.5, dy: 0.5 }; }
+    var s = 2 * (n.size || 10) + border;
+    return { w: Math.max(s, w + 4), h: s + 6 + h, dx: 0.5, dy: (s / 2) / (s + 6 + h) };
+  }
+
+  function sizeOf(n) {
+    var known = net.sizes[n.id];
+    return known && known.label === n.label ? known : estimate(n);
+  }
+
+  function pack(items, aspect) {
+    // rows of blocks, left to right, the row width chosen so the whole is closest to aspect
+    if (!items.length) return { w: 0, h: 0, at: [] };
+    var widest = 0, total = -GAP;
+    items.forEach(function (b) { widest = Math.max(widest, b.w); total += b.w + GAP; });
+    var best = null;
+    for (var k = 1; k <= items.length; k++) {
+      var limit = Math.max(widest, (total + GAP) * k / items.length - GAP) + 0.5;
+      var rows = [], row = null;
+      items.forEach(function (b, i) {
+        if (!row || row.w + GAP + b.w > limit) { row = { w: -GAP, h: 0, items: [] }; rows.push(row); }
+        row.items.push(i); row.w += GAP + b.w; row.h = Math.max(row.h, b.h);
+      });
+      var w = 0, h = -GAP;
+      rows.forEach(function (r) { w = Math.max(w, r.w); h += r.h + GAP; });
+      var score = Math.abs(Math.log((w / Math.max(h, 1)) / aspect));
+      if (!best || score < best.score - 1e-9) best = { score: score, rows: rows, w: w, h: h };
+    }
+    var at = [], y = 0;
+    best.rows.forEach(function (r) {
+      var x = (best.w - r.w) / 2;
+      r.items.forEach(function (i) { at[i] = { x: x, y: y }; x += items[i].w + GAP; });
+      y += r.h + GAP;
+    });
+    return { w: best.w, h: best.h, at: at };
+  }
+
+  function kidOrder(a, b) {
+    var na = net.info[a] || {}, nb = net.info[b] || {}, da = na.data || {}, db = nb.data || {};
+    var ka = KIND_ORDER[na.kind || "more"], kb = KIND_ORDER[nb.kind || "more"];
+    if (ka !== kb) return ka - kb;
+    if (na.kind === "subnet" && !!da.public !== !!db.public) return da.public ? -1 : 1;
+    return (SEV_RANK[db.sev] || 0) - (SEV_RANK[da.sev] || 0) || (db.n || 0) - (da.n || 0) || (String(da.label || a) < String(db.label || b) ? -1 : 1);
+  }
+
+  function layout(nodes) {
+    var drawn = {}, parentOf = {}, kids = {}, roots = [];
+    nodes.forEach(function (n) { drawn[n.id] = n; });
+    nodes.forEach(function (n) {
+      var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && net.info[n.id].parent);
+      while (parent && !drawn[parent]) parent = net.info[parent] && net.info[parent].parent;
+      if (parent) { parentOf[n.id] = parent; (kids[parent] = kids[parent] || []).push(n.id); } else roots.push(n.id);
+    });
+    // blocks shaped like the canvas, so that Fit shows them large
+    var el = container(), aspect = el.clientHeight ? Math.max(0.8, Math.min(2.4, el.clientWidth / el.clientHeight)) : 1.6;
+    var blocks = {};
+    function block(id) {
+      var own = sizeOf(drawn[id]), list = (kids[id] || []).slice().sort(kidOrder);
+      if (!list.length) return (blocks[id] = { w: own.w, h: own.h, own: own, kids: [] });
+      var inner = pack(list.map(block), aspect);
+      return (blocks[id] = { w: Math.max(own.w, inner.w) + 2 * INNER, h: INNER + own.h + GAP + inner.h + INNER, own: own, kids: list, inner: inner });
+    }
+    var pos = {}, rects = {}, frames = [];
+    function place(id, x, y, depth) {
+      var b = blocks[id], own = b.own, left = x + b.w / 2 - own.w / 2, top = y + (b.kids.length ? INNER : 0);
+      pos[id] = { x: left + own.w * own.dx, y: top + own.h * own.dy };
+      rects[id] = { left: left, top: top, right: left + own.w, bottom: top + own.h };
+      if (!b.kids.length) return;
+      frames.push({ id: id, x: x, y: y, w: b.w, h: b.h, depth: depth });
+      var left = x + (b.w - b.inner.w) / 2, top = y + INNER + own.h + GAP;
+      b.kids.forEach(function (k, i) { place(k, left + b.inner.at[i].x, top + b.inner.at[i].y, depth + 1); });
+    }
+    roots.forEach(block);
+    // the internet first, then what is closed, then open frames: paths between closed
+    // nodes stay short and reach an open one at its own node, on top of its frame
+    function rank(id) { return id === "internet" ? 0 : blocks[id].kids.length ? 2 : 1; }
+    roots.sort(function (a, b) { return rank(a) - rank(b) || kidOrder(a, b); });
+    var closed = roots.every(function (id) { return !blocks[id].kids.length; });
+    if (closed && roots.length > 1 && roots.length <= RING_MAX) {
+      var widest = 0;
+      roots.forEach(function (id) { widest = Math.max(widest, Math.hypot(blocks[id].w, blocks[id].h)); });
+      var radius = Math.max(140, (widest + GAP) / (2 * Math.sin(Math.PI / roots.length)));
+      roots.forEach(function (id, i) {
+        var at = Math.PI + 2 * Math.PI * i / roots.length, b = blocks[id];
+        place(id, radius * Math.cos(at) - b.w / 2, radius * Math.sin(at) - b.h / 2, 0);
+      });
+    } else {
+      var top = pack(roots.map(function (id) { return blocks[id]; }), aspect);
+      roots.forEach(function (id, i) { place(id, top.at[i].x - top.w / 2, top.at[i].y - top.h / 2, 0); });
+    }
+    frames.sort(function (a, b) { return a.depth - b.depth; });
+    return { pos: pos, rects: rects, frames: frames, parentOf: parentOf };
+  }
+
+  function container() { return byId("graph"); }
+
+  function remember(nodes) {
+    // what vis-network drew: the real size of each box, and where its centre is in it.
+    // A label's box moves only when it is drawn: one not centred on its node is stale.
+    var changed = false;
+    nodes.forEach(function (n) {
+      var box = net.network.getBoundingBox(n.id), p = net.network.getPositions([n.id])[n.id];
+      if (!box || !p) return;
+      var w = box.right - box.left, h = box.bottom - box.top;
+      if (!(w > 0 && h > 0) || Math.abs((p.x - box.left) / w - 0.5) > 0.01) return;
+      // a label too small to draw has no box yet: never less than the estimate
+      var guess = estimate(n), known = sizeOf(n);
+      w = Math.max(w, guess.w);
+      h = Math.max(h, guess.h);
+      if (Math.abs(known.w - w) > 0.5 || Math.abs(known.h - h) > 0.5) changed = true;
+      net.sizes[n.id] = { label: n.label, w: w, h: h, dx: 0.5, dy: (p.y - box.top) / h };
+    });
+    return changed;
+  }
+
+  function frameStyle(id) {
+    var info = net.info[id], d = (info && info.data) || {};
+    if (!info) return null;
+    if (info.kind === "zone") return { fill: tint(zoneColor(d.id), 0.07), line: zoneColor(d.id) };
+    if (info.kind === "vpc") return { fill: tint(zoneColor(d.zone), 0.05), line: zoneColor(d.zone) };
+    if (info.kind === "subnet") { var st = NODE_ST[d.public ? "subnet-public" : "subnet-private"]; return { fill: tint(st.line, 0.06), line: st.line }; }
+    return { fill: "rgba(238,241,246,0.55)", line: NODE_ST.account.line };
+  }
+
+  function drawFrames(ctx) {
+    net.frames.forEach(function (f) {
+      var st = frameStyle(f.id);
+      if (!st) return;
+      ctx.save();
+      ctx.beginPath();
+      if (ctx.roundRect) ctx.roundRect(f.x, f.y, f.w, f.h, 12); else ctx.rect(f.x, f.y, f.w, f.h);
+      ctx.globalAlpha = net.highlight ? 0.5 : 1;
+      ctx.fillStyle = st.fill;
+      ctx.fill();
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.2;
+      ctx.strokeStyle = st.line;
+      ctx.stroke();
+      ctx.restore();
+    });
+  }
+
   function refresh(focusIds) {
     net.shownCache = {};
-    var wanted = visibleNodeIds();
-    var nodes = wanted.map(nodeStyle);
+    var nodes = visibleNodeIds().map(nodeStyle);
     moreNodes().forEach(function (m) {
-      nodes.push({ id: m.id, kind: "more", label: "+" + fmt(m.count) + " more", shape: "dot", size: 7, color: { background: "#dfe4ec", border: "#a5adba" }, font: { size: 10, color: "#6b7789" } });
-      net.edges.push({ a: m.parent, b: m.id, kind: m.edge, synthetic: true });
+      var st = NODE_ST.more;
+      nodes.push({ id: m.id, kind: "more", style: "more", label: "+" + fmt(m.count) + " more", shape: st.shape, size: 7, color: { background: st.fill, border: st.line }, font: { face: FONT_FACE, size: 10, color: "#6b7789" } });
     });
     var present = {};
     nodes.forEach(function (n) { present[n.id] = n; });
-    // place new nodes next to their parent so the picture does not jump
-    var positions = net.network ? net.network.getPositions(net.nodes.getIds()) : {};
-    var zonesFirst = nodes.filter(function (n) { return n.kind === "zone"; }), ringOf = {};
-    nodes.forEach(function (n) {
-      if (positions[n.id]) return;
-      // zones start on a ring with the internet (on its left), so their paths are chords
-      if (n.kind === "zone" || (n.kind === "internet" && zonesFirst.length)) {
-        var at = Math.PI + 2 * Math.PI * (zonesFirst.indexOf(n) + 1) / (zonesFirst.length + 1);
-        var radius = 140 + 40 * zonesFirst.length;
-        n.x = radius * Math.cos(at); n.y = radius * Math.sin(at);
-        return;
-      }
-      var parent = n.kind === "more" ? n.id.slice(5) : (net.info[n.id] && rep(net.info[n.id].parent || ""));
-      var p = parent && positions[parent];
-      if (p && net.info[parent].kind === "zone") {
-        // a zone's VPCs start on a ring around it, away from the other zones
-        var ring = ringOf[parent] || (ringOf[parent] = nodes.filter(function (m) { return !positions[m.id] && (m.kind === "more" ? m.id.slice(5) : net.info[m.id] && net.info[m.id].parent) === parent; }));
-        var turn = 2 * Math.PI * ring.indexOf(n) / ring.length, r = 160 + 22 * ring.length;
-        n.x = p.x + r * Math.cos(turn); n.y = p.y + r * Math.sin(turn);
-      } else if (p) { n.x = p.x + (Math.random() - 0.5) * 160; n.y = p.y + (Math.random() - 0.5) * 160; }
-    });
-    var edges = visibleEdges().filter(function (e) { return present[e.from] && present[e.to]; });
-    net.edges = net.edges.filter(function (e) { return !e.synthetic; });
-    var oldNodes = net.nodes.getIds().filter(function (id) { return !present[id]; });
-    net.nodes.remove(oldNodes);
+    var placed = layout(nodes);
+    nodes.forEach(function (n) { n.x = placed.pos[n.id].x; n.y = placed.pos[n.id].y; });
+    net.frames = placed.frames;
+    net.rects = placed.rects;
+    var edges = visibleEdges(placed.parentOf).filter(function (e) { return present[e.from] && present[e.to]; });
+    net.nodes.remove(net.nodes.getIds().filter(function (id) { return !present[id]; }));
     net.nodes.update(nodes);
+    // once drawn, each box has its real size: place again with those where they differ
+    net.network.redraw();
+    if (remember(nodes)) {
+      placed = layout(nodes);
+      net.frames = placed.frames;
+      net.rects = placed.rects;
+      net.nodes.update(nodes.map(function (n) { return { id: n.id, x: placed.pos[n.id].x, y: placed.pos[n.id].y }; }));
+    }
     var edgeIds = {};
     edges.forEach(function (e) { edgeIds[e.id] = true; });
     net.visEdges.remove(net.visEdges.getIds().filter(function (id) { return !edgeIds[id]; }));
@@ -705,30 +891,55 @@
     if (focusIds && focusIds.length) fitSoon(focusIds.filter(function (i) { return present[i]; }), 1.3);
   }
 
+  // Fit never shrinks the picture below this scale (a 12 px label stays above 9.5 px):
+  // past it, it shows what was opened last, and the wheel zooms out further.
+  var MIN_SCALE = 0.8;
+
+  function boxOf(ids) {
+    // from the layout's own boxes: vis-network's move only as it draws
+    var box = null;
+    ids.forEach(function (id) {
+      var b = net.rects[id];
+      if (!b) return;
+      if (!box) box = { left: b.left, right: b.right, top: b.top, bottom: b.bottom };
+      else { box.left = Math.min(box.left, b.left); box.right = Math.max(box.right, b.right); box.top = Math.min(box.top, b.top); box.bottom = Math.max(box.bottom, b.bottom); }
+    });
+    net.frames.forEach(function (f) {
+      if (!box || ids.indexOf(f.id) < 0) return;
+      box.left = Math.min(box.left, f.x); box.right = Math.max(box.right, f.x + f.w); box.top = Math.min(box.top, f.y); box.bottom = Math.max(box.bottom, f.y + f.h);
+    });
+    return box;
+  }
+
+  function fitView(ids, maxZoom, animate) {
+    var all = net.nodes.getIds();
+    var wanted = (ids || []).filter(function (id) { return net.nodes.get(id); });
+    var box = boxOf(wanted.length ? wanted : all);
+    if (!box) return;
+    var el = container(), pad = 40;
+    var scale = Math.min((el.clientWidth - pad) / Math.max(1, box.right - box.left), (el.clientHeight - pad) / Math.max(1, box.bottom - box.top));
+    scale = Math.min(scale, maxZoom || 1.3);
+    if (scale < MIN_SCALE) {
+      scale = MIN_SCALE;
+      // too much to show at a readable size: the last opened node's frame, or the top
+      var focus = !wanted.length && net.focus && net.nodes.get(net.focus) ? boxOf([net.focus]) : null;
+      if (focus) box = focus;
+      else box = { left: box.left, right: box.right, top: box.top, bottom: box.top + (el.clientHeight - pad) / scale };
+    }
+    net.network.moveTo({ position: { x: (box.left + box.right) / 2, y: (box.top + box.bottom) / 2 }, scale: scale, animation: animate ? { duration: 450, easingFunction: "easeInOutQuad" } : false });
+  }
+
   function fitSoon(ids, maxZoom) {
-    // fit once the layout has settled (or after a while, if it does not move at all)
-    var done = false;
-    byId("graph").setAttribute("data-settled", "0");
-    function fit(animate) {
-      var opts = { animation: animate ? { duration: 500, easingFunction: "easeInOutQuad" } : false };
-      // the picture may have changed since (another grouping, a closed node)
-      var still = ids ? ids.filter(function (id) { return net.nodes.get(id); }) : [];
-      if (still.length) { opts.nodes = still; opts.maxZoomLevel = maxZoom || 1.3; }
-      net.network.fit(opts);
-    }
-    function go() {
-      if (done) return;
-      done = true;
-      fit(true);
-      setTimeout(function () { byId("graph").setAttribute("data-settled", "1"); }, 550);
-    }
-    fit(false);
-    net.network.once("stabilized", go);
-    setTimeout(go, 2500);
+    var graphEl = byId("graph");
+    graphEl.setAttribute("data-settled", "0");
+    fitView(ids, maxZoom, true);
+    clearTimeout(net.settleTimer);
+    net.settleTimer = setTimeout(function () { graphEl.setAttribute("data-settled", "1"); }, 500);
   }
 
   function initialExpansion() {
     net.expanded = {};
+    net.focus = null;
     if (net.mode === "zone") return; // zones start closed
     var accounts = DATA.net.accounts;
     var vpcCount = DATA.net.vpcs.length;
@@ -743,22 +954,16 @@
     initialExpansion();
     net.nodes = new vis.DataSet([]);
     net.visEdges = new vis.DataSet([]);
-    var container = byId("graph");
-    net.network = new vis.Network(container, { nodes: net.nodes, edges: net.visEdges }, {
+    net.network = new vis.Network(container(), { nodes: net.nodes, edges: net.visEdges }, {
       autoResize: true,
-      interaction: { hover: true, tooltipDelay: 150, multiselect: false, navigationButtons: false, keyboard: false, zoomSpeed: 0.6 },
-      physics: {
-        solver: "forceAtlas2Based",
-        forceAtlas2Based: { gravitationalConstant: -80, centralGravity: 0.01, springLength: 120, springConstant: 0.05, avoidOverlap: 0.5, damping: 0.6 },
-        stabilization: { enabled: true, iterations: 400, fit: true, updateInterval: 50 },
-        maxVelocity: 40,
-        minVelocity: 1.2,
-        timestep: 0.45
-      },
+      // places come from the layout above: nothing moves by itself, nor by dragging
+      physics: false,
+      interaction: { hover: true, tooltipDelay: 150, multiselect: false, navigationButtons: false, keyboard: false, zoomSpeed: 0.6, dragNodes: false },
       layout: { improvedLayout: false, randomSeed: 7 },
       nodes: { shadow: { enabled: true, color: "rgba(16,26,46,0.10)", size: 6, x: 0, y: 2 } },
       edges: { selectionWidth: 1.5, hoverWidth: 0.5 }
     });
+    net.network.on("beforeDrawing", drawFrames);
     net.network.on("click", function (params) {
       if (!params.nodes.length) return;
       var id = params.nodes[0];
@@ -809,7 +1014,7 @@
     document.querySelectorAll("#net-group .seg-b").forEach(function (b) {
       b.addEventListener("click", function () { setMode(b.getAttribute("data-mode")); });
     });
-    byId("net-fit").addEventListener("click", function () { net.network.fit({ animation: { duration: 400 } }); });
+    byId("net-fit").addEventListener("click", function () { fitSoon(null); });
     byId("net-clear").addEventListener("click", function () { clearHighlight(); });
     byId("net-find").addEventListener("keydown", function (e) { if (e.key === "Enter") findNode(e.target.value); });
     renderHint();
@@ -844,26 +1049,39 @@
   }
 
   function renderNetLegend() {
+    // every style the graph draws, from the same table it draws from
     var box = byId("net-legend");
-    function item(color, text, shape) {
-      var s = el("span"); var b = el("span", shape === "dot" ? "sw" : "shape");
-      b.style.background = color; if (shape === "dot") b.style.borderRadius = "50%";
-      if (shape === "diamond") b.style.transform = "rotate(45deg) scale(0.8)";
-      add(s, b, text); return s;
-    }
-    DATA.zones.order.forEach(function (z) { add(box, item(zoneColor(z), "zone " + z, "dot")); });
-    add(box, item("#101a2e", "internet", "dot"), item("#34425c", "internet gateway", "diamond"), item("#7048e8", "transit gateway", "dot"), item("#ffa94d", "load balancer", "square"));
-    function lineItem(color, text) { var s = el("span"); var l = el("span", "sw"); l.style.background = color; l.style.height = "3px"; l.style.verticalAlign = "3px"; add(s, l, text); add(box, s); }
-    lineItem("#0ca678", "peering");
-    lineItem("#e03131", "zone path, partly forbidden");
-    lineItem("#4c6ef5", "zone path, allowed");
+    function item(key, swatch, text) { var s = el("span", "lg"); s.setAttribute("data-style", key); add(box, add(s, swatch, text)); }
+    DATA.zones.order.forEach(function (z) {
+      var b = el("span", "sw"); b.style.background = zoneColor(z); b.style.borderRadius = "50%";
+      item("zone-colour:" + z, b, "zone " + z);
+    });
+    SEVERITIES.forEach(function (sev) {
+      var b = el("span", "sw ring"); b.style.borderColor = SEV_COLOR[sev];
+      item("severity:" + sev, b, "border: worst finding " + sev);
+    });
+    Object.keys(NODE_ST).forEach(function (key) {
+      var st = NODE_ST[key], b = el("span", "shape shape-" + st.shape);
+      if (st.fill) b.style.background = st.fill;
+      if (st.line) b.style.borderColor = st.line;
+      item("node:" + key, b, st.legend);
+    });
+    var frame = el("span", "shape shape-frame");
+    item("frame", frame, "an open zone, account, VPC or subnet frames what it holds");
+    Object.keys(EDGE_ST).forEach(function (key) {
+      var st = EDGE_ST[key], line = el("span", "line");
+      line.style.borderTopColor = st.color;
+      line.style.borderTopWidth = Math.max(2, Math.round(st.width)) + "px";
+      line.style.borderTopStyle = st.dashes ? "dashed" : "solid";
+      item("edge:" + key, line, st.legend + (st.arrow ? " \u2192" : ""));
+    });
   }
 
   function nodeTitle(id) {
     var info = net.info[id];
     if (!info) return id;
     var d = info.data || {};
-    if (info.kind === "account") return "Account " + d.id;
+    if (info.kind === "account") return "Account " + acctName(d.id);
     if (info.kind === "zone") return "Zone " + d.id;
     if (info.kind === "internet") return "Internet";
     return (d.label ? d.label + " (" + id + ")" : id);
@@ -890,8 +1108,8 @@
     var info = net.info[id];
     if (info.kind === "vpc") loadVpc(id);
     net.expanded[id] = true;
-    var kids = (net.children[id] || []).slice();
-    refresh(kids.length ? [id].concat(kids.slice(0, 60)) : null);
+    net.focus = id;
+    refresh([id]);
   }
 
   function collapse(id) {
@@ -911,7 +1129,7 @@
     var hit = null;
     if (net.info[text.trim()]) hit = text.trim();
     if (!hit && net.mode === "zone" && net.info["zone:" + q]) hit = "zone:" + q;
-    if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
+    if (!hit) DATA.net.accounts.some(function (a) { if (a.id.indexOf(q) >= 0 || String(NAMES[a.id] || "").toLowerCase().indexOf(q) >= 0) { hit = "acct:" + a.id; return true; } return false; });
     if (!hit) DATA.net.vpcs.some(function (v) {
       if (v.id.toLowerCase().indexOf(q) >= 0 || (v.label || "").toLowerCase().indexOf(q) >= 0 || (v.cidrs || "").indexOf(q) >= 0) { hit = v.id; return true; }
       return false;
@@ -988,7 +1206,7 @@
     }));
     var pathEdges = [];
     for (var i = 0; i + 1 < chain.length; i++) {
-      pathEdges.push({ id: "path:" + i, from: chain[i], to: chain[i + 1], width: 4, color: { color: color, opacity: 0.95 }, arrows: { to: { enabled: true, scaleFactor: 0.7 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.12 }, physics: false, label: String(i + 1), font: { size: 11, color: color, strokeWidth: 4, strokeColor: "#ffffff" } });
+      pathEdges.push({ id: "path:" + i, style: "path", from: chain[i], to: chain[i + 1], width: EDGE_ST.path.width, color: { color: color, opacity: 0.95 }, arrows: { to: { enabled: true, scaleFactor: 0.7 } }, smooth: { enabled: true, type: "curvedCW", roundness: 0.12 }, physics: false, label: String(i + 1), font: { size: 11, color: color, strokeWidth: 4, strokeColor: "#ffffff" } });
     }
     net.visEdges.update(pathEdges);
     graphEl.setAttribute("data-highlight", chain.join(" "));
@@ -1041,12 +1259,12 @@
     var panel = clear(byId("panel"));
     var kindText = { zone: "Zone", account: "Account", vpc: "VPC", subnet: "Subnet", eni: "Network interface", "internet-gateway": "Internet gateway", "nat-gateway": "NAT gateway", "transit-gateway": "Transit gateway", "load-balancer": "Load balancer", internet: "Internet", "egress-only-internet-gateway": "Egress-only internet gateway" }[info.kind] || info.kind;
     add(panel, el("div", "kind", kindText));
-    add(panel, el("h3", null, info.kind === "account" || info.kind === "zone" ? d.id : (d.label || d.instance || id)));
+    add(panel, el("h3", null, info.kind === "account" ? acctName(d.id) : info.kind === "zone" ? d.id : (d.label || d.instance || id)));
     var dl = el("dl");
     if (info.kind !== "account" && info.kind !== "zone") kv(dl, "Id", id);
     if (info.kind === "zone") { kv(dl, "VPCs", fmt(d.vpcs) + " (mostly in this zone)"); kv(dl, "ENIs", fmt(d.enis)); }
     if (info.kind === "account") { kv(dl, "VPCs", fmt(d.vpcs)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Regions", (d.regions || []).join(", ")); }
-    if (info.kind === "vpc") { kv(dl, "Account", d.a); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
+    if (info.kind === "vpc") { kv(dl, "Account", acctName(d.a)); kv(dl, "Region", d.r); kv(dl, "CIDR", d.cidrs); kv(dl, "Zones", Object.keys(d.zones || {}).map(function (z) { return z + " (" + d.zones[z] + ")"; }).join(", ")); kv(dl, "Subnets", fmt(d.subnets)); kv(dl, "ENIs", fmt(d.enis)); kv(dl, "Flow logs", d.flow ? "on" : "none"); }
     if (info.kind === "subnet") { kv(dl, "CIDR", d.cidrs); kv(dl, "Routing", d.public ? "public (route to an internet gateway)" : "private"); kv(dl, "AZ", d.az); kv(dl, "Route table", d.rtb); kv(dl, "Network ACL", d.acl); }
     if (info.kind === "eni") { kv(dl, "Instance", d.instance); kv(dl, "Service", d.service); kv(dl, "Zone", d.zone); kv(dl, "Private IPs", d.ips); kv(dl, "Public IPs", d.pub); kv(dl, "Security groups", (d.sgs || []).join(", ")); }
     if (info.kind === "load-balancer") { kv(dl, "Scheme", d.scheme); kv(dl, "Targets", fmt((d.targets || []).length)); }
@@ -1130,8 +1348,10 @@
   }
 
   // ---- findings table -------------------------------------------------------------------
-  var state = { sev: {}, rule: "", account: "", text: "", zoneTo: null, limit: PAGE, open: null };
+  var state = { sev: {}, rule: "", account: "", status: "", change: "", text: "", zoneTo: null, limit: PAGE, open: null, sort: null, dir: 1 };
   SEVERITIES.forEach(function (sev) { state.sev[sev] = true; });
+  var ORDER = {};
+  DATA.findings.forEach(function (f, i) { ORDER[f.id] = i; });
 
   function setRuleFilter(rule) {
     state.rule = rule;
@@ -1164,47 +1384,115 @@
     add(acct, option("", "All accounts"));
     var accounts = {};
     DATA.findings.forEach(function (f) { if (f.account) accounts[f.account] = (accounts[f.account] || 0) + 1; });
-    Object.keys(accounts).sort().forEach(function (a) { add(acct, option(a, a + " (" + accounts[a] + ")")); });
+    Object.keys(accounts).sort().forEach(function (a) { add(acct, option(a, acctName(a) + " \u00b7 " + fmt(accounts[a]))); });
     acct.addEventListener("change", function () { state.account = acct.value; state.limit = PAGE; renderTable(); });
+    var status = byId("status-filter");
+    status.addEventListener("change", function () { state.status = status.value; state.limit = PAGE; renderTable(); });
+    var change = byId("change-filter");
+    if (DATA.findings.some(function (f) { return f.change; })) change.hidden = false;
+    change.addEventListener("change", function () { state.change = change.value; state.limit = PAGE; renderTable(); });
     var text = byId("text-filter");
     text.addEventListener("input", function () { state.text = text.value.trim(); state.zoneTo = null; state.limit = PAGE; renderTable(); });
     byId("show-more").addEventListener("click", function () { state.limit += PAGE; renderTable(); });
+    byId("export-csv").addEventListener("click", exportCsv);
+    document.querySelectorAll("#findings thead th[data-sort]").forEach(function (th) {
+      var b = el("button", "sort", th.textContent);
+      b.type = "button";
+      clear(th);
+      add(th, b);
+      th.setAttribute("aria-sort", "none");
+      b.addEventListener("click", function () { sortBy(th.getAttribute("data-sort")); });
+    });
   }
 
   function option(value, text) { var o = el("option", null, text); o.value = value; return o; }
+
+  // a finding's standing: open, accepted (until its acceptance expires), or open again
+  function standing(f) { return f.accepted ? "accepted" : f.acceptance_expired ? "expired" : "open"; }
+  function standingText(f) {
+    if (f.accepted) return "accepted until " + (f.accepted.expires || "?");
+    if (f.acceptance_expired) return "acceptance expired on " + (f.acceptance_expired.expires || "?");
+    return "open";
+  }
+  function trafficText(f) { return f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"; }
 
   function matches(f) {
     if (!state.sev[f.severity]) return false;
     if (state.rule && f.rule !== state.rule) return false;
     if (state.account && f.account !== state.account) return false;
-    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo && (f.rule === "cross-zone-path" || (f.rule.indexOf("internet-exposed") === 0 && !!f.protocol));
+    if (state.status === "accepted" && !f.accepted) return false;
+    if (state.status === "open" && f.accepted) return false;
+    if (state.change && f.change !== state.change) return false;
+    // a heat-map cell: every finding from its source about a resource of its zone
+    if (state.zoneTo) return f.source === state.text && f.zone === state.zoneTo;
     if (state.text) {
       var q = state.text.toLowerCase();
-      var hay = [f.resource, f.label, f.source, f.vpc, f.account, f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
+      var hay = [f.resource, f.label, f.source, f.vpc, f.account, NAMES[f.account], f.region, f.id, f.ports, RULES[f.rule].title].join(" ").toLowerCase();
       if (hay.indexOf(q) < 0) return false;
     }
     return true;
   }
 
+  // what each sortable column sorts by; severity by rank, text in natural order
+  var SORT_KEYS = {
+    severity: function (f) { return SEV_RANK[f.severity] || 0; },
+    finding: function (f) { return RULES[f.rule].title; },
+    resource: function (f) { return (f.label || "") + " " + f.resource; },
+    account: function (f) { return acctName(f.account) + " " + (f.region || ""); },
+    source: function (f) { return f.source; },
+    traffic: function (f) { return f.protocol ? f.protocol + " " + f.ports : ""; }
+  };
+
+  function sortBy(key) {
+    if (state.sort === key) state.dir = -state.dir;
+    else { state.sort = key; state.dir = key === "severity" ? -1 : 1; } // severity: worst first
+    document.querySelectorAll("#findings thead th[data-sort]").forEach(function (th) {
+      var on = th.getAttribute("data-sort") === state.sort;
+      th.setAttribute("aria-sort", on ? (state.dir > 0 ? "ascending" : "descending") : "none");
+    });
+    renderTable();
+  }
+
+  function filteredRows() {
+    var rows = DATA.findings.filter(matches);
+    if (state.sort) {
+      var value = SORT_KEYS[state.sort], dir = state.dir;
+      rows = rows.map(function (f) { return { f: f, v: value(f) }; });
+      rows.sort(function (a, b) {
+        var c = typeof a.v === "number" ? a.v - b.v : String(a.v).localeCompare(String(b.v), "en", { numeric: true, sensitivity: "base" });
+        return dir * c || ORDER[a.f.id] - ORDER[b.f.id];
+      });
+      rows = rows.map(function (x) { return x.f; });
+    }
+    return rows;
+  }
+
+  function badges(f) {
+    var box = el("div", "badges");
+    if (f.accepted) add(box, el("span", "badge accepted", "accepted"));
+    if (f.acceptance_expired) add(box, el("span", "badge expired", "acceptance expired on " + (f.acceptance_expired.expires || "?")));
+    if (f.change === "new") add(box, el("span", "badge new", "new"));
+    return box.firstChild ? box : null;
+  }
+
   function renderTable() {
     var body = clear(byId("findings-body"));
-    var rows = DATA.findings.filter(matches);
+    var rows = filteredRows();
     var shown = rows.slice(0, state.limit);
     shown.forEach(function (f) {
-      var tr = el("tr", "f-row");
+      var tr = el("tr", "f-row" + (f.accepted ? " is-accepted" : ""));
       tr.tabIndex = 0;
       tr.setAttribute("data-id", f.id);
       tr.setAttribute("data-severity", f.severity);
+      tr.setAttribute("data-standing", standing(f));
+      if (f.change) tr.setAttribute("data-change", f.change);
       var res = el("td");
       if (f.label) add(res, el("div", "r-name", f.label));
       add(res, el("div", "r-id", f.resource));
       var title = el("td");
-      add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule));
+      add(title, el("div", "f-title", RULES[f.rule].title), el("div", "f-rule", f.rule), badges(f));
       var sevTd = el("td"); add(sevTd, pill(f.severity));
-      add(tr, sevTd, title, res,
-        acctCell(f),
-        el("td", "src", f.source),
-        el("td", "traffic", f.protocol ? (f.protocol === "all" ? "all traffic" : f.protocol + " " + f.ports) : "\u2013"));
+      add(tr, sevTd, title, res, acctCell(f), el("td", "src", f.source), el("td", "traffic", trafficText(f)));
       tr.addEventListener("click", function () { toggleRow(f, tr); });
       tr.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleRow(f, tr); } });
       add(body, tr);
@@ -1215,6 +1503,7 @@
       td.colSpan = 6; add(tr, td); add(body, tr);
     }
     byId("shown-count").textContent = "Showing " + fmt(shown.length) + " of " + fmt(rows.length) + (rows.length !== DATA.findings.length ? " (" + fmt(DATA.findings.length) + " in all)" : "");
+    byId("export-csv").disabled = !rows.length;
     var more = byId("show-more");
     more.hidden = rows.length <= shown.length;
     more.textContent = "Show " + fmt(Math.min(PAGE, rows.length - shown.length)) + " more";
@@ -1222,8 +1511,23 @@
 
   function acctCell(f) {
     var td = el("td");
+    if (f.account && NAMES[f.account]) add(td, el("div", "a-name", NAMES[f.account]));
     add(td, el("div", "mono", f.account || "-"), el("div", "muted", f.region || ""));
     return td;
+  }
+
+  function acceptance(f) {
+    var a = f.accepted || f.acceptance_expired;
+    if (!a) return null;
+    var box = el("div", "acceptance " + (f.accepted ? "on" : "lapsed"));
+    add(box, el("h4", null, f.accepted ? "Accepted risk" : "Acceptance expired on " + (a.expires || "?") + ": a finding again"));
+    var dl = el("dl");
+    kv(dl, "Reason", a.reason);
+    kv(dl, "Owner", a.owner);
+    kv(dl, f.accepted ? "Expires" : "Expired", a.expires);
+    kv(dl, "Accepted by", a.by);
+    add(box, dl);
+    return box;
   }
 
   function detailRow(f) {
@@ -1237,7 +1541,7 @@
     var right = el("div");
     var ctl = el("div", "controls");
     rule.controls.forEach(function (c) { add(ctl, el("span", "ctl", c)); });
-    add(right, el("h4", null, "Why it matters"), ctl, el("p", null, rule.rationale), el("h4", null, "Remediation"), el("p", null, rule.remediation));
+    add(right, acceptance(f), el("h4", null, "Why it matters"), ctl, el("p", null, rule.rationale), el("h4", null, "Remediation"), el("p", null, rule.remediation));
     var actions = el("div", "actions");
     var show = el("button", "btn primary", "Show on graph");
     show.type = "button";
@@ -1250,6 +1554,22 @@
     return tr;
   }
 
+  // ---- a URL per opened finding: #finding=<id> ----------------------------------------
+  var HASH = "#finding=";
+  function hashFinding() {
+    var h = location.hash;
+    return h.indexOf(HASH) === 0 ? decodeURIComponent(h.slice(HASH.length)) : null;
+  }
+  function setHash(id) {
+    if (hashFinding() === id) return;
+    if (id) { location.hash = HASH + encodeURIComponent(id); return; }
+    try { history.replaceState(null, "", location.pathname + location.search); } catch (e) { location.hash = ""; }
+  }
+  function followHash() {
+    var id = hashFinding();
+    if (id && id !== state.open && ORDER[id] !== undefined) openFinding(id, false);
+  }
+
   function toggleRow(f, tr) {
     if (state.open === f.id) {
       state.open = null;
@@ -1259,26 +1579,154 @@
       state.open = f.id;
       highlight(f);
     }
+    setHash(state.open);
     renderTable();
     var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
     if (row && tr !== row) row.focus({ preventScroll: true });
   }
 
   function openFinding(id, scroll) {
-    var f = DATA.findings.filter(function (x) { return x.id === id; })[0];
+    var f = DATA.findings[ORDER[id]];
     if (!f) return;
     state.sev[f.severity] = true;
     document.querySelectorAll("#sev-filter .chip").forEach(function (c) { c.setAttribute("aria-pressed", state.sev[c.getAttribute("data-severity")] ? "true" : "false"); });
-    state.rule = ""; state.account = ""; state.text = ""; state.zoneTo = null;
-    byId("rule-filter").value = ""; byId("account-filter").value = ""; byId("text-filter").value = "";
-    var index = DATA.findings.filter(matches).indexOf(f);
+    state.rule = ""; state.account = ""; state.text = ""; state.zoneTo = null; state.status = ""; state.change = "";
+    ["rule-filter", "account-filter", "text-filter", "status-filter", "change-filter"].forEach(function (x) { byId(x).value = ""; });
+    var index = filteredRows().indexOf(f);
     if (index >= state.limit) state.limit = index + 1;
     state.open = f.id;
-    highlight(f);
+    setHash(f.id);
+    if (net.network) highlight(f);
     renderTable();
     var row = document.querySelector('tr.f-row[data-id="' + f.id + '"]');
     if (row && scroll === false) row.scrollIntoView({ behavior: "smooth", block: "center" });
   }
+
+  // ---- CSV export of the filtered table -------------------------------------------------
+  var CSV_COLUMNS = [
+    ["Severity", function (f) { return f.severity; }],
+    ["Finding", function (f) { return RULES[f.rule].title; }],
+    ["Rule", function (f) { return f.rule; }],
+    ["Resource", function (f) { return f.resource; }],
+    ["Resource name", function (f) { return f.label || ""; }],
+    ["Account", function (f) { return acctName(f.account); }],
+    ["Account id", function (f) { return f.account || ""; }],
+    ["Account name", function (f) { return NAMES[f.account] || ""; }],
+    ["Region", function (f) { return f.region || ""; }],
+    ["From", function (f) { return f.source; }],
+    ["Traffic", trafficText],
+    ["Standing", standingText],
+    ["Change", function (f) { return f.change || ""; }],
+    ["Id", function (f) { return f.id; }]
+  ];
+
+  function csvField(value) {
+    var text = String(value === null || value === undefined ? "" : value);
+    // a spreadsheet runs a cell that starts like a formula: tag values are anyone's
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function findingsCsv(rows) {
+    var lines = [CSV_COLUMNS.map(function (c) { return csvField(c[0]); }).join(",")];
+    rows.forEach(function (f) { lines.push(CSV_COLUMNS.map(function (c) { return csvField(c[1](f)); }).join(",")); });
+    return "\ufeff" + lines.join("\r\n") + "\r\n";
+  }
+
+  function exportCsv() {
+    var blob = new Blob([findingsCsv(filteredRows())], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var snap = String(DATA.meta.snapshot || "snapshot").split("/").filter(Boolean).pop() || "snapshot";
+    var a = el("a");
+    a.href = url;
+    a.download = "ivs-findings-" + snap.replace(/[^A-Za-z0-9._-]+/g, "_") + ".csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  // ---- fixed since the baseline ----------------------------------------------------------
+  function renderFixed() {
+    var base = DATA.baseline, fixed = DATA.fixed || [];
+    if (!base && !fixed.length) return;
+    var section = byId("fixed");
+    section.hidden = false;
+    var file = base && base.file ? String(base.file).split("/").filter(Boolean).pop() : "the baseline";
+    byId("fixed-title").textContent = "Fixed since " + file;
+    var hint = [];
+    if (base) {
+      if (base.generated_at) hint.push("baseline analysed " + shortTime(base.generated_at));
+      [["new", "new"], ["unchanged", "unchanged"], ["fixed", "fixed"], ["not_reassessed", "not reassessed (their account-region was not assessed this time)"]].forEach(function (k) {
+        if (base[k[0]] !== undefined && base[k[0]] !== null) hint.push(fmt(base[k[0]]) + " " + k[1]);
+      });
+    }
+    byId("fixed-hint").textContent = hint.join(" \u00b7 ");
+    var body = clear(byId("fixed-body"));
+    fixed.forEach(function (f) {
+      var tr = el("tr", "x-row");
+      tr.setAttribute("data-id", f.id || "");
+      var sev = el("td"); if (f.severity) add(sev, pill(f.severity));
+      var rule = RULES[f.rule];
+      var title = el("td"); add(title, el("div", "f-title", rule ? rule.title : f.rule), el("div", "f-rule", f.rule));
+      add(tr, sev, title, el("td", "r-id", f.resource), acctCell(f), el("td", "src", f.source || ""), el("td", "traffic", trafficText(f)));
+      add(body, tr);
+    });
+    if (!fixed.length) { var tr = el("tr"); var td = el("td", "empty", "Nothing the baseline had is gone."); td.colSpan = 6; add(tr, td); add(body, tr); }
+  }
+
+  // ---- print: every finding the table's filters keep, each with its whole path ---------
+  // Built when the page is printed (the table shows a page of rows at a time and opens one
+  // path at a time): closed details open, and the graph goes as a picture of its view.
+  var printing = null;
+  function preparePrint() {
+    if (printing) return;
+    printing = { details: [] };
+    var rows = filteredRows(), list = clear(byId("print-list"));
+    var what = rows.length === DATA.findings.length ? "every finding" : fmt(rows.length) + " of " + fmt(DATA.findings.length) + " findings (the table's filters)";
+    byId("print-hint").textContent = "This print lists " + what + ", in the table's order, each with the path that lets it happen.";
+    var rules = {};
+    rows.forEach(function (f) {
+      rules[f.rule] = true;
+      var item = el("article", "p-finding");
+      item.setAttribute("data-id", f.id);
+      var head = el("div", "p-head");
+      add(head, pill(f.severity), " ", el("span", "f-title", RULES[f.rule].title), " ", el("span", "f-rule", f.rule), badges(f));
+      var where = [f.label ? f.label + " (" + f.resource + ")" : f.resource, acctName(f.account) + (f.region ? " \u00b7 " + f.region : ""), "from " + f.source, trafficText(f)];
+      add(item, head, el("div", "p-meta", where.join(" \u00b7 ")), pathList(f), acceptance(f), el("div", "fid", "Finding " + f.id));
+      add(list, item);
+    });
+    var about = el("div", "p-rules");
+    add(about, el("h2", null, "The rules of these findings"));
+    DATA.rules.forEach(function (r) {
+      if (!rules[r.id]) return;
+      var box = el("div", "p-rule");
+      add(box, el("h3", null, r.title + " (" + r.id + ")"), el("p", null, r.controls.join(", ") + ". " + r.rationale), el("p", null, "Remediation: " + r.remediation));
+      add(about, box);
+    });
+    add(list, about);
+    document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; printing.details.push(d); });
+    var canvas = document.querySelector("#graph canvas");
+    if (canvas) {
+      var img = el("img", "print-only graph-print");
+      img.id = "graph-print";
+      img.alt = "The network graph as it was shown";
+      try { img.src = canvas.toDataURL("image/png"); } catch (e) { img = null; }
+      if (img) byId("network").insertBefore(img, byId("net-legend"));
+    }
+  }
+  function afterPrint() {
+    if (!printing) return;
+    printing.details.forEach(function (d) { d.open = false; });
+    clear(byId("print-list"));
+    var img = byId("graph-print");
+    if (img) img.remove();
+    printing = null;
+  }
+  window.addEventListener("beforeprint", preparePrint);
+  window.addEventListener("afterprint", afterPrint);
+  var printMedia = window.matchMedia("print");
+  printMedia.addEventListener("change", function (e) { if (e.matches) preparePrint(); else afterPrint(); });
 
   // ---- fleet ---------------------------------------------------------------------------
   function showPlace(rule, account, region) {
@@ -1310,7 +1758,7 @@
       add(tr, el("td", row.prevented_by.length ? null : "gap", row.prevented_by.length ? row.prevented_by.join("; ") : "nothing"));
       var cells = el("td", "places");
       row.places.forEach(function (p) {
-        var b = el("button", "place" + (p.failing ? " fails" : ""), p.account + " " + p.region + ": " + fmt(p.failing) + " / " + fmt(p.total));
+        var b = el("button", "place" + (p.failing ? " fails" : ""), acctName(p.account) + " " + p.region + ": " + fmt(p.failing) + " / " + fmt(p.total));
         b.type = "button";
         b.setAttribute("data-place", p.account + "/" + p.region);
         b.disabled = !p.failing;
@@ -1334,6 +1782,7 @@
   initFilters();
   renderPorts();
   renderFleet();
+  renderFixed();
   renderTable();
   renderFooter();
   if (typeof vis === "undefined") {
@@ -1341,5 +1790,7 @@
   } else {
     initGraph();
   }
+  followHash(); // a link to one finding opens it
+  window.addEventListener("hashchange", followHash);
   window.ivsReport = { data: DATA, net: net, openFinding: openFinding, clearHighlight: clearHighlight, open: onNodeClick, setMode: setMode };
 })();
