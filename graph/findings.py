@@ -230,6 +230,13 @@ def analyse_graph(
         "summary": summary,
         "findings": findings,
         "zone_matrix": segmentation.zone_matrix(paths, facts.policy),
+        # the zone policy the matrix was judged by (the spec's, else the default)
+        "zone_policy": {
+            "protected": list(zones.protected),
+            "flows": [
+                {"from": f.source, "to": f.to, "ports": list(f.ports)} for f in zones.flows
+            ],
+        },
         # what the fleet posture rules judged, per account-region (their totals)
         "inventory": fleet.inventory(graph.graph.get("fleet", [])),
         # the spec's accepted risks: what each covers, whether it still holds

@@ -146,6 +146,12 @@ def test_zone_flows_from_the_spec(tmp_path: Path) -> None:
     default = analyse(tmp_path / "snap")
     cross = {(f["ports"], f["source"]) for f in by_rule(default, "cross-zone-path")}
     assert cross == {("22,443", "zone:shared"), ("22,443", "zone:development")}
+    # the document says which policy it judged by, so that a report need not guess it
+    assert doc["zone_policy"] == {
+        "protected": ["prod"],
+        "flows": [{"from": "shared", "to": "prod", "ports": ["tcp:443", "udp:53"]}],
+    }
+    assert default["zone_policy"] == {"protected": ["prod"], "flows": []}
 
 
 def test_admin_ports_come_from_the_spec(tmp_path: Path) -> None:

@@ -396,22 +396,29 @@ HEAT_STYLES: dict[str, dict[str, str]] = {
 
 
 def protected_zones(document: dict[str, Any]) -> set[str]:
-    """The zones the zone policy protects, as far as the document shows: those into which
-    the zone matrix has traffic from another zone that the policy forbids.
+    """The zones the zone policy protects: the document's ``zone_policy`` (``*``: every
+    zone the matrix names). A document without it (from an earlier version) shows only
+    those into which the matrix has traffic from another zone that the policy forbids.
 
-    The document does not carry the policy itself, so a protected zone that no other
-    zone reaches outside its flows is not known to be protected.
-
+    >>> protected_zones({"zone_policy": {"protected": ["prod"], "flows": []}})
+    {'prod'}
+    >>> sorted(protected_zones({"zone_policy": {"protected": ["*"]}, "zone_matrix": [
+    ...     {"from": "dev", "to": "prod", "traffic": [], "forbidden": []}]}))
+    ['dev', 'prod']
     >>> protected_zones({"zone_matrix": [
     ...     {"from": "dev", "to": "prod", "traffic": [], "forbidden": [{"protocol": "tcp"}]},
     ...     {"from": "prod", "to": "dev", "traffic": [], "forbidden": []}]})
     {'prod'}
     """
-    return {
-        row["to"]
-        for row in document.get("zone_matrix", [])
-        if row["from"] != row["to"] and row.get("forbidden")
-    }
+    matrix = document.get("zone_matrix", [])
+    policy = document.get("zone_policy")
+    if isinstance(policy, dict):
+        named = set(policy.get("protected") or [])
+        if "*" in named:
+            seen = {row[end] for row in matrix for end in ("from", "to")}
+            return (seen | named) - {"*", "internet"}
+        return named
+    return {row["to"] for row in matrix if row["from"] != row["to"] and row.get("forbidden")}
 
 
 def finding_traffic(finding: dict[str, Any]) -> Traffic:

@@ -300,7 +300,7 @@
     });
     var guard = el("span", "prot-key");
     guard.setAttribute("data-style", "heat-protected");
-    add(legend, add(guard, el("span", "prot", "protected"), "a zone the policy closes to the others (known from the traffic it forbids there)"));
+    add(legend, add(guard, el("span", "prot", "protected"), "a zone the zone policy closes to the others, except for its allowed flows"));
     var isProtected = {};
     z.protected.forEach(function (zone) { isProtected[zone] = true; });
     if (!z.order.length) { table.parentNode.replaceChild(el("div", "empty", "No zone-to-zone paths in this snapshot."), table); return; }
