@@ -233,9 +233,7 @@ def analyse_graph(
         # the zone policy the matrix was judged by (the spec's, else the default)
         "zone_policy": {
             "protected": list(zones.protected),
-            "flows": [
-                {"from": f.source, "to": f.to, "ports": list(f.ports)} for f in zones.flows
-            ],
+            "flows": [{"from": f.source, "to": f.to, "ports": list(f.ports)} for f in zones.flows],
         },
         # what the fleet posture rules judged, per account-region (their totals)
         "inventory": fleet.inventory(graph.graph.get("fleet", [])),
