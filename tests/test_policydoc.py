@@ -350,7 +350,12 @@ def test_accepted_risks_register_marks_active_and_expired(
 ) -> None:
     assert "1. **Request.**" in section(doc, "6.2 Exception process")
     assert "no later than 365 days after approval" in section(doc, "6.2 Exception process")
-    assert "No risk is accepted." in section(doc, "6.3 Register of accepted risks")
+    # the example accepts its web tier's load balancer; a spec accepting nothing says so
+    assert "web platform team | 2027-06-30 | active |" in section(
+        doc, "6.3 Register of accepted risks"
+    )
+    none = changed(spec_fields, accepted=[])
+    assert "No risk is accepted." in section(none, "6.3 Register of accepted risks")
 
     text = changed(spec_fields, accepted=ACCEPTED)
     register = section(text, "6.3 Register of accepted risks")
