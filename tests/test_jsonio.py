@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from core import jsonio
 from core.errors import InputError, shown
-from core.jsonio import minify, normalized, pretty, read_json, write_json
+from core.jsonio import minify, normalized, parse_json, pretty, read_json, write_json
 
 
 def test_writers_escape_lone_surrogates_and_read_back_the_same(tmp_path: Path) -> None:
@@ -61,3 +66,87 @@ def test_an_error_line_is_bounded_and_printable() -> None:
     assert "\n" not in line and "\r" not in line and "\u2028" not in line
     assert "\\ud800" in line and len(line) < 1000
     line.encode("utf-8")  # no lone surrogate left to fail a terminal's encoder
+
+
+# ---- the fast decoder answers as the standard library does -------------------------------
+
+#: JSON values, text with any code point (lone surrogates too) and numbers of any size
+json_documents = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(codec=None, exclude_categories=())),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _answer(raw: bytes) -> tuple[str, str]:
+    """What ``parse_json`` answers: the document (as its repr: NaN is not equal to
+    itself) or the error's words."""
+    try:
+        return "document", repr(parse_json(raw, "f.json"))
+    except InputError as err:
+        return "error", str(err)
+
+
+def _refuse(_raw: bytes) -> Any:
+    raise msgspec.DecodeError("refused")
+
+
+def _stdlib_answer(raw: bytes) -> tuple[str, str]:
+    """``parse_json``'s answer when the fast decoder refuses everything: the standard
+    library's alone."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonio, "_FAST_DECODE", _refuse)
+        return _answer(raw)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(document=json_documents, ascii_only=st.booleans(), cut=st.integers(0, 40))
+def test_the_fast_decoder_reads_as_the_standard_library_reads(
+    document: Any, ascii_only: bool, cut: int
+) -> None:
+    text = json.dumps(document, ensure_ascii=ascii_only)  # NaN, Infinity, surrogates kept
+    raw = text.encode("utf-8", errors="surrogatepass")
+    for sample in (raw, raw[: len(raw) - cut], raw.replace(b"1", b"1" * 20)):
+        assert _answer(sample) == _stdlib_answer(sample)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": 1, "b": 2, "a": 3}',  # the last value, at the first key's place
+        b"\xef\xbb\xbf{}",  # a byte order mark
+        b'{"n": 18446744073709551616, "m": -9223372036854775809, "x": 1e400, "y": NaN}',
+        b'{"a\\ud800": 1}',
+        b'["\\ud83d\\ude00", "\\udc00\\ud800", "\xed\xa0\x80"]',
+        b"[1" + b"0" * 4300 + b"]",
+        b"[1" + b"0" * 4299 + b"]",
+        b'{"a": -0, "b": -0.0, "c": 2.5e-324, "d": 1.7976931348623157e308}',
+    ],
+)
+def test_what_the_fast_decoder_refuses_is_read_by_the_standard_library(raw: bytes) -> None:
+    assert _answer(raw) == _stdlib_answer(raw)
+
+
+def test_both_decoders_refuse_the_same_nesting(monkeypatch: pytest.MonkeyPatch) -> None:
+    def deepest_read() -> int:
+        low, high = 1, 3000
+        while low < high:
+            mid = (low + high + 1) // 2
+            try:
+                parse_json(b"[" * mid + b"]" * mid, "f.json")
+                low = mid
+            except InputError:
+                high = mid - 1
+        return low
+
+    fast = deepest_read()
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonio, "_FAST_DECODE", _refuse)
+        assert deepest_read() == fast
+    assert fast < 3000  # the limit was met, not the search's bound
