@@ -28,7 +28,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def minify(document: Any) -> str:
     return _escape_surrogates(_COMPACT.encode(document))
 
 
-def minify_lines(items: Any, indent: str = "") -> str:
+def minify_lines(items: Iterable[Any], indent: str = "") -> str:
     """Each item minified on its own line (``,`` between), the text checked for lone
     surrogates once: what a long list of findings is written as.
 
@@ -62,8 +62,33 @@ def minify_lines(items: Any, indent: str = "") -> str:
       {"a":1},
       [2,"x"]
     """
+    return "".join(minify_line_chunks(items, indent))
+
+
+#: Items per piece of :func:`minify_line_chunks`: large enough that writing a piece costs
+#: little, small enough that no piece weighs much.
+LINES_PER_CHUNK = 2048
+
+
+def minify_line_chunks(
+    items: Iterable[Any], indent: str = "", size: int = LINES_PER_CHUNK
+) -> Iterator[str]:
+    """The text of :func:`minify_lines` in pieces of ``size`` items, for a writer that
+    streams it instead of holding it whole.
+
+    >>> list(minify_line_chunks([1, 2, 3], size=2))
+    ['1,\\n2', ',\\n3']
+    """
     encode = _COMPACT.encode
-    return _escape_surrogates(",\n".join(indent + encode(item) for item in items))
+    batch: list[str] = []
+    between = ""
+    for item in items:
+        batch.append(indent + encode(item))
+        if len(batch) == size:
+            yield between + _escape_surrogates(",\n".join(batch))
+            batch, between = [], ",\n"
+    if batch:
+        yield between + _escape_surrogates(",\n".join(batch))
 
 
 def pretty(document: Any) -> str:
@@ -76,18 +101,25 @@ def normalized(document: Any) -> str:
     return _escape_surrogates(text)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int | None = None) -> Path:
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str | Iterable[str], mode: int | None = None
+) -> Path:
     """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one.
 
-    ``mode`` (for example ``0o600``) is set on the temp file before the rename, so the
-    final file is never readable more widely than asked.
+    ``text`` may come in pieces (any iterable of strings), written as they come, so that
+    a long document need not be held whole. ``mode`` (for example ``0o600``) is set on
+    the temp file before the rename, so the final file is never readable more widely
+    than asked.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -61,7 +61,7 @@ from typing import Any
 import networkx as nx
 
 from core.accepted import accept
-from core.jsonio import minify, minify_lines, pretty
+from core.jsonio import minify, minify_line_chunks, pretty
 from core.memory import without_gc
 from core.snapshot_kinds import GLOBAL
 from core.spec import Exposure, Iam, Spec, Zones
@@ -108,23 +108,39 @@ def render_json(document: dict[str, Any]) -> str:
     Pretty-printing every finding would be slow (the standard library's indenting
     encoder is pure Python) and long; one line per finding stays readable and diffable.
     """
-    lines = ["{"]
+    return "".join(json_chunks(document))
+
+
+def json_chunks(document: dict[str, Any]) -> Iterator[str]:
+    """The text of :func:`render_json` in pieces, for writing it as it is made: at a
+    million ENIs the whole text and its lines would weigh a gigabyte more.
+
+    >>> print("".join(json_chunks({"snapshot": "s", "findings": [{"id": 1}, {"id": 2}]})), end="")
+    {
+      "snapshot": "s",
+      "findings": [
+        {"id":1},
+        {"id":2}
+      ]
+    }
+    """
+    yield "{"
     keys = list(document)
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         value = document[key]
-        if (
-            key in ("findings", "fixed", "zone_matrix", "inventory")
-            and isinstance(value, list)
-            and value
-        ):
-            items = minify_lines(value, "    ")
-            lines.append(f"  {minify(key)}: [\n{items}\n  ]{comma}")
+        if key in LISTED_BY_LINE and isinstance(value, list) and value:
+            yield f"\n  {minify(key)}: [\n"
+            yield from minify_line_chunks(value, "    ")
+            yield f"\n  ]{comma}"
         else:
             text = pretty(value).rstrip("\n").replace("\n", "\n  ")
-            lines.append(f"  {minify(key)}: {text}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            yield f"\n  {minify(key)}: {text}{comma}"
+    yield "\n}\n"
+
+
+#: The document's lists written one item per line.
+LISTED_BY_LINE = frozenset({"findings", "fixed", "zone_matrix", "inventory"})
 
 
 def analyse(

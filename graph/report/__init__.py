@@ -56,9 +56,9 @@ def write(result: ExposureResult, fmt: str, out: str | Path) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}")
     if fmt == "json":
-        from graph.findings import render_json
+        from graph.findings import json_chunks
 
-        atomic_write_text(out, render_json(result.document))
+        atomic_write_text(out, json_chunks(result.document))
         return
     importlib.import_module(f"graph.report.{fmt}").render(result, Path(out))
 
