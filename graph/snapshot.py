@@ -127,6 +127,10 @@ class RegionSnapshot:
     security_hub: bool = False
     #: configuration recorder name -> recording
     recorders: dict[str, bool] = field(default_factory=dict)
+    #: one copy of each text many records name (subnet, VPC and group ids, tag keys and
+    #: values): JSON makes a new string for every occurrence, and at a million ENIs the
+    #: copies weigh half a gigabyte
+    names: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def not_seen(self) -> list[str]:
@@ -363,15 +367,20 @@ class _Shape:
         return out
 
 
-def _tag_map(tagset: Any) -> dict[str, str]:
-    """The tags of a fast path; TypeError on anything the checked path must look at."""
+def _tag_map(tagset: Any, names: dict[str, str]) -> dict[str, str]:
+    """The tags of a fast path, their keys and values kept once in ``names``; TypeError
+    on anything the checked path must look at."""
     if not tagset:
         return {}
     out = {t["Key"]: t.get("Value", "") for t in tagset}
+    share = names.setdefault
+    tags = {}
     for key, value in out.items():
         if not isinstance(key, str) or isinstance(value, dict | list):
             raise TypeError("unusual tags: read them the careful way")
-    return {key: str(value) for key, value in out.items()}
+        text = str(value)
+        tags[share(key, key)] = share(text, text)
+    return tags
 
 
 #: What a reader raises when it meets a value of a shape none of its checks expected.
@@ -732,16 +741,18 @@ def _security_groups(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
         )
 
 
-def _eni(raw: Any, s: _Shape, where: str, account: str, region: str, inst: str | None) -> m.Eni:
+def _eni(snap: RegionSnapshot, raw: Any, s: _Shape, where: str, inst: str | None) -> m.Eni:
     """One ENI record. Well-formed input takes the fast path; anything odd is re-read by
     the checking path, which names the JSON path of the problem."""
     try:
-        return _eni_fast(raw, account, region, inst)
+        return _eni_fast(raw, snap.account, snap.region, inst, snap.names)
     except (KeyError, TypeError, ValueError, AttributeError):
-        return _eni_checked(raw, s, where, account, region, inst)
+        return _eni_checked(raw, s, where, snap.account, snap.region, inst)
 
 
-def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None) -> m.Eni:
+def _eni_fast(
+    item: dict[str, Any], account: str, region: str, inst: str | None, names: dict[str, str]
+) -> m.Eni:
     groups = tuple(g["GroupId"] for g in item.get("Groups") or ())
     ips: list[m.PrivateIp] = []
     for ip in item.get("PrivateIpAddresses") or ():
@@ -766,22 +777,26 @@ def _eni_fast(item: dict[str, Any], account: str, region: str, inst: str | None)
         raise TypeError("ids must be strings")
     if not all(isinstance(g, str) for g in groups) or not isinstance(device_index, int):
         raise TypeError("bad field type")
+    requester = str(item.get("RequesterId") or "")
+    description = str(item.get("Description") or "")
+    status = str(item.get("Status") or "in-use")
+    share = names.setdefault
     return m.Eni(
         eni_id,
         account,
         region,
-        vpc_id,
-        subnet_id,
-        groups,
+        share(vpc_id, vpc_id),
+        share(subnet_id, subnet_id),
+        tuple([share(g, g) for g in groups]),
         ips,
         ipv6,
         str(item.get("InterfaceType") or "interface"),
-        str(item.get("RequesterId") or ""),
-        str(item.get("Description") or ""),
+        share(requester, requester),
+        share(description, description),
         instance_id,
-        str(item.get("Status") or "in-use"),
+        share(status, status),
         device_index,
-        _tag_map(tagset),
+        _tag_map(tagset, names),
     )
 
 
@@ -865,7 +880,7 @@ def _network_interfaces(snap: RegionSnapshot, items: list[Any], s: _Shape) -> No
     append = snap.enis.append
     for pos, raw in enumerate(items):
         where = s.at = f"NetworkInterfaces[{pos}]"
-        append(_eni_enums(snap, _eni(raw, s, where, snap.account, snap.region, None), where))
+        append(_eni_enums(snap, _eni(snap, raw, s, where, None), where))
 
 
 def _reservations(snap: RegionSnapshot, items: list[Any], s: _Shape) -> None:
@@ -906,15 +921,16 @@ def _reservation_fast(snap: RegionSnapshot, reservation: dict[str, Any], known: 
         )
         if not all(value is None or isinstance(value, str) for value in extra):
             raise TypeError("bad field type")
+        share = snap.names.setdefault
         instances.append(
             m.Instance(
                 instance_id,
                 snap.account,
                 snap.region,
                 state,
-                subnet,
-                vpc,
-                _tag_map(tagset),
+                subnet if subnet is None else share(subnet, subnet),
+                vpc if vpc is None else share(vpc, vpc),
+                _tag_map(tagset, snap.names),
                 [],
                 *extra,
             )
@@ -936,7 +952,7 @@ def _reservation_checked(
             if isinstance(e, dict) and _hashable(e.get("NetworkInterfaceId")) in known:
                 continue
             ewhere = f"{iwhere}.NetworkInterfaces[{k}]"
-            eni = _eni(e, s, ewhere, snap.account, snap.region, instance_id)
+            eni = _eni(snap, e, s, ewhere, instance_id)
             enis.append(_eni_enums(snap, eni, ewhere))
         snap.instances.append(
             m.Instance(
