@@ -560,7 +560,10 @@ class Network:
     def _index_units(self) -> None:
         self.by_group: dict[str, list[Unit]] = {}
         self.by_prefix: dict[Prefix, dict[str, list[Unit]]] = {}
+        #: the units of each ENI a load balancer forwards to (of those only: at a million
+        #: ENIs an index of all would weigh 170 MB)
         self.by_eni: dict[str, list[Unit]] = {}
+        targets = {forward.eni for forward in self.forwards()}
         for unit in self.units:
             if unit.kind != "eni":
                 continue
@@ -568,8 +571,10 @@ class Network:
                 self.by_group.setdefault(group, []).append(unit)
             for prefix in unit.cell:
                 self.by_prefix.setdefault(prefix, {}).setdefault(unit.vpc_id, []).append(unit)
-            for member in unit.members:
-                self.by_eni.setdefault(member.eni, []).append(unit)
+            if targets:
+                for member in unit.members:
+                    if member.eni in targets:
+                        self.by_eni.setdefault(member.eni, []).append(unit)
 
     # ---- building blocks ----------------------------------------------------------------
     def acl_allows(self, acl: m.NetworkAcl | None, egress: bool, cell: Cell) -> Traffic:

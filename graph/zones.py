@@ -43,6 +43,8 @@ def _aliases(zones: Zones) -> dict[str, str]:
 def _first_zone(
     levels: Iterable[dict[str, str] | None], keys: list[str], aliases: dict[str, str]
 ) -> str | None:
+    """``aliases``: lower-cased tag value -> zone; each value met is added as its own zone,
+    so that a zone is one string however many ENIs are in it."""
     for tags in levels:
         if not tags:
             continue
@@ -50,7 +52,7 @@ def _first_zone(
             value = tags.get(key)
             if value is not None and value.strip():
                 lowered = value.strip().lower()
-                return aliases.get(lowered, lowered)
+                return aliases.setdefault(lowered, lowered)
     return None
 
 
