@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from core.cluster import DEFAULT_ACCOUNT_CONCURRENCY
 from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line, shown
 from core.vocabulary import SEVERITIES
 
@@ -41,6 +42,11 @@ SPEC_HELP = (
 )
 ENDPOINT_HELP = (
     "Send every AWS call to this endpoint (a moto server, say); default $AWS_ENDPOINT_URL."
+)
+SCHEDULER_HELP = (
+    "Run the tasks on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N "
+    "for N worker processes on this machine; default $DASK_SCHEDULER_ADDRESS, else a local "
+    "thread pool."
 )
 
 
@@ -169,7 +175,7 @@ def policies_lint(
 @app.command("collect")
 @cli_errors
 def collect(
-    out: Path = typer.Option(..., "--out", help="Snapshot directory."),
+    out: str = typer.Option(..., "--out", help="Snapshot directory, or s3://BUCKET/PREFIX."),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
     accounts: list[str] | None = typer.Option(
         None, "--accounts", help="Account ids (repeat or comma-separate); default: all."
@@ -178,8 +184,18 @@ def collect(
         None, "--regions", help="Regions (repeat or comma-separate); default: enabled ones."
     ),
     role_name: str = typer.Option("OrganizationAccountAccessRole", "--role-name"),
-    workers: int = typer.Option(8, "--workers", min=1, max=64),
+    workers: int = typer.Option(
+        8, "--workers", min=1, max=64, help="Threads (per worker process with local:N)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Skip account-regions already done."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    account_concurrency: int = typer.Option(
+        DEFAULT_ACCOUNT_CONCURRENCY,
+        "--account-concurrency",
+        min=1,
+        help="At most this many account-regions of one account are read at once, "
+        "however many workers there are (AWS limits API rates per account).",
+    ),
 ) -> None:
     """Snapshot VPC data from every account and region (Batfish aws_configs layout)."""
     from ivs.collect import run_collect
@@ -192,6 +208,8 @@ def collect(
         role_name=role_name,
         workers=workers,
         resume=resume,
+        scheduler=scheduler,
+        account_concurrency=account_concurrency,
     )
 
 
