@@ -1101,7 +1101,7 @@ def collect_snapshot(
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise InputError(str(out), "exists and is not a directory")
-    scheduler = scheduler_address(scheduler)
+    scheduler = scheduler_address(scheduler, environ={})  # the command read the environment
     if scheduler is not None:
         require_distributed()
 

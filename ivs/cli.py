@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from core.cluster import DEFAULT_ACCOUNT_CONCURRENCY
+from core.cluster import DEFAULT_ACCOUNT_CONCURRENCY, scheduler_address
 from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line, shown
 from core.vocabulary import SEVERITIES
 
@@ -208,7 +208,7 @@ def collect(
         role_name=role_name,
         workers=workers,
         resume=resume,
-        scheduler=scheduler,
+        scheduler=scheduler_address(scheduler),
         account_concurrency=account_concurrency,
     )
 
@@ -322,6 +322,10 @@ def audit(
         False, "--publish-securityhub", help="Also send the drift to AWS Security Hub."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="Print no summary line."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int = typer.Option(
+        16, "--workers", min=1, max=64, help="Threads (per worker process with local:N)."
+    ),
 ) -> None:
     """Read the organization back and report drift from the spec (exit 1 on drift that no
     accepted risk covers)."""
@@ -330,6 +334,8 @@ def audit(
     raise typer.Exit(
         run_audit(
             spec,
+            scheduler=scheduler_address(scheduler),
+            workers=workers,
             endpoint_url=endpoint_url,
             fmt=fmt.value,
             accounts=accounts,
@@ -370,7 +376,14 @@ def baseline_apply(
     account_ids: list[str] | None = typer.Option(None, "--account-id"),
     all_accounts: bool = typer.Option(False, "--all", help="Every account in the spec."),
     preview: bool = typer.Option(False, "--preview", help="Dry run: show the changes only."),
-    concurrency: int | None = typer.Option(None, "--concurrency", min=1),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        min=1,
+        help="Stacks at once (default: from this machine's memory; on a remote "
+        "--scheduler, as many as its workers' threads).",
+    ),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
 ) -> None:
     """Run the account stacks (baseline-<account-id>) through the Automation API."""
     from ivs.baseline import run_baseline_apply
@@ -384,6 +397,7 @@ def baseline_apply(
             all_accounts=all_accounts,
             preview=preview,
             concurrency=concurrency,
+            scheduler=scheduler_address(scheduler),
         )
     )
 
