@@ -201,20 +201,29 @@ class Throttle:
             raise ValueError("bound must be at least 1")
         self.executor = executor
         self.bound = bound
-        self.queued: dict[Hashable, deque[tuple[Any, Callable[..., Any], tuple[Any, ...]]]] = {}
+        self.queued: dict[
+            Hashable, deque[tuple[Executor, Any, Callable[..., Any], tuple[Any, ...]]]
+        ] = {}
         self.running: Counter[Hashable] = Counter()
         self.submitted: dict[Future[Any], tuple[Hashable, Any]] = {}
         self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
 
     def submit(self, key: Hashable, tag: Any, fn: Callable[..., Any], *args: Any) -> None:
-        self.queued.setdefault(key, deque()).append((tag, fn, args))
+        self.submit_to(self.executor, key, tag, fn, *args)
+
+    def submit_to(
+        self, executor: Executor, key: Hashable, tag: Any, fn: Callable[..., Any], *args: Any
+    ) -> None:
+        """:meth:`submit` to another executor, under the same bound (work that must run
+        in this process counts against its account too)."""
+        self.queued.setdefault(key, deque()).append((executor, tag, fn, args))
         self._fill(key)
 
     def _fill(self, key: Hashable) -> None:
         waiting = self.queued.get(key)
         while waiting and (key is None or self.running[key] < self.bound):
-            tag, fn, args = waiting.popleft()
-            future = self.executor.submit(fn, *args)
+            executor, tag, fn, args = waiting.popleft()
+            future = executor.submit(fn, *args)
             self.running[key] += 1
             self.submitted[future] = (key, tag)
             future.add_done_callback(self.done.put)

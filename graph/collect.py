@@ -642,6 +642,28 @@ def open_store(location: str | Path, aws: Aws | None = None) -> Store:
     return LocalStore(Path(location))
 
 
+#: Objects fetched at once when a snapshot is copied from S3.
+DOWNLOAD_THREADS = 16
+
+
+def download_snapshot(location: str, directory: Path, aws: Aws) -> int:
+    """Copy the snapshot at ``s3://bucket/prefix`` into ``directory`` (private, as the
+    collector writes one), for the readers of a local snapshot; the number of files."""
+    source = S3Store(location, aws)
+    target = LocalStore(directory)
+    target.prepare()
+    names = source.names()
+
+    def copy(name: str) -> None:
+        text = source.read_text(name)
+        if text is not None:  # removed since it was listed
+            target.write_text(name, text)
+
+    with ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="ivs-download") as pool:
+        list(pool.map(copy, names))
+    return len(names)
+
+
 def region_complete(
     store: Store,
     place: str,
@@ -1182,13 +1204,24 @@ def _execute(
     to the scheduler, which runs it again elsewhere, and its files are written whole again.
     """
     throttle = Throttle(pool.executor, account_concurrency)
-    # The organization is read here, with the caller's credentials, even on a cluster.
+    # The organization is read here, with the caller's credentials, even on a cluster;
+    # its calls count against the caller's account like the account's own regions.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivs-org") as own:
-        organization = own.submit(run.collect_organization, caller) if caller else None
         try:
+            if caller is not None:
+                throttle.submit_to(
+                    own,
+                    caller.account_id,
+                    (caller.account_id, ORGANIZATION),
+                    run.collect_organization,
+                    caller,
+                )
             for account in accounts:
                 throttle.submit(account, (account, None), plan_task, task, account)
             for (account, place), future in throttle.finished():
+                if place == ORGANIZATION:
+                    future.result()  # its failures are in its entry; a full disk raises
+                    continue
                 if place is None:
                     try:
                         account_regions = future.result()
@@ -1212,8 +1245,6 @@ def _execute(
                     run.lost(account, place, err)
                     continue
                 run.finish(result)
-            if organization is not None:
-                organization.result()
         except BaseException:
             throttle.cancel()
             raise

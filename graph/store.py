@@ -16,10 +16,15 @@ from __future__ import annotations
 import errno
 import re
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.aws import Aws, error_code, error_message
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from core.aws import Aws
+
+# boto3 is imported only when an S3 store is made: `ivs exposure` reads local snapshots
+# without it (its peak memory is the analysis').
 
 S3 = "s3://"
 #: Keys per DeleteObjects call (S3's limit).
@@ -84,6 +89,8 @@ class S3Store:
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def _failed(self, err: Exception, name: str = "") -> OSError:
+        from core.aws import error_code, error_message
+
         where = f"{S3}{self.bucket}/{self.key(name)}" if name else self.location
         return OSError(errno.EIO, f"{error_code(err)}: {error_message(err)}", where)
 
@@ -114,6 +121,8 @@ class S3Store:
             body = self.client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"]
             return str(body.read().decode("utf-8"))
         except Exception as err:
+            from core.aws import error_code
+
             if error_code(err) in ("NoSuchKey", "404"):
                 return None
             raise self._failed(err, name) from None

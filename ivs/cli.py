@@ -216,7 +216,9 @@ def collect(
 @app.command("exposure")
 @cli_errors
 def exposure(
-    snapshot: Path = typer.Option(..., "--snapshot", help="Snapshot directory."),
+    snapshot: str = typer.Option(
+        ..., "--snapshot", help="Snapshot directory, or s3://BUCKET/PREFIX (copied here first)."
+    ),
     out: Path = typer.Option(..., "--out", help="Output file."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     fmt: ExposureFormat = typer.Option(ExposureFormat.json, "--format"),
@@ -247,22 +249,24 @@ def exposure(
     ),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
-    from ivs.exposure import run_exposure
+    from ivs.exposure import local_snapshot, run_exposure
 
-    code = run_exposure(
-        snapshot,
-        out,
-        spec_path=spec,
-        fmt=fmt.value,
-        fail_on=fail_on.value,
-        publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
-        fail_on_not_assessed=fail_on_not_assessed,
-        say=(lambda _line: None) if quiet else typer.echo,
-        warn=lambda line: typer.echo(line, err=True),
-        baseline=baseline,
-        asff_product=asff_product,
-        paint=paint_severity,
-    )
+    with local_snapshot(snapshot, endpoint_url) as directory:
+        code = run_exposure(
+            directory,
+            out,
+            snapshot_name=snapshot if directory != Path(snapshot) else None,
+            spec_path=spec,
+            fmt=fmt.value,
+            fail_on=fail_on.value,
+            publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
+            fail_on_not_assessed=fail_on_not_assessed,
+            say=(lambda _line: None) if quiet else typer.echo,
+            warn=lambda line: typer.echo(line, err=True),
+            baseline=baseline,
+            asff_product=asff_product,
+            paint=paint_severity,
+        )
     raise typer.Exit(code)
 
 
