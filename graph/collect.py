@@ -59,7 +59,6 @@ from core.cluster import (
     require_distributed,
     scheduler_address,
     task_pool,
-    worker_lost,
 )
 from core.errors import InputError
 from core.jsonio import atomic_write_text, write_json
@@ -1199,8 +1198,9 @@ def _execute(
     account and collect its regions and its IAM, at most ``account_concurrency`` tasks of
     one account at a time.
 
-    A task whose workers all died (``KilledWorker``, after the scheduler's retries) is
-    recorded as not collected, with that reason; a worker that dies once leaves its task
+    A task whose workers all died (``KilledWorker``, after the scheduler's retries), or
+    that a worker could not start (its own credentials failing), is recorded as not
+    collected, with that reason; a worker that dies once leaves its task
     to the scheduler, which runs it again elsewhere, and its files are written whole again.
     """
     throttle = Throttle(pool.executor, account_concurrency)
@@ -1239,9 +1239,11 @@ def _execute(
                     continue
                 try:
                     result = future.result()
+                except OSError:
+                    raise  # the snapshot's location (a full disk): the run cannot go on
                 except Exception as err:
-                    if not worker_lost(err):
-                        raise  # AWS failures are results; this is local (a full disk)
+                    # the workers running it died (KilledWorker), or a worker could not
+                    # read at all (no credentials of its own): not collected, and why
                     run.lost(account, place, err)
                     continue
                 run.finish(result)

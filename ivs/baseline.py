@@ -141,37 +141,25 @@ def run_baseline_apply(
     console = console or Console()
     verb = "previewing" if preview else "applying"
     if scheduler is not None:
+        # each worker makes its own runner; this machine needs no Pulumi CLI
+        runner = None
         at_once = f"{concurrency} at once" if concurrency else "as many at once as it runs"
-        console.print(
-            f"{verb} the baseline of {len(accounts)} account(s) on {scheduler}, {at_once}",
-            highlight=False,
-        )
-        results = run_accounts(
-            spec,
-            accounts,
-            None,
-            preview=preview,
-            concurrency=concurrency,
-            config=config_for(spec, path),
-            console=console,
-            scheduler=scheduler,
-            runner_factory=runner_factory,
-            spec_path=path,
-        )
-        return 0 if all(r.ok for r in results) else 1
-    runner = runner_factory(path)
-    workers = concurrency or default_concurrency()
-    console.print(
-        f"{verb} the baseline of {len(accounts)} account(s), {min(workers, len(accounts))} at once",
-        highlight=False,
-    )
+        where = f"on {scheduler}, {at_once}"
+    else:
+        runner = runner_factory(path)
+        concurrency = concurrency or default_concurrency()
+        where = f"{min(concurrency, len(accounts))} at once"
+    console.print(f"{verb} the baseline of {len(accounts)} account(s), {where}", highlight=False)
     results = run_accounts(
         spec,
         accounts,
         runner,
         preview=preview,
-        concurrency=workers,
+        concurrency=concurrency,
         config=config_for(spec, path),
         console=console,
+        scheduler=scheduler,
+        runner_factory=runner_factory,
+        spec_path=path,
     )
     return 0 if all(r.ok for r in results) else 1
