@@ -418,3 +418,24 @@ def test_without_dask_a_scheduler_says_what_to_install(
         "pip install 'ivs-governance[cluster]' (Dask distributed)\n"
     )
     assert not (tmp_path / "snap").exists()
+
+
+def test_a_member_account_whose_workers_died_is_not_assessed(spec: Spec) -> None:
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from distributed.scheduler import KilledWorker
+
+    from governance.audit import _member_checks
+
+    account = next(a.id for a, _ in spec.accounts())
+    future: Future[Any] = Future()
+    worker = SimpleNamespace(address="tcp://127.0.0.1:40000")
+    future.set_exception(KilledWorker("audit_member-1", worker, 3))  # type: ignore[arg-type]
+    checks = _member_checks(spec, account, future)
+    assert checks and {c.status for c in checks} == {"not_assessed"}
+    assert all(c.account == account and (c.error or "").startswith("KilledWorker") for c in checks)
+    broken: Future[Any] = Future()
+    broken.set_exception(ValueError("a bug is not an account's failure"))
+    with pytest.raises(ValueError):
+        _member_checks(spec, account, broken)
