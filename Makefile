@@ -27,7 +27,7 @@ browser:
 	  fi; }
 
 test: lint browser
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 # The fuzz tests of `make test` (40 examples each, the same every run) for longer: 2,000
 # mutated snapshots, 2,000 mutated specs and 2,000 mutated policy documents on a new

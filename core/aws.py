@@ -64,14 +64,28 @@ class Aws:
         if self.endpoint_url is None:
             self.endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
 
+    def __reduce__(self) -> Any:
+        # A task sent to a cluster carries what to read, never whose credentials: each
+        # worker builds its own Aws from its own credential chain.
+        raise TypeError("an Aws holds credentials and is never pickled; send plain data")
+
+    def config(self) -> Config:
+        """The retry policy, and the account in the User-Agent (``ivs-account/<id>``) once
+        it is known, so that each request says which account it reads (CloudTrail's
+        userAgent, or a proxy counting requests per account)."""
+        if self.account_id is None:
+            return RETRY_CONFIG
+        return RETRY_CONFIG.merge(Config(user_agent_extra=f"ivs-account/{self.account_id}"))
+
     def client(self, service: str, region: str | None = None) -> Any:
+        config = self.config()
         # boto3 sessions are not thread-safe to create clients from concurrently.
         with self._lock:
             return self.session.client(
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
-                config=RETRY_CONFIG,
+                config=config,
             )
 
     def _member_botocore_session(self) -> botocore.session.Session:

@@ -30,7 +30,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 
 from core.accepted import accept
 from core.aws import Aws, error_code, error_message
+from core.cluster import task_pool, worker_lost
 from core.jsonio import normalized
 from core.spec import ROOT, Spec
 from core.vocabulary import POLICY_TYPES, partition_of
@@ -610,11 +611,9 @@ def audit_account(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
     try:
         member = aws.assume(account_id, spec.member_role_name)
     except ERRORS as err:
-        error = f"cannot assume {spec.member_role_name}: {_failed(err)}"
-        settings = _account_checks(None, spec, account_id, error)
-        return [replace(c, controls=held) for c in settings] + [
-            need.not_assessed(account_id, error) for need in needs
-        ]
+        return account_not_assessed(
+            spec, account_id, f"cannot assume {spec.member_role_name}: {_failed(err)}"
+        )
     checks = [replace(c, controls=held) for c in _account_checks(member, spec, account_id)]
     for need in needs:
         try:
@@ -622,6 +621,17 @@ def audit_account(aws: Aws, spec: Spec, account_id: str) -> list[Check]:
         except ERRORS as err:
             checks.append(need.not_assessed(account_id, _failed(err)))
     return checks
+
+
+def account_not_assessed(spec: Spec, account_id: str, error: str) -> list[Check]:
+    """Every record of a member account, ``not_assessed`` with ``error``: the account
+    could not be reached, or the workers that read it died."""
+    held = (ACCOUNT_BASELINE.id,)
+    settings = _account_checks(None, spec, account_id, error)
+    needs = _needed(spec, account_id, expected_backup_needs(spec, account_id))
+    return [replace(c, controls=held) for c in settings] + [
+        need.not_assessed(account_id, error) for need in needs
+    ]
 
 
 def _account_checks(
@@ -985,6 +995,29 @@ def _report_done(callback: Callable[[str], None], account_id: str, _future: Any)
     callback(account_id)
 
 
+def _member_checks(spec: Spec, account_id: str, future: Future[list[Check]]) -> list[Check]:
+    """A member account's records; all not assessed when the workers that read it died
+    (Dask's ``KilledWorker``, after the scheduler's retries)."""
+    try:
+        return future.result()
+    except Exception as err:
+        if not worker_lost(err):
+            raise
+        return account_not_assessed(spec, account_id, _failed(err))
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_aws(endpoint_url: str | None) -> Aws:
+    """This worker's own credentials (its instance role on AWS), made once per process."""
+    return Aws(endpoint_url=endpoint_url)
+
+
+def audit_member(endpoint_url: str | None, spec: Spec, account_id: str) -> list[Check]:
+    """:func:`audit_account` as a task on a cluster: it carries no credentials, and the
+    worker assumes the member role with its own."""
+    return audit_account(_worker_aws(endpoint_url), spec, account_id)
+
+
 def audit_organization(
     spec: Spec,
     aws: Aws,
@@ -994,19 +1027,29 @@ def audit_organization(
     today: dt.date | None = None,
     workers: int = 16,
     on_account_done: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> AuditResult:
     """Audit the organization and its member accounts (only ``accounts`` when given).
 
-    ``on_account_done(account_id)`` is called from a worker thread as each member account's
-    checks finish (for a progress display).
+    ``on_account_done(account_id)`` is called from another thread as each member account's
+    checks finish (for a progress display). With ``scheduler`` (``core.cluster``) each
+    member account is a task on a Dask cluster, ``workers`` threads per process of a
+    ``local:N`` one; the organization is read here, with ``aws``. One task reads one
+    account, region after region: one account never has two audit requests in flight.
     """
 
     docs = list(build_documents(spec, check_limits=False) if documents is None else documents)
     members = [a.id for a, _ in spec.accounts() if accounts is None or a.id in accounts]
     policy_types = sorted({d.policy_type for d in docs} | {POLICY_TYPES["scp"]})
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ivs-audit") as pool:
+    with task_pool(scheduler, max(1, workers), "ivs-audit") as pool:
         # member accounts in the background while the organization is read
-        member_futures = [pool.submit(audit_account, aws, spec, a) for a in members]
+        if pool.distributed:
+            shared = pool.share(spec)
+            member_futures = [
+                pool.executor.submit(audit_member, aws.endpoint_url, shared, a) for a in members
+            ]
+        else:
+            member_futures = [pool.executor.submit(audit_account, aws, spec, a) for a in members]
         if on_account_done is not None:
             for account_id, future in zip(members, member_futures, strict=True):
                 future.add_done_callback(
@@ -1021,7 +1064,11 @@ def audit_organization(
             today=today or dt.date.today(),
             accounts=set(accounts) if accounts is not None else None,
         )
-        member_checks = [check for future in member_futures for check in future.result()]
+        member_checks = [
+            check
+            for account_id, future in zip(members, member_futures, strict=True)
+            for check in _member_checks(spec, account_id, future)
+        ]
     order = {a: i for i, a in enumerate([spec.organization.management_account_id, *members])}
     checks = org_checks + member_checks
     checks.sort(key=lambda c: (order.get(c.account, len(order)), c.region != GLOBAL))

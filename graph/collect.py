@@ -40,8 +40,9 @@ import contextlib
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,9 +52,18 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from core.aws import Aws, error_code, error_message
+from core.cluster import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    Pool,
+    Throttle,
+    require_distributed,
+    scheduler_address,
+    task_pool,
+)
 from core.errors import InputError
-from core.jsonio import write_json
+from core.jsonio import atomic_write_text, write_json
 from core.snapshot_kinds import GLOBAL, ORGANIZATION, SNAPSHOT_KINDS_BY_KEY, SnapshotKind, kinds_of
+from graph.store import S3Store, Store, is_s3, split_s3
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -553,20 +563,18 @@ def fetch_region(
     return fetched, missing
 
 
-def write_region(directory: Path, fetched: Fetched, missing: dict[str, str]) -> None:
-    make_private_dir(directory)
+def write_region(store: Store, place: str, fetched: Fetched, missing: dict[str, str]) -> None:
+    """The files of one place (``<account>/<region>``), each written whole."""
     for key, items in fetched.items():
         # a list goes under its key; a whole response (AccountAuthorizationDetails) as it is
         document = items if isinstance(items, dict) else {key: items}
-        write_json(directory / f"{key}.json", json_safe(document), compact=True, mode=FILE_MODE)
+        store.write_json(f"{place}/{key}.json", json_safe(document), compact=True)
     # A file left by an earlier run for a kind not read now would pass for current data.
-    for key in missing:
-        (directory / f"{key}.json").unlink(missing_ok=True)
+    store.delete(f"{place}/{key}.json" for key in missing)
 
 
-def clear_region(directory: Path, kinds: tuple[SnapshotKind, ...] = REGIONAL) -> None:
-    for kind in kinds:
-        (directory / kind.file).unlink(missing_ok=True)
+def clear_region(store: Store, place: str, kinds: tuple[SnapshotKind, ...] = REGIONAL) -> None:
+    store.delete(f"{place}/{kind.file}" for kind in kinds)
 
 
 def remove_temporary_files(out: Path) -> list[Path]:
@@ -579,14 +587,93 @@ def remove_temporary_files(out: Path) -> list[Path]:
     return removed
 
 
+class LocalStore:
+    """A snapshot in a local directory: atomic writes (temp file, then rename), files
+    0600 and directories 0700. On a cluster every worker must see the same directory (a
+    ``local:N`` cluster does; a real one needs a shared file system, or S3)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def prepare(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(str(self.root), "exists and is not a directory")
+        make_private_dir(self.root)
+
+    def write_text(self, name: str, text: str) -> None:
+        path = self.root / name
+        make_private_dir(path.parent)
+        atomic_write_text(path, text, mode=FILE_MODE)
+
+    def write_json(self, name: str, document: Any, *, compact: bool = False) -> None:
+        path = self.root / name
+        make_private_dir(path.parent)
+        write_json(path, document, compact=compact, mode=FILE_MODE)
+
+    def read_text(self, name: str) -> str | None:
+        path = self.root / name
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def is_file(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def delete(self, names: Iterable[str]) -> None:
+        for name in names:
+            (self.root / name).unlink(missing_ok=True)
+
+    def names(self) -> list[str]:
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp")
+        )
+
+    def remove_temporary_files(self) -> list[str]:
+        return [str(p) for p in remove_temporary_files(self.root)]
+
+
+def open_store(location: str | Path, aws: Aws | None = None) -> Store:
+    """The store of a snapshot location: ``s3://bucket/prefix`` (read and written with
+    ``aws``'s credentials), or a local directory."""
+    if is_s3(str(location)):
+        return S3Store(str(location), aws or Aws())
+    return LocalStore(Path(location))
+
+
+#: Objects fetched at once when a snapshot is copied from S3.
+DOWNLOAD_THREADS = 16
+
+
+def download_snapshot(location: str, directory: Path, aws: Aws) -> int:
+    """Copy the snapshot at ``s3://bucket/prefix`` into ``directory`` (private, as the
+    collector writes one), for the readers of a local snapshot; the number of files."""
+    source = S3Store(location, aws)
+    target = LocalStore(directory)
+    target.prepare()
+    names = source.names()
+
+    def copy(name: str) -> None:
+        text = source.read_text(name)
+        if text is not None:  # removed since it was listed
+            target.write_text(name, text)
+
+    with ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="ivs-download") as pool:
+        list(pool.map(copy, names))
+    return len(names)
+
+
 def region_complete(
-    directory: Path, entry: dict[str, Any] | None, kinds: tuple[SnapshotKind, ...] = REGIONAL
+    store: Store,
+    place: str,
+    entry: dict[str, Any] | None,
+    kinds: tuple[SnapshotKind, ...] = REGIONAL,
 ) -> bool:
-    """True when ``entry`` says ok and every file it implies is on disk."""
+    """True when ``entry`` says ok and every file it implies is in the store."""
     if not entry or entry.get("status") != "ok":
         return False
     missing = entry.get("missing") or {}
-    return all((directory / k.file).is_file() for k in kinds if k.key not in missing)
+    return all(store.is_file(f"{place}/{k.file}") for k in kinds if k.key not in missing)
 
 
 def kinds_at(place: str) -> tuple[SnapshotKind, ...]:
@@ -601,29 +688,27 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(text: str, source: str) -> dict[str, Any]:
     """The manifest of an earlier run (for ``--resume``), checked for shape."""
     import json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputError(str(path), f"not valid JSON: {err.msg} at line {err.lineno}") from None
-    except OSError as err:
-        raise InputError(str(path), err.strerror or str(err)) from None
+        raise InputError(source, f"not valid JSON: {err.msg} at line {err.lineno}") from None
     if not isinstance(document, dict):
-        raise InputError(str(path), "expected an object", field="$")
+        raise InputError(source, "expected an object", field="$")
     accounts = document.get("accounts", {})
     if not isinstance(accounts, dict):
-        raise InputError(str(path), "expected an object", field="accounts")
+        raise InputError(source, "expected an object", field="accounts")
     for account, value in accounts.items():
         regions = value.get("regions") if isinstance(value, dict) else None
         if not isinstance(regions, dict):
-            raise InputError(str(path), "expected an object", field=f"accounts.{account}.regions")
+            raise InputError(source, "expected an object", field=f"accounts.{account}.regions")
         for region, entry in regions.items():
             if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
                 raise InputError(
-                    str(path),
+                    source,
                     'expected {"status": "ok" | "error" | "pending", ...}',
                     field=f"accounts.{account}.regions.{region}",
                 )
@@ -638,8 +723,8 @@ class Manifest:
     is killed leaves a manifest from which a reader knows what was not collected.
     """
 
-    def __init__(self, path: Path, previous: dict[str, Any] | None) -> None:
-        self.path = path
+    def __init__(self, store: Store, previous: dict[str, Any] | None) -> None:
+        self.store = store
         self.lock = threading.Lock()
         self.document: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
@@ -685,7 +770,7 @@ class Manifest:
             account: {"regions": dict(sorted(accounts[account]["regions"].items()))}
             for account in sorted(accounts)
         }
-        write_json(self.path, self.document, mode=FILE_MODE)
+        self.store.write_json(MANIFEST, self.document)
         self.last_write = time.monotonic()
 
 
@@ -751,14 +836,114 @@ class AccountSession:
             return self.aws
 
 
-# ---- the run ---------------------------------------------------------------------------------
+# ---- the tasks: what a worker does ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """What every task of a run carries: plain data, no credentials. A worker on a cluster
+    reads it with its own credential chain (its instance role): it assumes ``role_name``
+    in each account but the one its own credentials belong to."""
+
+    run: str
+    location: str
+    endpoint_url: str | None
+    role_name: str
+    regions: tuple[str, ...] | None
+
+
+class RunState:
+    """What the tasks of one run share in one process: the caller's clients, the member
+    sessions and the store. The driver of a local run registers its own; a worker
+    process builds one from the :class:`Task` the first time it meets the run."""
+
+    def __init__(
+        self, caller: Aws, store: Store, role_name: str, sessions: dict[str, AccountSession]
+    ) -> None:
+        self.caller = caller
+        self.store = store
+        self.role_name = role_name
+        self.sessions = sessions
+        self.lock = threading.Lock()
+
+    @classmethod
+    def on_worker(cls, task: Task) -> RunState:
+        caller = Aws(endpoint_url=task.endpoint_url)
+        caller.account_id = str(caller.client("sts").get_caller_identity()["Account"])
+        return cls(caller, open_store(task.location, caller), task.role_name, {})
+
+    def session(self, account: str) -> AccountSession:
+        with self.lock:
+            found = self.sessions.get(account)
+            if found is None:
+                own = account == self.caller.account_id
+                found = AccountSession(self.caller, account, self.role_name, own)
+                self.sessions[account] = found
+            return found
+
+
+#: Runs this process knows (the driver's own, or those a worker met), by run id.
+_STATES: dict[str, RunState] = {}
+_STATES_LOCK = threading.Lock()
+#: Runs a worker keeps the sessions of: the current one and the one before.
+KEPT_RUNS = 2
+
+
+def run_state(task: Task) -> RunState:
+    """The :class:`RunState` of ``task``'s run in this process (made on first use)."""
+    with _STATES_LOCK:
+        state = _STATES.get(task.run)
+    if state is not None:
+        return state
+    made = RunState.on_worker(task)  # reads the worker's identity: not under the lock
+    with _STATES_LOCK:
+        state = _STATES.setdefault(task.run, made)
+        while len(_STATES) > KEPT_RUNS:
+            del _STATES[next(iter(_STATES))]
+        return state
+
+
+def plan_task(task: Task, account: str) -> list[str]:
+    """The regions to collect in an account (raises when the account cannot be reached)."""
+    aws = run_state(task).session(account).get()
+    return list(task.regions) if task.regions is not None else enabled_regions(aws)
+
+
+def place_task(task: Task, account: str, place: str) -> RegionResult:
+    """One place of an account, read and written to the store: a region, or (``global``)
+    its IAM. A failed read is the result (an error entry); a failed write raises."""
+    state = run_state(task)
+    return collect_place(state.session(account), state.store, place)
+
+
+def collect_place(session: AccountSession, store: Store, region: str) -> RegionResult:
+    place = f"{session.account}/{region}"
+    kinds = kinds_at(region)
+    try:
+        aws = session.get()
+        if region == GLOBAL:
+            clients = {"iam": aws.client("iam")}
+        else:
+            clients = LazyClients(_client_maker(aws, region))
+        fetched, missing = fetch_region(clients, kinds)
+    except Exception as err:
+        clear_region(store, place, kinds)
+        return RegionResult(session.account, region, error_entry(err))
+    write_region(store, place, fetched, missing)
+    entry: dict[str, Any] = {"status": "ok"}
+    if missing:
+        entry["missing"] = missing
+    return RegionResult(session.account, region, entry)
+
+
+# ---- the run: what the driver does --------------------------------------------------------------
 
 
 @dataclass
 class CollectResult:
     """What a run did: account-regions collected, failed, and skipped as already complete."""
 
-    out: Path
+    out: Path | str
     ok: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # account, region, code
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -785,7 +970,8 @@ class CollectResult:
         if self.organization is not None:
             status = self.organization.get("status")
             text += f"; organization {status if status == 'ok' else self.organization.get('error')}"
-        return f"{text}; manifest: {self.out / MANIFEST}"
+        manifest = f"{str(self.out).rstrip('/')}/{MANIFEST}"
+        return f"{text}; manifest: {manifest}"
 
 
 #: ``on_progress(done, total)``: account-regions finished (collected, failed or skipped)
@@ -794,16 +980,20 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class _Run:
+    """The driver's side of a run: the manifest, the result and the progress. Every
+    method is called from the one thread that hands out tasks."""
+
     def __init__(
         self,
-        out: Path,
+        store: Store,
         regions: list[str] | None,
         resume: bool,
         manifest: Manifest,
         on_progress: ProgressCallback | None,
         fallback_regions: list[str],
+        out: Path | str,
     ) -> None:
-        self.out = out
+        self.store = store
         self.regions = regions
         self.resume = resume
         self.manifest = manifest
@@ -811,23 +1001,15 @@ class _Run:
         self.done = 0
         self.total = 0
         self.result = CollectResult(out)
-        self.result_lock = threading.Lock()
         self.fallback_regions = fallback_regions
 
     def add_total(self, count: int) -> None:
-        with self.result_lock:
-            self.total += count
-            self._report()
+        self.total += count
+        self._report()
 
     def _report(self) -> None:
-        """Tell ``on_progress`` (called with ``result_lock`` held, so counts stay in step)."""
         if self.on_progress is not None:
             self.on_progress(self.done, self.total)
-
-    def plan_account(self, session: AccountSession) -> list[str]:
-        """The regions to collect in an account (raises when the account cannot be reached)."""
-        aws = session.get()
-        return self.regions if self.regions is not None else enabled_regions(aws)
 
     def account_failed(self, account: str, err: BaseException) -> None:
         """Record ``err`` for every place the account would have been read in."""
@@ -837,34 +1019,18 @@ class _Run:
         for place in places:
             # With --resume, a place read completely before keeps its data.
             if not self.skip(account, place):
-                clear_region(self.out / account / place, kinds_at(place))
-                self.finish(RegionResult(account, place, error_entry(err)))
+                self.lost(account, place, err)
 
-    def collect_region(self, session: AccountSession, region: str) -> RegionResult:
-        """One place of an account: a region, or (``global``) its IAM."""
-        directory = self.out / session.account / region
-        kinds = kinds_at(region)
-        try:
-            aws = session.get()
-            if region == GLOBAL:
-                clients = {"iam": aws.client("iam")}
-            else:
-                clients = LazyClients(_client_maker(aws, region))
-            fetched, missing = fetch_region(clients, kinds)
-        except Exception as err:
-            clear_region(directory, kinds)
-            return RegionResult(session.account, region, error_entry(err))
-        write_region(directory, fetched, missing)
-        entry: dict[str, Any] = {"status": "ok"}
-        if missing:
-            entry["missing"] = missing
-        return RegionResult(session.account, region, entry)
+    def lost(self, account: str, place: str, err: BaseException) -> None:
+        """``place`` could not be read (its account unreachable, or the workers that ran
+        it died): no file of it is left to pass for current data."""
+        clear_region(self.store, f"{account}/{place}", kinds_at(place))
+        self.finish(RegionResult(account, place, error_entry(err)))
 
     def collect_organization(self, caller: Aws) -> None:
         """The organization, once, with the caller's (management account's) credentials."""
-        directory = self.out / ORGANIZATION
         if self.resume and region_complete(
-            directory, self.manifest.organization(), ORGANIZATION_KINDS
+            self.store, ORGANIZATION, self.manifest.organization(), ORGANIZATION_KINDS
         ):
             self.result.organization = self.manifest.organization()
             return
@@ -872,52 +1038,49 @@ class _Run:
             clients = {"organizations": caller.client("organizations")}
             fetched, missing = fetch_region(clients, ORGANIZATION_KINDS)
         except Exception as err:
-            clear_region(directory, ORGANIZATION_KINDS)
+            clear_region(self.store, ORGANIZATION, ORGANIZATION_KINDS)
             entry = error_entry(err)
         else:
-            write_region(directory, fetched, missing)
+            write_region(self.store, ORGANIZATION, fetched, missing)
             entry = {"status": "ok", **({"missing": missing} if missing else {})}
         self.manifest.record_organization(entry)
-        with self.result_lock:
-            self.result.organization = entry
+        self.result.organization = entry
 
     def finish(self, result: RegionResult) -> None:
         self.manifest.record(result.account, result.region, result.entry)
-        with self.result_lock:
-            if result.region == GLOBAL:
-                if result.ok:
-                    self.result.iam_ok.append(result.account)
-                else:
-                    self.result.iam_failed.append((result.account, str(result.entry.get("error"))))
-            elif result.ok:
-                self.result.ok.append((result.account, result.region))
-                if result.entry.get("missing"):
-                    missing = sorted(result.entry["missing"])
-                    self.result.partial.append((result.account, result.region, missing))
+        if result.region == GLOBAL:
+            if result.ok:
+                self.result.iam_ok.append(result.account)
             else:
-                code = str(result.entry.get("error"))
-                self.result.failed.append((result.account, result.region, code))
-            self.done += 1
-            self._report()
+                self.result.iam_failed.append((result.account, str(result.entry.get("error"))))
+        elif result.ok:
+            self.result.ok.append((result.account, result.region))
+            if result.entry.get("missing"):
+                missing = sorted(result.entry["missing"])
+                self.result.partial.append((result.account, result.region, missing))
+        else:
+            code = str(result.entry.get("error"))
+            self.result.failed.append((result.account, result.region, code))
+        self.done += 1
+        self._report()
 
     def skip(self, account: str, region: str) -> bool:
         if not self.resume:
             return False
         entry = self.manifest.entry(account, region)
-        if region_complete(self.out / account / region, entry, kinds_at(region)):
-            with self.result_lock:
-                if region == GLOBAL:
-                    self.result.iam_skipped.append(account)
-                else:
-                    self.result.skipped.append((account, region))
-                self.done += 1
-                self._report()
+        if region_complete(self.store, f"{account}/{region}", entry, kinds_at(region)):
+            if region == GLOBAL:
+                self.result.iam_skipped.append(account)
+            else:
+                self.result.skipped.append((account, region))
+            self.done += 1
+            self._report()
             return True
         return False
 
 
 def collect_snapshot(
-    out: Path,
+    out: Path | str,
     *,
     endpoint_url: str | None = None,
     accounts: list[str] | None = None,
@@ -926,33 +1089,49 @@ def collect_snapshot(
     workers: int = 8,
     resume: bool = False,
     on_progress: ProgressCallback | None = None,
+    scheduler: str | None = None,
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
 ) -> CollectResult:
-    """Collect a snapshot into ``out`` and return what was done (``summary()``: how many
-    account-regions were collected and failed, and where the manifest is). It needs AWS
-    credentials, or ``endpoint_url`` of a stand-in such as a moto server; options are
-    checked before any call is made:
+    """Collect a snapshot into ``out`` (a directory, or ``s3://bucket/prefix``) and return
+    what was done (``summary()``: how many account-regions were collected and failed, and
+    where the manifest is). It needs AWS credentials, or ``endpoint_url`` of a stand-in
+    such as a moto server; options are checked before any call is made:
 
     >>> collect_snapshot(Path("snap"), accounts=["12345"])
     Traceback (most recent call last):
     core.errors.InputError: --accounts: '12345' is not a 12-digit account id
+
+    ``scheduler`` runs the account-regions on a Dask cluster (``core.cluster``), with
+    ``workers`` threads per worker process of a ``local:N`` one; at most
+    ``account_concurrency`` tasks of one account run at once, on any number of workers.
     """
-    out = Path(out)
     if workers < 1:
         raise InputError("--workers", "must be at least 1")
+    if account_concurrency < 1:
+        raise InputError("--account-concurrency", "must be at least 1")
     if accounts is not None:
         accounts = check_ids(accounts, _ACCOUNT, "--accounts", "a 12-digit account id")
     if regions is not None:
         regions = check_ids(regions, _REGION, "--regions", "an AWS region name")
     if not _ROLE_NAME.match(role_name):
         raise InputError("--role-name", f"{role_name!r} is not an IAM role name")
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), "exists and is not a directory")
+    location = str(out) if is_s3(str(out)) else None
+    if location is not None:
+        split_s3(location)
+    else:
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise InputError(str(out), "exists and is not a directory")
+    scheduler = scheduler_address(scheduler, environ={})  # the command read the environment
+    if scheduler is not None:
+        require_distributed()
 
     caller = Aws(endpoint_url=endpoint_url)
     try:
         caller_account = str(caller.client("sts").get_caller_identity()["Account"])
     except Exception as err:
         raise InputError("AWS credentials", f"{error_code(err)}: {error_message(err)}") from None
+    caller.account_id = caller_account
     if accounts is None:
         accounts = organization_accounts(caller, caller_account)
     # Without --regions, an account that cannot be reached is recorded against the
@@ -968,60 +1147,106 @@ def collect_snapshot(
                 "pass --regions",
             ) from None
 
+    store = open_store(location or out, caller)
+    task = Task(
+        run=uuid.uuid4().hex,
+        location=store.location if location else str(Path(out).resolve()),
+        endpoint_url=caller.endpoint_url,
+        role_name=role_name,
+        regions=tuple(regions) if regions is not None else None,
+    )
     sessions = {
         account: AccountSession(caller, account, role_name, own=account == caller_account)
         for account in accounts
     }
+    with _STATES_LOCK:
+        _STATES[task.run] = RunState(caller, store, role_name, sessions)
     try:
-        make_private_dir(out)
-        manifest_path = out / MANIFEST
-        previous = read_manifest(manifest_path) if manifest_path.exists() else None
+        store.prepare()
+        previous_text = store.read_text(MANIFEST)
+        source = f"{store.location.rstrip('/')}/{MANIFEST}"
+        previous = read_manifest(previous_text, source) if previous_text is not None else None
         if resume:
-            remove_temporary_files(out)
-        manifest = Manifest(manifest_path, previous)
+            store.remove_temporary_files()
+        manifest = Manifest(store, previous)
         manifest.flush()  # "complete": false on disk before the first account is read
-        run = _Run(out, regions, resume, manifest, on_progress, fallback_regions)
+        run = _Run(store, regions, resume, manifest, on_progress, fallback_regions, out)
         finished = False
         try:
-            _execute(run, sessions, workers, caller)
+            with task_pool(scheduler, workers, "ivs-collect") as pool:
+                _execute(run, task, accounts, pool, account_concurrency, caller)
             finished = True
         finally:
             manifest.flush(complete=finished)
-    except OSError as err:  # the snapshot directory, not AWS: stop with one line
+    except OSError as err:  # the snapshot's location, not AWS: stop with one line
         raise InputError(str(err.filename or out), err.strerror or str(err)) from None
+    finally:
+        with _STATES_LOCK:
+            _STATES.pop(task.run, None)
     return run.result
 
 
 def _execute(
-    run: _Run, sessions: dict[str, AccountSession], workers: int, caller: Aws | None = None
+    run: _Run,
+    task: Task,
+    accounts: list[str],
+    pool: Pool,
+    account_concurrency: int,
+    caller: Aws | None = None,
 ) -> None:
-    """The organization (with ``caller``'s credentials), then plan every account and collect
-    its regions and its IAM, all on one bounded pool."""
+    """The organization (with ``caller``'s credentials, in this process), then plan every
+    account and collect its regions and its IAM, at most ``account_concurrency`` tasks of
+    one account at a time.
 
-    def collect(session: AccountSession, region: str) -> None:
-        run.finish(run.collect_region(session, region))
-
-    regions_done: list[Future[None]] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ivs-collect") as pool:
+    A task whose workers all died (``KilledWorker``, after the scheduler's retries), or
+    that a worker could not start (its own credentials failing), is recorded as not
+    collected, with that reason; a worker that dies once leaves its task
+    to the scheduler, which runs it again elsewhere, and its files are written whole again.
+    """
+    throttle = Throttle(pool.executor, account_concurrency)
+    # The organization is read here, with the caller's credentials, even on a cluster;
+    # its calls count against the caller's account like the account's own regions.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivs-org") as own:
         try:
             if caller is not None:
-                regions_done.append(pool.submit(run.collect_organization, caller))
-            planned = {pool.submit(run.plan_account, s): s for s in sessions.values()}
-            for future, session in planned.items():
-                try:
-                    account_regions = future.result()
-                except Exception as err:
-                    run.account_failed(session.account, err)
+                throttle.submit_to(
+                    own,
+                    caller.account_id,
+                    (caller.account_id, ORGANIZATION),
+                    run.collect_organization,
+                    caller,
+                )
+            for account in accounts:
+                throttle.submit(account, (account, None), plan_task, task, account)
+            for (account, place), future in throttle.finished():
+                if place == ORGANIZATION:
+                    future.result()  # its failures are in its entry; a full disk raises
                     continue
-                places = [*account_regions, GLOBAL]
-                run.add_total(len(places))
-                for region in places:
-                    if not run.skip(session.account, region):
-                        run.manifest.record(session.account, region, {"status": PENDING})
-                        regions_done.append(pool.submit(collect, session, region))
-            for done in regions_done:
-                # AWS failures are results; what is raised here is local (a full disk).
-                done.result()
+                if place is None:
+                    try:
+                        account_regions = future.result()
+                    except Exception as err:
+                        run.account_failed(account, err)
+                        continue
+                    places = [*account_regions, GLOBAL]
+                    run.add_total(len(places))
+                    for region in places:
+                        if not run.skip(account, region):
+                            run.manifest.record(account, region, {"status": PENDING})
+                            throttle.submit(
+                                account, (account, region), place_task, task, account, region
+                            )
+                    continue
+                try:
+                    result = future.result()
+                except OSError:
+                    raise  # the snapshot's location (a full disk): the run cannot go on
+                except Exception as err:
+                    # the workers running it died (KilledWorker), or a worker could not
+                    # read at all (no credentials of its own): not collected, and why
+                    run.lost(account, place, err)
+                    continue
+                run.finish(result)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            throttle.cancel()
             raise

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from core.accepted import warnings
 from core.aws import Aws
+from core.cluster import require_distributed
 from core.errors import InputError
 from core.jsonio import atomic_write_text, pretty
 from core.spec import Spec
@@ -97,10 +98,16 @@ def run_audit(
     out: Path | None = None,
     publish: Callable[[AuditResult, dict[str, str]], Any] | None = None,
     quiet: bool = False,
+    scheduler: str | None = None,
+    workers: int = 16,
 ) -> int:
     """``ivs audit``: print the records (tables, or ``--format json``); 1 on any drift, or on
     any record not assessed with ``fail_on_not_assessed``. When nothing could be read at
-    all, the records are printed still and :class:`InputError` says why (exit 2)."""
+    all, the records are printed still and :class:`InputError` says why (exit 2).
+    ``scheduler`` audits the member accounts on a Dask cluster (``core.cluster``); the
+    progress bar counts the accounts done across it."""
+    if scheduler is not None:
+        require_distributed()
     spec = load_spec(Path(spec_path))
     chosen = _account_filter(spec, accounts)
     total = len(chosen) if chosen is not None else sum(1 for _ in spec.accounts())
@@ -122,6 +129,8 @@ def run_audit(
             accounts=chosen,
             today=today,
             on_account_done=lambda _account: progress.advance(task),
+            scheduler=scheduler,
+            workers=workers,
         )
     names = names_of(spec)
     console = console or Console()

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.cluster import require_distributed
 from core.errors import InputError
 from core.spec import Spec
 from governance.automation import StackRunner
@@ -30,14 +31,18 @@ from governance.spec import load_spec
 def run_accounts(
     spec: Spec,
     account_ids: Sequence[str],
-    runner: StackRunner,
+    runner: StackRunner | None,
     *,
     preview: bool,
-    concurrency: int,
+    concurrency: int | None,
     config: dict[str, str] | None,
     console: Console,
+    scheduler: str | None = None,
+    runner_factory: RunnerFactory | None = None,
+    spec_path: Path | None = None,
 ) -> list[AccountResult]:
-    """:func:`apply_baselines` with a progress display and a summary table."""
+    """:func:`apply_baselines` with a progress display and a summary table (on a cluster,
+    the stacks handed to it are shown as running)."""
     verb = "preview" if preview else "update"
     running: set[str] = set()
     lock = threading.Lock()
@@ -77,6 +82,9 @@ def run_accounts(
             config=config,
             on_start=started,
             on_done=done,
+            scheduler=scheduler,
+            runner_factory=runner_factory,
+            spec_path=spec_path,
         )
     console.print(summary_table(results, verb))
     failed = [r for r in results if not r.ok]
@@ -116,31 +124,42 @@ def run_baseline_apply(
     concurrency: int | None,
     runner_factory: RunnerFactory = automation_runner,
     console: Console | None = None,
+    scheduler: str | None = None,
 ) -> int:
     """``ivs baseline apply``: 0 when every account stack succeeded, 1 when one failed.
 
-    The Pulumi CLI is checked (by the runner) before any account is run.
+    The Pulumi CLI is checked (by the runner) before any account is run; with
+    ``scheduler``, by each worker, which runs the stacks with its own CLI and credentials.
     """
+    if scheduler is not None:
+        require_distributed()
     path = Path(spec_path)
     spec = load_spec(path)
     accounts = select_accounts(spec, account_ids, all_accounts)
     if not accounts:
         raise InputError(str(path), "the spec lists no member accounts", "organization")
-    runner = runner_factory(path)
-    workers = concurrency or default_concurrency()
     console = console or Console()
-    console.print(
-        f"{'previewing' if preview else 'applying'} the baseline of {len(accounts)} account(s), "
-        f"{min(workers, len(accounts))} at once",
-        highlight=False,
-    )
+    verb = "previewing" if preview else "applying"
+    if scheduler is not None:
+        # each worker makes its own runner; this machine needs no Pulumi CLI
+        runner = None
+        at_once = f"{concurrency} at once" if concurrency else "as many at once as it runs"
+        where = f"on {scheduler}, {at_once}"
+    else:
+        runner = runner_factory(path)
+        concurrency = concurrency or default_concurrency()
+        where = f"{min(concurrency, len(accounts))} at once"
+    console.print(f"{verb} the baseline of {len(accounts)} account(s), {where}", highlight=False)
     results = run_accounts(
         spec,
         accounts,
         runner,
         preview=preview,
-        concurrency=workers,
+        concurrency=concurrency,
         config=config_for(spec, path),
         console=console,
+        scheduler=scheduler,
+        runner_factory=runner_factory,
+        spec_path=path,
     )
     return 0 if all(r.ok for r in results) else 1

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from core.cluster import DEFAULT_ACCOUNT_CONCURRENCY, scheduler_address
 from core.errors import MAX_MESSAGE, InputError, ToolMissingError, one_line, shown
 from core.vocabulary import SEVERITIES
 
@@ -41,6 +42,11 @@ SPEC_HELP = (
 )
 ENDPOINT_HELP = (
     "Send every AWS call to this endpoint (a moto server, say); default $AWS_ENDPOINT_URL."
+)
+SCHEDULER_HELP = (
+    "Run the tasks on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local:N "
+    "for N worker processes on this machine; default $DASK_SCHEDULER_ADDRESS, else a local "
+    "thread pool."
 )
 
 
@@ -169,7 +175,7 @@ def policies_lint(
 @app.command("collect")
 @cli_errors
 def collect(
-    out: Path = typer.Option(..., "--out", help="Snapshot directory."),
+    out: str = typer.Option(..., "--out", help="Snapshot directory, or s3://BUCKET/PREFIX."),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
     accounts: list[str] | None = typer.Option(
         None, "--accounts", help="Account ids (repeat or comma-separate); default: all."
@@ -178,8 +184,18 @@ def collect(
         None, "--regions", help="Regions (repeat or comma-separate); default: enabled ones."
     ),
     role_name: str = typer.Option("OrganizationAccountAccessRole", "--role-name"),
-    workers: int = typer.Option(8, "--workers", min=1, max=64),
+    workers: int = typer.Option(
+        8, "--workers", min=1, max=64, help="Threads (per worker process with local:N)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Skip account-regions already done."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    account_concurrency: int = typer.Option(
+        DEFAULT_ACCOUNT_CONCURRENCY,
+        "--account-concurrency",
+        min=1,
+        help="At most this many account-regions of one account are read at once, "
+        "however many workers there are (AWS limits API rates per account).",
+    ),
 ) -> None:
     """Snapshot VPC data from every account and region (Batfish aws_configs layout)."""
     from ivs.collect import run_collect
@@ -192,13 +208,17 @@ def collect(
         role_name=role_name,
         workers=workers,
         resume=resume,
+        scheduler=scheduler_address(scheduler),
+        account_concurrency=account_concurrency,
     )
 
 
 @app.command("exposure")
 @cli_errors
 def exposure(
-    snapshot: Path = typer.Option(..., "--snapshot", help="Snapshot directory."),
+    snapshot: str = typer.Option(
+        ..., "--snapshot", help="Snapshot directory, or s3://BUCKET/PREFIX (copied here first)."
+    ),
     out: Path = typer.Option(..., "--out", help="Output file."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     fmt: ExposureFormat = typer.Option(ExposureFormat.json, "--format"),
@@ -229,22 +249,24 @@ def exposure(
     ),
 ) -> None:
     """Analyse a snapshot: exposure graph, segmentation findings, reports."""
-    from ivs.exposure import run_exposure
+    from ivs.exposure import local_snapshot, run_exposure
 
-    code = run_exposure(
-        snapshot,
-        out,
-        spec_path=spec,
-        fmt=fmt.value,
-        fail_on=fail_on.value,
-        publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
-        fail_on_not_assessed=fail_on_not_assessed,
-        say=(lambda _line: None) if quiet else typer.echo,
-        warn=lambda line: typer.echo(line, err=True),
-        baseline=baseline,
-        asff_product=asff_product,
-        paint=paint_severity,
-    )
+    with local_snapshot(snapshot, endpoint_url) as directory:
+        code = run_exposure(
+            directory,
+            out,
+            snapshot_name=snapshot if directory != Path(snapshot) else None,
+            spec_path=spec,
+            fmt=fmt.value,
+            fail_on=fail_on.value,
+            publish=_securityhub_publisher(endpoint_url) if publish_securityhub else None,
+            fail_on_not_assessed=fail_on_not_assessed,
+            say=(lambda _line: None) if quiet else typer.echo,
+            warn=lambda line: typer.echo(line, err=True),
+            baseline=baseline,
+            asff_product=asff_product,
+            paint=paint_severity,
+        )
     raise typer.Exit(code)
 
 
@@ -304,6 +326,10 @@ def audit(
         False, "--publish-securityhub", help="Also send the drift to AWS Security Hub."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="Print no summary line."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int = typer.Option(
+        16, "--workers", min=1, max=64, help="Threads (per worker process with local:N)."
+    ),
 ) -> None:
     """Read the organization back and report drift from the spec (exit 1 on drift that no
     accepted risk covers)."""
@@ -312,6 +338,8 @@ def audit(
     raise typer.Exit(
         run_audit(
             spec,
+            scheduler=scheduler_address(scheduler),
+            workers=workers,
             endpoint_url=endpoint_url,
             fmt=fmt.value,
             accounts=accounts,
@@ -352,7 +380,14 @@ def baseline_apply(
     account_ids: list[str] | None = typer.Option(None, "--account-id"),
     all_accounts: bool = typer.Option(False, "--all", help="Every account in the spec."),
     preview: bool = typer.Option(False, "--preview", help="Dry run: show the changes only."),
-    concurrency: int | None = typer.Option(None, "--concurrency", min=1),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        min=1,
+        help="Stacks at once (default: from this machine's memory; on a remote "
+        "--scheduler, as many as its workers' threads).",
+    ),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
 ) -> None:
     """Run the account stacks (baseline-<account-id>) through the Automation API."""
     from ivs.baseline import run_baseline_apply
@@ -366,6 +401,7 @@ def baseline_apply(
             all_accounts=all_accounts,
             preview=preview,
             concurrency=concurrency,
+            scheduler=scheduler_address(scheduler),
         )
     )
 

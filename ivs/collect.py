@@ -19,8 +19,11 @@ from graph.collect import CollectResult, collect_snapshot
 FAILURES_SHOWN = 10
 
 
-def run_collect(out: Path, *, console: Console | None = None, **options: Any) -> CollectResult:
-    """``collect_snapshot(out, **options)`` with its progress shown on ``console`` (stderr)."""
+def run_collect(
+    out: Path | str, *, console: Console | None = None, **options: Any
+) -> CollectResult:
+    """``collect_snapshot(out, **options)`` with its progress shown on ``console`` (stderr):
+    account-regions done across the whole cluster with ``--scheduler``."""
     console = console or Console(stderr=True)
     columns = (
         TextColumn("collecting"),

@@ -6,7 +6,9 @@ is ``core.securityhub``, fed with the findings converted by ``graph.report.asff`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from core.vocabulary import SEVERITIES, at_or_above
 from graph import report
 from graph.changes import compare, read_baseline
 from graph.findings import ExposureResult, analyse_graph, read_snapshot, release, without_gc
+from graph.store import is_s3
 
 if TYPE_CHECKING:
     from core.securityhub import Hub, PublishResult
@@ -39,6 +42,7 @@ def run_exposure(
     baseline: Path | None = None,
     asff_product: str | None = None,
     paint: Callable[[str, str], str] | None = None,
+    snapshot_name: str | None = None,
 ) -> int:
     """Analyse ``snapshot``, write ``out`` in ``fmt``; 1 if a finding is at/above ``fail_on``,
     or (``fail_on_not_assessed``) if some account-region was not assessed or something read
@@ -57,6 +61,8 @@ def run_exposure(
     writes the Security Hub batch, for ``asff_product`` (default: the custom integration
     of the spec's delegated administrator, else its management account, in its first
     region). ``paint(severity, text)`` colours the summary line's counts.
+    ``snapshot_name`` is what the report calls the snapshot (its S3 location, when
+    ``snapshot`` is the local copy :func:`local_snapshot` made).
     """
     spec = None
     if spec_path is not None:
@@ -72,6 +78,8 @@ def run_exposure(
     with without_gc():
         graph, iam = read_snapshot(snapshot)
         document = analyse_graph(graph, zones, exposure, iam, access, spec)
+        if snapshot_name is not None:
+            document["snapshot"] = snapshot_name
         if old is not None and baseline is not None:
             compare(document, old, str(baseline))
         result = ExposureResult(document, graph)
@@ -110,6 +118,25 @@ def run_exposure(
         )
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def local_snapshot(location: str, endpoint_url: str | None) -> Iterator[Path]:
+    """``location`` as a local directory: itself, or for ``s3://bucket/prefix`` a private
+    temporary copy (read with the caller's credentials), removed afterwards."""
+    if not is_s3(location):
+        yield Path(location)
+        return
+    from core.aws import Aws
+    from graph.collect import download_snapshot
+
+    with tempfile.TemporaryDirectory(prefix="ivs-snapshot-") as tmp:
+        copy = Path(tmp) / "snapshot"
+        try:
+            download_snapshot(location, copy, Aws(endpoint_url=endpoint_url))
+        except OSError as err:
+            raise InputError(str(err.filename or location), err.strerror or str(err)) from None
+        yield copy
 
 
 def _silent(_line: str) -> None:

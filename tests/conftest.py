@@ -109,3 +109,25 @@ def moto_reset(moto_server: str) -> Callable[[], str]:
         return moto_server
 
     return reset
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[Any]:
+    """One ``distributed.LocalCluster`` for the session: 2 worker processes of 4 threads
+    on 127.0.0.1 (the tests pass its ``scheduler_address`` as ``--scheduler``). The
+    scheduler runs in this process, so a test may change how often it retries a task."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=4,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.ERROR,
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.close()
