@@ -85,7 +85,8 @@ def moto_server() -> Iterator[str]:
 def reset_moto(endpoint: str) -> None:
     """Empty every moto backend behind ``endpoint``."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    # generous: a reset of a server holding a large world takes long on a loaded machine
+    with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
 
 
