@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +157,13 @@ def bench_size(
 
 def run(
     sizes: list[int], workdir: Path | None = None, repeat: int = 3, compare: Path | None = None
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
+    """The row of each size, as soon as it is measured (a large size takes minutes)."""
     with tempfile.TemporaryDirectory(prefix="ivs-bench-") as tmp:
         root = workdir or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        return [bench_size(n, root, repeat, compare) for n in sizes]
+        for n in sizes:
+            yield bench_size(n, root, repeat, compare)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -200,10 +203,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     compare = args.compare.resolve() if args.compare else None
-    rows = run(args.sizes, args.workdir, args.repeat, compare)
+    rows = []
+    for row in run(args.sizes, args.workdir, args.repeat, compare):
+        rows.append(row)
+        print(table([row]).split("\n", 2)[2], flush=True)  # the row, without the header
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2) + "\n")
     print(table(rows))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ core.errors.InputError: Vpcs.json: $.Vpcs[0].VpcId: not Unicode text: a lone sur
 The writers never fail on such text either: a lone surrogate that reached a document
 some other way (a file name that is not UTF-8) is written as its ``\uXXXX`` escape.
 
-Reading goes through msgspec's decoder first (about twice as fast as the standard
-library's, on a snapshot of a million ENIs a minute less), which refuses everything the
-standard library refuses, and more: a lone surrogate, ``NaN``, a byte order mark, a number
-no float holds. Whatever it refuses is read again by ``json.loads``, whose answer (the
-document, or the error by JSON path) is the one given: the reader's semantics are the
-standard library's, in every case.
+Reading goes through msgspec's decoder first (the 246 MB of a 100k-ENI snapshot in 1.1 s
+of CPU against 1.8 s for ``json.load``), which refuses everything the standard library
+refuses, and more: a lone surrogate, ``NaN``, a byte order mark, ``1e400``. Whatever it
+refuses is read again by ``json.loads``, whose answer (the document, or the error by JSON
+path) is the one given: the reader's semantics are the standard library's, in every case.
 """
 
 from __future__ import annotations
